@@ -1,0 +1,109 @@
+// The accelerator HAL, modeled after NNAPI's: a Device says which ops it can
+// run (with a reason when it cannot), prepares a model (or a partition of it)
+// into a PreparedModel, and a PreparedModel executes requests with a
+// deadline and reports timing. The built-in `cpu` device runs the engine's
+// kernels; OpenCL and vendor-plugin devices implement the same interface.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "inferd/engine/kernel.h"
+#include "inferd/engine/model.h"
+#include "inferd/engine/status.h"
+#include "inferd/engine/types.h"
+
+namespace inferd::hal {
+
+using engine::Dims;
+using engine::ElementType;
+
+enum class DeviceKind { kCpu, kGpu, kDsp, kNpu };
+const char* deviceKindName(DeviceKind kind);
+
+enum class Preference { kLowPower, kFastSingleAnswer, kSustainedSpeed };
+
+struct PrepareOptions {
+  Preference preference = Preference::kFastSingleAnswer;
+  int priority = 0;
+  std::string cacheDir;  // where a device may cache compiled artifacts
+};
+
+struct OpSupport {
+  int opIndex = 0;
+  bool supported = false;
+  std::string reason;  // why not, when !supported
+};
+
+struct TensorDesc {
+  std::string name;
+  ElementType type = ElementType::kFloat32;
+  Dims dims;
+  engine::QuantParams quant;
+};
+
+// Input data passed to execute(); not owned.
+struct TensorView {
+  ElementType type = ElementType::kFloat32;
+  Dims dims;
+  const void* data = nullptr;
+  size_t bytes = 0;
+};
+
+struct OwnedTensor {
+  ElementType type = ElementType::kFloat32;
+  Dims dims;
+  std::vector<uint8_t> data;
+};
+
+struct Deadline {
+  std::chrono::steady_clock::time_point at = std::chrono::steady_clock::time_point::max();
+  static Deadline none() { return {}; }
+  static Deadline in(std::chrono::microseconds d) { return {std::chrono::steady_clock::now() + d}; }
+  bool expired() const { return std::chrono::steady_clock::now() >= at; }
+};
+
+struct ExecutionTiming {
+  uint64_t computeNs = 0;  // time spent running the graph
+  uint64_t totalNs = 0;    // including input/output copies
+};
+
+class PreparedModel {
+ public:
+  virtual ~PreparedModel() = default;
+  virtual const std::vector<TensorDesc>& inputs() const = 0;
+  virtual const std::vector<TensorDesc>& outputs() const = 0;
+  // Runs one request. Inputs are in the model's input order and must match
+  // its types and byte sizes; outputs come back in the model's output order.
+  // Thread-safe; concurrent calls on one PreparedModel are serialized.
+  virtual Status execute(const std::vector<TensorView>& inputs, std::vector<OwnedTensor>* outputs,
+                         Deadline deadline = Deadline::none(), ExecutionTiming* timing = nullptr) = 0;
+  // Device memory for activations (bytes), for reporting.
+  virtual size_t workingBytes() const = 0;
+  virtual std::string deviceName() const = 0;
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual std::string name() const = 0;
+  virtual DeviceKind kind() const = 0;
+  virtual std::string version() const = 0;
+  // One entry per operator of the subgraph.
+  virtual std::vector<OpSupport> supportedOps(const engine::Model& model, int subgraph = 0) const = 0;
+  virtual Result<std::unique_ptr<PreparedModel>> prepare(std::shared_ptr<const engine::Model> model,
+                                                         const PrepareOptions& options = {}) = 0;
+};
+
+// The built-in CPU device. `resolver` (optional) adds custom ops; it must
+// outlive the device.
+std::unique_ptr<Device> createCpuDevice(const engine::OpResolver* resolver = nullptr);
+
+// Checks `inputs` against the model's input descriptions; errors name the
+// tensor, the expected and the received value.
+Status validateInputs(const std::vector<TensorDesc>& expected, const std::vector<TensorView>& inputs);
+
+}  // namespace inferd::hal

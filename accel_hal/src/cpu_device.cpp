@@ -1,0 +1,148 @@
+// The built-in `cpu` HAL device: runs models with the engine's interpreter
+// and kernels on the host CPU.
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+#include "inferd/engine/interpreter.h"
+#include "inferd/hal/device.h"
+
+namespace inferd::hal {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t nsSince(Clock::time_point t) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
+}
+
+TensorDesc describe(const engine::Tensor& t) {
+  return TensorDesc{t.info->name, t.type, t.dims, t.info->quant};
+}
+
+class CpuPreparedModel : public PreparedModel {
+ public:
+  explicit CpuPreparedModel(std::unique_ptr<engine::Interpreter> interpreter) : interp_(std::move(interpreter)) {
+    for (size_t i = 0; i < interp_->numInputs(); ++i) inputs_.push_back(describe(interp_->input(i)));
+    for (size_t i = 0; i < interp_->numOutputs(); ++i) outputs_.push_back(describe(interp_->output(i)));
+  }
+
+  const std::vector<TensorDesc>& inputs() const override { return inputs_; }
+  const std::vector<TensorDesc>& outputs() const override { return outputs_; }
+  size_t workingBytes() const override { return interp_->arenaBytes(); }
+  std::string deviceName() const override { return "cpu"; }
+
+  Status execute(const std::vector<TensorView>& inputs, std::vector<OwnedTensor>* outputs, Deadline deadline,
+                 ExecutionTiming* timing) override {
+    const auto start = Clock::now();
+    INFERD_RETURN_IF_ERROR(validateInputs(inputs_, inputs));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (deadline.expired()) return Status(StatusCode::kDeadlineExceeded, "deadline expired before execution started");
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      engine::Tensor& t = interp_->input(i);
+      if (t.bytes > 0) std::memcpy(t.data, inputs[i].data, t.bytes);
+    }
+    const auto computeStart = Clock::now();
+    INFERD_RETURN_IF_ERROR(interp_->invoke());
+    const uint64_t computeNs = nsSince(computeStart);
+    outputs->resize(interp_->numOutputs());
+    for (size_t i = 0; i < interp_->numOutputs(); ++i) {
+      const engine::Tensor& t = interp_->output(i);
+      OwnedTensor& o = (*outputs)[i];
+      o.type = t.type;
+      o.dims = t.dims;
+      o.data.assign(t.data, t.data + t.bytes);
+    }
+    if (timing != nullptr) {
+      timing->computeNs = computeNs;
+      timing->totalNs = nsSince(start);
+    }
+    return Status::ok();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<engine::Interpreter> interp_;
+  std::vector<TensorDesc> inputs_, outputs_;
+};
+
+class CpuDevice : public Device {
+ public:
+  explicit CpuDevice(const engine::OpResolver* resolver)
+      : resolver_(resolver ? resolver : &engine::OpResolver::builtins()) {}
+
+  std::string name() const override { return "cpu"; }
+  DeviceKind kind() const override { return DeviceKind::kCpu; }
+  std::string version() const override { return "1"; }
+
+  std::vector<OpSupport> supportedOps(const engine::Model& model, int subgraph) const override {
+    std::vector<OpSupport> out;
+    if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs().size()) return out;
+    const auto& ops = model.subgraphs()[static_cast<size_t>(subgraph)].operators;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const engine::OperatorInfo& op = ops[i];
+      OpSupport s;
+      s.opIndex = static_cast<int>(i);
+      s.supported = op.folded || resolver_->find(op.builtinCode, op.customName, op.version) != nullptr;
+      if (!s.supported) s.reason = resolver_->whyUnsupported(op.builtinCode, op.customName, op.version);
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Result<std::unique_ptr<PreparedModel>> prepare(std::shared_ptr<const engine::Model> model,
+                                                 const PrepareOptions&) override {
+    engine::InterpreterOptions options;
+    options.resolver = resolver_;
+    auto interp = engine::Interpreter::create(std::move(model), options);
+    if (!interp) return interp.status();
+    return std::unique_ptr<PreparedModel>(new CpuPreparedModel(std::move(interp).value()));
+  }
+
+ private:
+  const engine::OpResolver* resolver_;
+};
+
+}  // namespace
+
+const char* deviceKindName(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::kCpu: return "cpu";
+    case DeviceKind::kGpu: return "gpu";
+    case DeviceKind::kDsp: return "dsp";
+    case DeviceKind::kNpu: return "npu";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<Device> createCpuDevice(const engine::OpResolver* resolver) {
+  return std::make_unique<CpuDevice>(resolver);
+}
+
+Status validateInputs(const std::vector<TensorDesc>& expected, const std::vector<TensorView>& inputs) {
+  if (inputs.size() != expected.size()) {
+    return makeError(StatusCode::kInvalidArgument, "the model has {} inputs, the request has {}", expected.size(),
+                     inputs.size());
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorDesc& e = expected[i];
+    const TensorView& v = inputs[i];
+    if (v.type != e.type) {
+      return makeError(StatusCode::kInvalidArgument, "input {} '{}': expected type {}, got {}", i, e.name,
+                       engine::elementTypeName(e.type), engine::elementTypeName(v.type));
+    }
+    if (v.dims != e.dims) {
+      return makeError(StatusCode::kInvalidArgument, "input {} '{}': expected shape {}, got {}", i, e.name,
+                       engine::dimsToString(e.dims), engine::dimsToString(v.dims));
+    }
+    const size_t need = static_cast<size_t>(engine::numElements(e.dims)) * engine::elementSize(e.type);
+    if (v.bytes != need || (need > 0 && v.data == nullptr)) {
+      return makeError(StatusCode::kInvalidArgument, "input {} '{}': expected {} bytes, got {}", i, e.name, need,
+                       v.bytes);
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace inferd::hal

@@ -1,0 +1,90 @@
+// Interpreter: runs one subgraph of a shared Model. It owns the per-request
+// state (activation arena, kernel state, dynamic tensors) and belongs to one
+// worker thread at a time; create one per worker over the same Model.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "inferd/engine/kernel.h"
+#include "inferd/engine/model.h"
+#include "inferd/engine/status.h"
+
+namespace inferd::engine {
+
+struct InterpreterOptions {
+  const OpResolver* resolver = nullptr;  // nullptr: OpResolver::builtins()
+  int subgraph = 0;
+};
+
+struct UnsupportedOp {
+  int opIndex = 0;
+  std::string name;  // "CONV_2D" or the custom name
+  int32_t version = 1;
+  std::string reason;
+};
+
+// Every op in the subgraph without a kernel, with the reason (for inspect
+// and for one error that lists them all).
+std::vector<UnsupportedOp> findUnsupportedOps(const Model& model, const OpResolver& resolver, int subgraph = 0);
+
+class OpContextImpl;
+
+class Interpreter {
+ public:
+  // Resolves a kernel for every op, prepares them (shape inference and
+  // validation) and plans the activation arena.
+  static Result<std::unique_ptr<Interpreter>> create(std::shared_ptr<const Model> model,
+                                                     const InterpreterOptions& options = {});
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& sharedModel() const { return model_; }
+  const Subgraph& subgraph() const { return *subgraph_; }
+
+  size_t numInputs() const { return subgraph_->inputs.size(); }
+  size_t numOutputs() const { return subgraph_->outputs.size(); }
+  // Input i of the subgraph: write its data before invoke().
+  Tensor& input(size_t i);
+  const Tensor& output(size_t i) const;
+  const std::vector<Tensor>& tensors() const { return tensors_; }
+
+  // Changes the shape of input i; the graph is prepared and planned again.
+  Status resizeInput(size_t i, const Dims& dims);
+
+  Status invoke();
+
+  // Planned arena size (bytes) and the size without lifetime sharing.
+  size_t arenaBytes() const { return arenaBytes_; }
+  size_t arenaNaiveBytes() const { return arenaNaiveBytes_; }
+
+ private:
+  struct Node;
+  Interpreter() = default;
+  Status prepareAll();
+  Status prepareNode(Node& node, bool duringEval);
+  Status planMemory();
+  Status allocateDynamic(int tensorIndex, size_t bytes);
+  void bindContext(Node& node, OpContextImpl& impl, bool eval);
+  friend class OpContextImpl;
+
+  std::shared_ptr<const Model> model_;
+  const Subgraph* subgraph_ = nullptr;
+  const OpResolver* resolver_ = nullptr;
+  std::vector<Tensor> tensors_;
+  std::vector<Node> nodes_;
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> arena_;
+  size_t arenaBytes_ = 0;
+  size_t arenaNaiveBytes_ = 0;
+  std::vector<std::vector<uint64_t>> dynamicStorage_;  // per tensor, 8-byte aligned
+};
+
+}  // namespace inferd::engine

@@ -1,0 +1,128 @@
+// Model: a .tflite file memory-mapped read-only, verified, and parsed into an
+// immutable graph. Constant tensors point into the mapping; constants that
+// need a one-time transformation (fp16 -> fp32 DEQUANTIZE, DENSIFY of sparse
+// weights) are folded once at load and owned by the Model. A Model is safe to
+// share across threads; every Interpreter over it reads the same constants.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "inferd/engine/status.h"
+#include "inferd/engine/types.h"
+
+namespace inferd::engine {
+
+class OpResolver;
+
+struct TensorInfo {
+  std::string name;
+  ElementType type = ElementType::kFloat32;
+  Dims shape;           // static shape from the file
+  Dims shapeSignature;  // -1 marks a dynamic dim; empty when the file has none
+  QuantParams quant;
+  const uint8_t* data = nullptr;  // constant data, nullptr for activations
+  size_t bytes = 0;               // byte size of constant data
+  bool isConstant = false;
+  bool isVariable = false;
+  bool isSparse = false;  // constant stored in TFLite's sparse format
+  int32_t bufferIndex = 0;
+  const void* fbTensor = nullptr;  // the FlatBuffers Tensor table (engine-internal)
+};
+
+struct OperatorInfo {
+  int32_t builtinCode = 0;  // BuiltinOperator value, max(builtin, deprecated)
+  std::string customName;   // set for CUSTOM ops
+  int32_t version = 1;
+  std::vector<int32_t> inputs;   // tensor indices, -1 for an omitted optional input
+  std::vector<int32_t> outputs;
+  std::vector<int32_t> intermediates;
+  const uint8_t* customOptions = nullptr;
+  size_t customOptionsSize = 0;
+  const void* fbOperator = nullptr;  // the FlatBuffers Operator table (engine-internal)
+  bool folded = false;  // evaluated once at load; its outputs are constants now
+
+  // "CONV_2D" or the custom op name.
+  std::string name() const;
+};
+
+struct Subgraph {
+  std::string name;
+  std::vector<TensorInfo> tensors;
+  std::vector<OperatorInfo> operators;
+  std::vector<int32_t> inputs;
+  std::vector<int32_t> outputs;
+};
+
+struct SignatureTensor {
+  std::string name;
+  int32_t tensorIndex = 0;
+};
+
+struct Signature {
+  std::string key;
+  int32_t subgraphIndex = 0;
+  std::vector<SignatureTensor> inputs;
+  std::vector<SignatureTensor> outputs;
+};
+
+struct LoadOptions {
+  // Fold DEQUANTIZE/DENSIFY of constants into float constants at load.
+  bool foldConstants = true;
+  // Kernels used for folding; nullptr means OpResolver::builtins().
+  const OpResolver* resolver = nullptr;
+};
+
+class Model {
+ public:
+  // Maps, verifies and parses a .tflite file. Errors name the file and the
+  // problem. The resolver provides kernels for constant folding.
+  static Result<std::shared_ptr<const Model>> load(const std::string& path,
+                                                   const LoadOptions& options = {});
+  // Same, from bytes in memory (copied into the Model). `label` names the
+  // model in error messages.
+  static Result<std::shared_ptr<const Model>> loadFromBuffer(const void* data, size_t size,
+                                                             const std::string& label,
+                                                             const LoadOptions& options = {});
+
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const std::string& label() const { return label_; }
+  const std::string& description() const { return description_; }
+  uint32_t schemaVersion() const { return version_; }
+  const std::vector<Subgraph>& subgraphs() const { return subgraphs_; }
+  const Subgraph& mainSubgraph() const { return subgraphs_.front(); }
+  const std::vector<Signature>& signatures() const { return signatures_; }
+
+  size_t fileBytes() const { return size_; }
+  // The mapped file; constants that need no folding point inside it.
+  const uint8_t* fileData() const { return base_; }
+  // True when the Model's file is memory-mapped (not copied).
+  bool isMapped() const { return mapping_ != nullptr; }
+  // Bytes of constant tensor data referenced by the main graph, after folding.
+  size_t constantBytes() const;
+  // Bytes the Model allocated for folded constants (fp16->fp32 etc.).
+  size_t foldedBytes() const { return foldedBytes_; }
+
+ private:
+  Model() = default;
+  friend class ModelLoader;
+
+  std::string label_;
+  std::string description_;
+  uint32_t version_ = 0;
+  const uint8_t* base_ = nullptr;  // the mapped (or copied) file
+  size_t size_ = 0;
+  void* mapping_ = nullptr;        // munmap on destruction when set
+  std::vector<uint8_t> copy_;      // used by loadFromBuffer
+  std::vector<std::unique_ptr<uint8_t[]>> owned_;  // folded constants
+  size_t foldedBytes_ = 0;
+  std::vector<Subgraph> subgraphs_;
+  std::vector<Signature> signatures_;
+};
+
+}  // namespace inferd::engine

@@ -1,0 +1,422 @@
+// Interpreter: kernel resolution, prepare (shape inference), arena planning
+// by tensor lifetimes, and invoke. Also the OpContext that kernels see and
+// the one-op evaluation used for constant folding at load time.
+#include "inferd/engine/interpreter.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "graph_exec.h"
+#include "memory_planner.h"
+
+namespace inferd::engine {
+
+namespace {
+constexpr int64_t kMaxTensorBytes = int64_t{1} << 32;
+
+Status checkedBytes(ElementType type, const Dims& dims, size_t* bytes) {
+  auto n = checkedNumElements(dims);
+  const size_t es = elementSize(type);
+  if (!n || (es > 0 && *n > kMaxTensorBytes / static_cast<int64_t>(es))) {
+    return makeError(StatusCode::kInvalidModel, "shape {} of {} is invalid or too large", dimsToString(dims),
+                     elementTypeName(type));
+  }
+  *bytes = static_cast<size_t>(*n) * es;
+  return Status::ok();
+}
+
+}  // namespace
+
+struct Interpreter::Node {
+  const OperatorInfo* op = nullptr;
+  int index = 0;
+  const KernelRegistration* kernel = nullptr;
+  std::unique_ptr<KernelState> state;
+  std::vector<size_t> scratchBytes;
+  std::vector<void*> scratchPtrs;
+  bool deferred = false;  // has dynamic inputs: prepared right before eval
+};
+
+// The state behind OpContext. The interpreter and constant folding each
+// provide tensors, the node's kernel state and scratch storage.
+class OpContextImpl {
+ public:
+  enum class Phase { kPrepare, kEval };
+
+  std::vector<Tensor>* tensors = nullptr;
+  const OperatorInfo* op = nullptr;
+  int opIndex = 0;
+  Phase phase = Phase::kPrepare;
+  std::unique_ptr<KernelState>* state = nullptr;
+  std::vector<size_t>* scratchBytes = nullptr;
+  std::vector<void*>* scratchPtrs = nullptr;
+  // Allocates storage for a dynamic tensor during eval.
+  Interpreter* interpreter = nullptr;
+  std::vector<std::vector<uint64_t>>* foldStorage = nullptr;  // for folding
+
+  Status allocate(int tensorIndex, size_t bytes) {
+    if (interpreter != nullptr) return interpreter->allocateDynamic(tensorIndex, bytes);
+    auto& storage = (*foldStorage)[static_cast<size_t>(tensorIndex)];
+    storage.assign((bytes + 7) / 8, 0);
+    Tensor& t = (*tensors)[static_cast<size_t>(tensorIndex)];
+    t.data = reinterpret_cast<uint8_t*>(storage.data());
+    t.bytes = bytes;
+    return Status::ok();
+  }
+};
+
+const OperatorInfo& OpContext::op() const { return *impl_->op; }
+int OpContext::numInputs() const { return static_cast<int>(impl_->op->inputs.size()); }
+int OpContext::numOutputs() const { return static_cast<int>(impl_->op->outputs.size()); }
+
+const Tensor* OpContext::input(int i) const {
+  if (i < 0 || i >= numInputs()) return nullptr;
+  const int32_t idx = impl_->op->inputs[static_cast<size_t>(i)];
+  if (idx < 0) return nullptr;
+  return &(*impl_->tensors)[static_cast<size_t>(idx)];
+}
+
+Tensor* OpContext::output(int i) {
+  if (i < 0 || i >= numOutputs()) return nullptr;
+  return &(*impl_->tensors)[static_cast<size_t>(impl_->op->outputs[static_cast<size_t>(i)])];
+}
+
+Status OpContext::resizeOutput(int i, const Dims& dims) {
+  Tensor* t = output(i);
+  if (t == nullptr) return error("output {} does not exist", i);
+  size_t bytes = 0;
+  Status s = checkedBytes(t->type, dims, &bytes);
+  if (!s.isOk()) return error("output {}: {}", i, s.message());
+  if (impl_->phase == OpContextImpl::Phase::kEval) {
+    if (!t->isDynamic) return errorMessage(StatusCode::kInternal, "resizeOutput on a static tensor during eval");
+    t->dims = dims;
+    return impl_->allocate(impl_->op->outputs[static_cast<size_t>(i)], bytes);
+  }
+  t->dims = dims;
+  t->bytes = bytes;
+  return Status::ok();
+}
+
+void OpContext::markOutputDynamic(int i) {
+  Tensor* t = output(i);
+  if (t != nullptr) t->isDynamic = true;
+}
+
+int OpContext::requestScratch(size_t bytes) {
+  impl_->scratchBytes->push_back(bytes);
+  impl_->scratchPtrs->push_back(nullptr);
+  return static_cast<int>(impl_->scratchBytes->size()) - 1;
+}
+
+void* OpContext::scratch(int id) {
+  if (id < 0 || static_cast<size_t>(id) >= impl_->scratchPtrs->size()) return nullptr;
+  return (*impl_->scratchPtrs)[static_cast<size_t>(id)];
+}
+
+void OpContext::setState(std::unique_ptr<KernelState> state) { *impl_->state = std::move(state); }
+KernelState* OpContext::stateRaw() { return impl_->state->get(); }
+
+Status OpContext::errorMessage(StatusCode code, const std::string& message) const {
+  return Status(code, fmt::format("{} (op {}): {}", impl_->op->name(), impl_->opIndex, message));
+}
+
+namespace {
+
+Status checkCounts(const OperatorInfo& op, int index, const KernelRegistration& k) {
+  const auto ni = static_cast<int32_t>(op.inputs.size());
+  const auto no = static_cast<int32_t>(op.outputs.size());
+  if (ni < k.minInputs || ni > k.maxInputs) {
+    return makeError(StatusCode::kInvalidModel, "{} (op {}): has {} inputs, expected {}", op.name(), index, ni,
+                     k.minInputs == k.maxInputs ? fmt::format("{}", k.minInputs)
+                                                : fmt::format("{} to {}", k.minInputs, k.maxInputs));
+  }
+  if (no < k.minOutputs || no > k.maxOutputs) {
+    return makeError(StatusCode::kInvalidModel, "{} (op {}): has {} outputs, expected {}", op.name(), index, no,
+                     k.minOutputs == k.maxOutputs ? fmt::format("{}", k.minOutputs)
+                                                  : fmt::format("{} to {}", k.minOutputs, k.maxOutputs));
+  }
+  return Status::ok();
+}
+
+Tensor tensorFromInfo(const TensorInfo& info) {
+  Tensor t;
+  t.type = info.type;
+  t.dims = info.shape;
+  t.info = &info;
+  t.isConstant = info.isConstant;
+  if (info.isConstant) {
+    t.data = const_cast<uint8_t*>(info.data);  // kernels never write inputs
+    t.bytes = info.bytes;
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<std::vector<FoldedOutput>> evalConstantOp(const Subgraph& sg, const OperatorInfo& op, int opIndex,
+                                                 const KernelRegistration& kernel) {
+  INFERD_RETURN_IF_ERROR(checkCounts(op, opIndex, kernel));
+  std::vector<Tensor> tensors(sg.tensors.size());
+  for (int32_t in : op.inputs) {
+    if (in >= 0) tensors[static_cast<size_t>(in)] = tensorFromInfo(sg.tensors[static_cast<size_t>(in)]);
+  }
+  for (int32_t out : op.outputs) tensors[static_cast<size_t>(out)] = tensorFromInfo(sg.tensors[static_cast<size_t>(out)]);
+
+  std::unique_ptr<KernelState> state;
+  std::vector<size_t> scratchBytes;
+  std::vector<void*> scratchPtrs;
+  std::vector<std::vector<uint64_t>> storage(sg.tensors.size());
+  OpContextImpl impl;
+  impl.tensors = &tensors;
+  impl.op = &op;
+  impl.opIndex = opIndex;
+  impl.state = &state;
+  impl.scratchBytes = &scratchBytes;
+  impl.scratchPtrs = &scratchPtrs;
+  impl.foldStorage = &storage;
+  OpContext ctx(&impl);
+  if (kernel.prepare) INFERD_RETURN_IF_ERROR(kernel.prepare(ctx));
+  for (int32_t out : op.outputs) {
+    Tensor& t = tensors[static_cast<size_t>(out)];
+    if (!t.isDynamic) INFERD_RETURN_IF_ERROR(impl.allocate(out, t.bytes));
+  }
+  std::vector<std::vector<uint64_t>> scratch(scratchBytes.size());
+  for (size_t i = 0; i < scratchBytes.size(); ++i) {
+    scratch[i].assign((scratchBytes[i] + 7) / 8, 0);
+    scratchPtrs[i] = scratch[i].data();
+  }
+  impl.phase = OpContextImpl::Phase::kEval;
+  INFERD_RETURN_IF_ERROR(kernel.eval(ctx));
+
+  std::vector<FoldedOutput> result;
+  for (int32_t out : op.outputs) {
+    Tensor& t = tensors[static_cast<size_t>(out)];
+    FoldedOutput f;
+    f.dims = t.dims;
+    f.bytes = t.bytes;
+    f.data = std::make_unique<uint8_t[]>(std::max<size_t>(t.bytes, 1));
+    if (t.bytes > 0) std::memcpy(f.data.get(), t.data, t.bytes);
+    result.push_back(std::move(f));
+  }
+  return result;
+}
+
+std::vector<UnsupportedOp> findUnsupportedOps(const Model& model, const OpResolver& resolver, int subgraph) {
+  std::vector<UnsupportedOp> out;
+  if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs().size()) return out;
+  const Subgraph& sg = model.subgraphs()[static_cast<size_t>(subgraph)];
+  for (size_t i = 0; i < sg.operators.size(); ++i) {
+    const OperatorInfo& op = sg.operators[i];
+    if (op.folded) continue;
+    if (resolver.find(op.builtinCode, op.customName, op.version) == nullptr) {
+      out.push_back({static_cast<int>(i), op.name(), op.version,
+                     resolver.whyUnsupported(op.builtinCode, op.customName, op.version)});
+    }
+  }
+  return out;
+}
+
+Interpreter::~Interpreter() = default;
+
+Result<std::unique_ptr<Interpreter>> Interpreter::create(std::shared_ptr<const Model> model,
+                                                         const InterpreterOptions& options) {
+  if (!model) return Status(StatusCode::kInvalidArgument, "no model given");
+  if (options.subgraph < 0 || static_cast<size_t>(options.subgraph) >= model->subgraphs().size()) {
+    return makeError(StatusCode::kInvalidArgument, "subgraph {} does not exist (model has {})", options.subgraph,
+                     model->subgraphs().size());
+  }
+  std::unique_ptr<Interpreter> in(new Interpreter());
+  in->model_ = std::move(model);
+  in->subgraph_ = &in->model_->subgraphs()[static_cast<size_t>(options.subgraph)];
+  in->resolver_ = options.resolver ? options.resolver : &OpResolver::builtins();
+
+  auto unsupported = findUnsupportedOps(*in->model_, *in->resolver_, options.subgraph);
+  if (!unsupported.empty()) {
+    std::string msg = fmt::format("{} operator(s) cannot run: ", unsupported.size());
+    for (size_t i = 0; i < unsupported.size(); ++i) {
+      if (i > 0) msg += "; ";
+      msg += fmt::format("op {} {}", unsupported[i].opIndex, unsupported[i].reason);
+    }
+    return Status(StatusCode::kUnsupported, msg);
+  }
+  const Subgraph& sg = *in->subgraph_;
+  for (size_t i = 0; i < sg.operators.size(); ++i) {
+    const OperatorInfo& op = sg.operators[i];
+    if (op.folded) continue;
+    Node node;
+    node.op = &op;
+    node.index = static_cast<int>(i);
+    node.kernel = in->resolver_->find(op.builtinCode, op.customName, op.version);
+    INFERD_RETURN_IF_ERROR(checkCounts(op, node.index, *node.kernel));
+    in->nodes_.push_back(std::move(node));
+  }
+  in->tensors_.reserve(sg.tensors.size());
+  for (const TensorInfo& info : sg.tensors) in->tensors_.push_back(tensorFromInfo(info));
+  in->dynamicStorage_.resize(sg.tensors.size());
+  INFERD_RETURN_IF_ERROR(in->prepareAll());
+  return in;
+}
+
+Tensor& Interpreter::input(size_t i) { return tensors_[static_cast<size_t>(subgraph_->inputs.at(i))]; }
+const Tensor& Interpreter::output(size_t i) const {
+  return tensors_[static_cast<size_t>(subgraph_->outputs.at(i))];
+}
+
+Status Interpreter::allocateDynamic(int tensorIndex, size_t bytes) {
+  auto& storage = dynamicStorage_[static_cast<size_t>(tensorIndex)];
+  storage.resize((bytes + 7) / 8);
+  Tensor& t = tensors_[static_cast<size_t>(tensorIndex)];
+  t.data = reinterpret_cast<uint8_t*>(storage.data());
+  t.bytes = bytes;
+  return Status::ok();
+}
+
+Status Interpreter::prepareNode(Node& node, bool duringEval) {
+  node.state.reset();
+  node.scratchBytes.clear();
+  node.scratchPtrs.clear();
+  OpContextImpl impl;
+  bindContext(node, impl, false);
+  OpContext ctx(&impl);
+  if (node.kernel->prepare) INFERD_RETURN_IF_ERROR(node.kernel->prepare(ctx));
+  if (duringEval) {
+    // Deferred nodes allocate outputs and scratch from the heap.
+    for (int32_t out : node.op->outputs) {
+      Tensor& t = tensors_[static_cast<size_t>(out)];
+      if (!t.isDynamic) {
+        t.isDynamic = true;
+        INFERD_RETURN_IF_ERROR(allocateDynamic(out, t.bytes));
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status Interpreter::prepareAll() {
+  for (Tensor& t : tensors_) {
+    if (!t.isConstant) {
+      t.isDynamic = false;
+      t.data = nullptr;
+      size_t bytes = 0;
+      if (checkedBytes(t.type, t.dims, &bytes).isOk()) t.bytes = bytes;
+    }
+  }
+  for (Node& node : nodes_) {
+    node.deferred = false;
+    for (int32_t in : node.op->inputs) {
+      if (in >= 0 && tensors_[static_cast<size_t>(in)].isDynamic) node.deferred = true;
+    }
+    if (node.deferred) {
+      for (int32_t out : node.op->outputs) tensors_[static_cast<size_t>(out)].isDynamic = true;
+      continue;
+    }
+    INFERD_RETURN_IF_ERROR(prepareNode(node, false));
+  }
+  return planMemory();
+}
+
+Status Interpreter::planMemory() {
+  const int32_t end = static_cast<int32_t>(nodes_.size());
+  const size_t nt = tensors_.size();
+  std::vector<int32_t> first(nt, -1), last(nt, -1);
+  for (int32_t in : subgraph_->inputs) first[static_cast<size_t>(in)] = 0;
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    const auto step = static_cast<int32_t>(n);
+    for (int32_t in : nodes_[n].op->inputs) {
+      if (in >= 0) last[static_cast<size_t>(in)] = std::max(last[static_cast<size_t>(in)], step);
+    }
+    for (int32_t out : nodes_[n].op->outputs) {
+      if (first[static_cast<size_t>(out)] < 0) first[static_cast<size_t>(out)] = step;
+    }
+  }
+  for (int32_t out : subgraph_->outputs) last[static_cast<size_t>(out)] = end;
+  for (int32_t in : subgraph_->inputs) last[static_cast<size_t>(in)] = std::max(last[static_cast<size_t>(in)], 0);
+
+  std::vector<BufferRequest> requests;
+  std::vector<int32_t> tensorOf;  // request -> tensor index, or -1 - scratch slot
+  for (size_t i = 0; i < nt; ++i) {
+    Tensor& t = tensors_[i];
+    if (t.isConstant || t.isDynamic) continue;
+    if (t.info->isVariable) {  // variables keep their value across invokes
+      first[i] = 0;
+      last[i] = end;
+    }
+    if (first[i] < 0) continue;  // never written nor an input: not allocated
+    requests.push_back({t.bytes, first[i], std::max(last[i], first[i])});
+    tensorOf.push_back(static_cast<int32_t>(i));
+  }
+  std::vector<std::pair<size_t, size_t>> scratchOf;  // request -> (node, slot)
+  const size_t tensorRequests = requests.size();
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    for (size_t s = 0; s < nodes_[n].scratchBytes.size(); ++s) {
+      requests.push_back({nodes_[n].scratchBytes[s], static_cast<int32_t>(n), static_cast<int32_t>(n)});
+      scratchOf.emplace_back(n, s);
+    }
+  }
+  ArenaPlan plan = planArena(requests);
+  arenaBytes_ = plan.arenaBytes;
+  arenaNaiveBytes_ = plan.naiveBytes;
+  arena_.reset();
+  if (arenaBytes_ > 0) {
+    void* p = std::aligned_alloc(kArenaAlignment, arenaBytes_);
+    if (p == nullptr) {
+      return makeError(StatusCode::kResourceExhausted, "cannot allocate an arena of {} bytes", arenaBytes_);
+    }
+    std::memset(p, 0, arenaBytes_);
+    arena_.reset(static_cast<uint8_t*>(p));
+  }
+  for (size_t r = 0; r < tensorRequests; ++r) {
+    tensors_[static_cast<size_t>(tensorOf[r])].data = arena_.get() + plan.offsets[r];
+  }
+  for (size_t r = tensorRequests; r < requests.size(); ++r) {
+    const auto [n, s] = scratchOf[r - tensorRequests];
+    nodes_[n].scratchPtrs[s] = arena_.get() + plan.offsets[r];
+  }
+  // Variables start from their initial constant value, if any, else zeros.
+  return Status::ok();
+}
+
+Status Interpreter::resizeInput(size_t i, const Dims& dims) {
+  if (i >= numInputs()) {
+    return makeError(StatusCode::kInvalidArgument, "input {} does not exist (model has {} inputs)", i, numInputs());
+  }
+  size_t bytes = 0;
+  Status s = checkedBytes(input(i).type, dims, &bytes);
+  if (!s.isOk()) return Status(StatusCode::kInvalidArgument, s.message());
+  input(i).dims = dims;
+  input(i).bytes = bytes;
+  return prepareAll();
+}
+
+void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
+  impl.tensors = &tensors_;
+  impl.op = node.op;
+  impl.opIndex = node.index;
+  impl.phase = eval ? OpContextImpl::Phase::kEval : OpContextImpl::Phase::kPrepare;
+  impl.state = &node.state;
+  impl.scratchBytes = &node.scratchBytes;
+  impl.scratchPtrs = &node.scratchPtrs;
+  impl.interpreter = this;
+}
+
+Status Interpreter::invoke() {
+  for (Node& node : nodes_) {
+    std::vector<std::vector<uint64_t>> heapScratch;
+    if (node.deferred) {
+      // Shapes depend on values computed earlier in this invoke.
+      INFERD_RETURN_IF_ERROR(prepareNode(node, true));
+      heapScratch.resize(node.scratchBytes.size());
+      for (size_t k = 0; k < heapScratch.size(); ++k) {
+        heapScratch[k].assign((node.scratchBytes[k] + 7) / 8, 0);
+        node.scratchPtrs[k] = heapScratch[k].data();
+      }
+    }
+    OpContextImpl impl;
+    bindContext(node, impl, true);
+    OpContext ctx(&impl);
+    INFERD_RETURN_IF_ERROR(node.kernel->eval(ctx));
+  }
+  return Status::ok();
+}
+
+}  // namespace inferd::engine

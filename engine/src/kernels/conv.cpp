@@ -1,0 +1,785 @@
+// Float kernels for the 2-D convolutions over NHWC tensors: CONV_2D (strides,
+// dilation, SAME/VALID, optional bias, fused activation, grouped when the
+// input has a multiple of the filter's channels), DEPTHWISE_CONV_2D (with a
+// depth multiplier), TRANSPOSE_CONV (with or without its bias input) and
+// MediaPipe's custom op Convolution2DTransposeBias. Semantics follow
+// TensorFlow Lite's reference kernels (MediaPipe's for the custom op);
+// CONV_2D and TRANSPOSE_CONV run through the packed GEMM in conv_util.h.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "conv_util.h"
+#include "kernel_util.h"
+#include "register.h"
+
+namespace inferd::engine::kernels {
+namespace {
+
+constexpr int32_t kCustomCode = 32;  // BuiltinOperator CUSTOM
+
+// --- shared geometry -------------------------------------------------------
+
+// Output size and leading padding of a forward convolution along one axis,
+// in 64-bit so hostile option values cannot overflow (TFLite's
+// ComputeOutSize and ComputePaddingWithOffset; the odd pixel goes after).
+struct Axis {
+  int64_t out = 0;
+  int64_t padBefore = 0;
+};
+
+Axis forwardAxis(fb::Padding padding, int64_t in, int64_t filter, int64_t stride,
+                 int64_t dilation) {
+  const int64_t effFilter = (filter - 1) * dilation + 1;
+  Axis a;
+  a.out = padding == fb::Padding::SAME ? (in + stride - 1) / stride
+                                       : (in - effFilter + stride) / stride;
+  int64_t total = (a.out - 1) * stride + effFilter - in;
+  if (total < 0) total = 0;
+  a.padBefore = total / 2;
+  return a;
+}
+
+Status checkPadding(const OpContext& ctx, fb::Padding padding) {
+  if (padding != fb::Padding::SAME && padding != fb::Padding::VALID) {
+    return ctx.unsupported("padding {} is not supported", static_cast<int>(padding));
+  }
+  return Status::ok();
+}
+
+Status checkStrides(const OpContext& ctx, int32_t strideH, int32_t strideW) {
+  if (strideH <= 0 || strideW <= 0) {
+    return ctx.error("strides must be positive, got stride_h {} stride_w {}", strideH, strideW);
+  }
+  return Status::ok();
+}
+
+Status checkFloatOutput(OpContext& ctx) {
+  const Tensor* output = ctx.output(0);
+  if (output->type != ElementType::kFloat32) {
+    return ctx.unsupported("output has type {}, expected FLOAT32 like the input",
+                           elementTypeName(output->type));
+  }
+  return Status::ok();
+}
+
+// Input 0 must be FLOAT32; quantized convolutions come with the int8 kernels.
+Status checkFloatInput(const OpContext& ctx, const Tensor* input) {
+  if (input->type != ElementType::kFloat32) {
+    return ctx.unsupported("input has type {}; only FLOAT32 is supported so far",
+                           elementTypeName(input->type));
+  }
+  return Status::ok();
+}
+
+Status checkFilter(const OpContext& ctx, const Tensor* filter) {
+  if (filter->type != ElementType::kFloat32) {
+    // int8/uint8 filters with a float input are TFLite's hybrid kernels.
+    return ctx.unsupported("filter has type {}; only FLOAT32 filters are supported so far",
+                           elementTypeName(filter->type));
+  }
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, filter, 4, "filter"));
+  for (int i = 0; i < 4; ++i) {
+    if (filter->dim(i) <= 0) {
+      return ctx.error("filter has an empty dimension, shape {}", dimsToString(filter->dims));
+    }
+  }
+  return Status::ok();
+}
+
+// Optional bias (nullptr when absent): FLOAT32 with `channels` elements.
+Status checkBias(const OpContext& ctx, int index, int64_t channels, bool requireRank1,
+                 const Tensor** bias) {
+  *bias = ctx.input(index);
+  if (*bias == nullptr) return Status::ok();
+  if ((*bias)->type != ElementType::kFloat32) {
+    return ctx.unsupported("bias has type {}, expected FLOAT32", elementTypeName((*bias)->type));
+  }
+  if (requireRank1 && (*bias)->rank() != 1) {
+    return ctx.error("bias must have rank 1, has shape {}", dimsToString((*bias)->dims));
+  }
+  if ((*bias)->numElements() != channels) {
+    return ctx.error("bias has {} elements, expected {} (one per output channel)",
+                     (*bias)->numElements(), channels);
+  }
+  return Status::ok();
+}
+
+// Int32 dims from int64 values already checked to be in range.
+Dims dims4(int64_t a, int64_t b, int64_t c, int64_t d) {
+  return Dims{static_cast<int32_t>(a), static_cast<int32_t>(b), static_cast<int32_t>(c),
+              static_cast<int32_t>(d)};
+}
+
+Status checkOutputDims(const OpContext& ctx, int64_t h, int64_t w) {
+  constexpr int64_t kMax = INT32_MAX;
+  if (h < 0 || w < 0) {
+    return ctx.error("filter does not fit the input: output would be {}x{}", h, w);
+  }
+  if (h > kMax || w > kMax) return ctx.error("output size {}x{} is too large", h, w);
+  return Status::ok();
+}
+
+// --- CONV_2D -----------------------------------------------------------------
+
+struct ConvState : KernelState {
+  int32_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  int32_t padH = 0, padW = 0;
+  int32_t groups = 1;
+  int64_t inPerGroup = 0;   // filter input channels
+  int64_t outPerGroup = 0;  // output channels of one group
+  int64_t k = 0;            // GEMM depth: kh * kw * inPerGroup
+  int64_t groupPackedFloats = 0;
+  ActivationRange act;
+  // 1x1 stride-1 filters read the input in place; others gather im2col rows.
+  bool direct = false;
+  int64_t tileRows = 0;
+  int im2colScratch = -1;
+  // Constant filters are packed here once; others into scratch on each eval.
+  std::vector<float> packed;
+  int packScratch = -1;
+};
+
+void packConvFilter(const ConvState& st, const float* filter, float* dst) {
+  // Filter [out, kh, kw, in/groups] is already row n = output channel, column
+  // k = (ky, kx, ic) in GEMM order; each group is its own K x outPerGroup B.
+  const int64_t k = st.k;
+  for (int32_t g = 0; g < st.groups; ++g) {
+    const float* src = filter + g * st.outPerGroup * k;
+    packPanels(src, k, st.outPerGroup, [k](int64_t kk, int64_t n) { return n * k + kk; },
+               dst + g * st.groupPackedFloats);
+  }
+}
+
+Status prepareConv(OpContext& ctx) {
+  const Tensor* input = nullptr;
+  const Tensor* filter = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &filter));
+  INFERD_RETURN_IF_ERROR(checkFloatInput(ctx, input));
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
+  INFERD_RETURN_IF_ERROR(checkFilter(ctx, filter));
+  INFERD_RETURN_IF_ERROR(checkFloatOutput(ctx));
+
+  // TFLite parses a missing options table as zeros (stride 0), which cannot run.
+  const auto* opts = options<fb::Conv2DOptions>(ctx);
+  if (opts == nullptr) return ctx.error("Conv2DOptions are missing");
+  auto st = std::make_unique<ConvState>();
+  st->strideH = opts->stride_h();
+  st->strideW = opts->stride_w();
+  st->dilationH = opts->dilation_h_factor();
+  st->dilationW = opts->dilation_w_factor();
+  INFERD_RETURN_IF_ERROR(checkStrides(ctx, st->strideH, st->strideW));
+  if (st->dilationH <= 0 || st->dilationW <= 0) {
+    return ctx.error("dilation factors must be positive, got dilation_h_factor {} "
+                     "dilation_w_factor {}", st->dilationH, st->dilationW);
+  }
+  INFERD_RETURN_IF_ERROR(checkPadding(ctx, opts->padding()));
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts->fused_activation_function(), &st->act));
+
+  const int64_t batches = input->dim(0);
+  const int64_t height = input->dim(1);
+  const int64_t width = input->dim(2);
+  const int64_t inChannels = input->dim(3);
+  const int64_t outChannels = filter->dim(0);
+  const int64_t filterH = filter->dim(1);
+  const int64_t filterW = filter->dim(2);
+  st->inPerGroup = filter->dim(3);
+  if (inChannels <= 0 || inChannels % st->inPerGroup != 0) {
+    return ctx.error("input has {} channels, not a multiple of the filter's {} input channels",
+                     inChannels, st->inPerGroup);
+  }
+  const int64_t groups = inChannels / st->inPerGroup;
+  if (outChannels % groups != 0) {
+    return ctx.error("filter has {} output channels, not divisible into {} groups", outChannels,
+                     groups);
+  }
+  st->groups = static_cast<int32_t>(groups);
+  st->outPerGroup = outChannels / groups;
+  st->k = filterH * filterW * st->inPerGroup;
+
+  const Tensor* bias = nullptr;
+  INFERD_RETURN_IF_ERROR(checkBias(ctx, 2, outChannels, false, &bias));
+
+  const Axis ah = forwardAxis(opts->padding(), height, filterH, st->strideH, st->dilationH);
+  const Axis aw = forwardAxis(opts->padding(), width, filterW, st->strideW, st->dilationW);
+  INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
+  st->padH = static_cast<int32_t>(ah.padBefore);
+  st->padW = static_cast<int32_t>(aw.padBefore);
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(batches, ah.out, aw.out, outChannels)));
+
+  st->groupPackedFloats = packedPanelFloats(st->k, st->outPerGroup);
+  const int64_t packedFloats = st->groupPackedFloats * groups;
+  if (filter->isConstant) {
+    st->packed.resize(static_cast<size_t>(packedFloats));
+    packConvFilter(*st, filter->as<float>(), st->packed.data());
+  } else {
+    st->packScratch = ctx.requestScratch(static_cast<size_t>(packedFloats) * sizeof(float));
+  }
+
+  // SAME and VALID both give zero padding for a 1x1 filter at stride 1.
+  st->direct = filterH == 1 && filterW == 1 && st->strideH == 1 && st->strideW == 1;
+  st->tileRows = gemmTileRows(st->k);
+  if (!st->direct) {
+    st->im2colScratch =
+        ctx.requestScratch(static_cast<size_t>(st->tileRows * st->k) * sizeof(float));
+  }
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// Copies the receptive fields of output pixels [p0, p0+rows) of one group into
+// `dst` (rows x k); taps that fall in the padding are zero, which adds exactly
+// nothing to the sums.
+void im2colRows(const ConvState& st, const float* inBatch, int64_t inH, int64_t inW,
+                int64_t inC, int64_t filterH, int64_t filterW, int64_t outW, int32_t group,
+                int64_t p0, int64_t rows, float* dst) {
+  const int64_t icg = st.inPerGroup;
+  const size_t chunk = static_cast<size_t>(icg) * sizeof(float);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t oy = (p0 + r) / outW;
+    const int64_t ox = (p0 + r) % outW;
+    const int64_t y0 = oy * st.strideH - st.padH;
+    const int64_t x0 = ox * st.strideW - st.padW;
+    float* row = dst + r * st.k;
+    for (int64_t ky = 0; ky < filterH; ++ky) {
+      const int64_t iy = y0 + ky * st.dilationH;
+      if (iy < 0 || iy >= inH) {
+        std::memset(row, 0, chunk * static_cast<size_t>(filterW));
+        row += filterW * icg;
+        continue;
+      }
+      for (int64_t kx = 0; kx < filterW; ++kx) {
+        const int64_t ix = x0 + kx * st.dilationW;
+        if (ix < 0 || ix >= inW) {
+          std::memset(row, 0, chunk);
+        } else {
+          std::memcpy(row, inBatch + (iy * inW + ix) * inC + group * icg, chunk);
+        }
+        row += icg;
+      }
+    }
+  }
+}
+
+Status evalConv(OpContext& ctx) {
+  const auto* st = ctx.state<ConvState>();
+  const Tensor* input = ctx.input(0);
+  const Tensor* filter = ctx.input(1);
+  const Tensor* bias = ctx.input(2);
+  Tensor* output = ctx.output(0);
+
+  const float* packed = st->packed.data();
+  if (st->packScratch >= 0) {
+    auto* dst = static_cast<float*>(ctx.scratch(st->packScratch));
+    packConvFilter(*st, filter->as<float>(), dst);
+    packed = dst;
+  }
+  const int64_t batches = input->dim(0);
+  const int64_t inH = input->dim(1), inW = input->dim(2), inC = input->dim(3);
+  const int64_t filterH = filter->dim(1), filterW = filter->dim(2);
+  const int64_t outH = output->dim(1), outW = output->dim(2), outC = output->dim(3);
+  const int64_t pixels = outH * outW;
+  const float* in = input->as<float>();
+  float* out = output->as<float>();
+  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
+  auto* im2col = st->im2colScratch >= 0 ? static_cast<float*>(ctx.scratch(st->im2colScratch))
+                                        : nullptr;
+
+  for (int64_t b = 0; b < batches; ++b) {
+    const float* inBatch = in + b * inH * inW * inC;
+    float* outBatch = out + b * pixels * outC;
+    for (int32_t g = 0; g < st->groups; ++g) {
+      const float* groupPacked = packed + g * st->groupPackedFloats;
+      const float* groupBias = biasData != nullptr ? biasData + g * st->outPerGroup : nullptr;
+      for (int64_t p0 = 0; p0 < pixels; p0 += st->tileRows) {
+        const int64_t rows = std::min(st->tileRows, pixels - p0);
+        const float* a;
+        int64_t lda;
+        if (st->direct) {
+          a = inBatch + p0 * inC + g * st->inPerGroup;
+          lda = inC;
+        } else {
+          im2colRows(*st, inBatch, inH, inW, inC, filterH, filterW, outW, g, p0, rows, im2col);
+          a = im2col;
+          lda = st->k;
+        }
+        gemmF32(rows, st->outPerGroup, st->k, a, lda, groupPacked, groupBias, st->act,
+                outBatch + p0 * outC + g * st->outPerGroup, outC);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// --- DEPTHWISE_CONV_2D -------------------------------------------------------
+
+struct DepthwiseState : KernelState {
+  int32_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  int32_t padH = 0, padW = 0;
+  int32_t multiplier = 1;
+  ActivationRange act;
+  // Per output row/column, the filter taps that land inside the input
+  // ([begin, end) is contiguous), so eval needs no bounds checks.
+  std::vector<int32_t> tapBeginY, tapEndY, tapBeginX, tapEndX;
+};
+
+// Taps t in [0, filter) with 0 <= o*stride - pad + t*dilation < in, per output o.
+void validTaps(int64_t outSize, int64_t in, int64_t filter, int64_t stride, int64_t pad,
+               int64_t dilation, std::vector<int32_t>* begin, std::vector<int32_t>* end) {
+  begin->assign(static_cast<size_t>(outSize), 0);
+  end->assign(static_cast<size_t>(outSize), 0);
+  for (int64_t o = 0; o < outSize; ++o) {
+    const int64_t origin = o * stride - pad;
+    int64_t b = 0;
+    while (b < filter && origin + b * dilation < 0) ++b;
+    int64_t e = b;
+    while (e < filter && origin + e * dilation < in) ++e;
+    (*begin)[static_cast<size_t>(o)] = static_cast<int32_t>(b);
+    (*end)[static_cast<size_t>(o)] = static_cast<int32_t>(e);
+  }
+}
+
+Status prepareDepthwise(OpContext& ctx) {
+  const Tensor* input = nullptr;
+  const Tensor* filter = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &filter));
+  INFERD_RETURN_IF_ERROR(checkFloatInput(ctx, input));
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
+  INFERD_RETURN_IF_ERROR(checkFilter(ctx, filter));
+  INFERD_RETURN_IF_ERROR(checkFloatOutput(ctx));
+  if (filter->dim(0) != 1) {
+    return ctx.error("depthwise filter must have shape [1, h, w, channels], has {}",
+                     dimsToString(filter->dims));
+  }
+
+  const auto* opts = options<fb::DepthwiseConv2DOptions>(ctx);
+  if (opts == nullptr) return ctx.error("DepthwiseConv2DOptions are missing");
+  auto st = std::make_unique<DepthwiseState>();
+  st->strideH = opts->stride_h();
+  st->strideW = opts->stride_w();
+  st->dilationH = opts->dilation_h_factor();
+  st->dilationW = opts->dilation_w_factor();
+  INFERD_RETURN_IF_ERROR(checkStrides(ctx, st->strideH, st->strideW));
+  if (st->dilationH <= 0 || st->dilationW <= 0) {
+    return ctx.error("dilation factors must be positive, got dilation_h_factor {} "
+                     "dilation_w_factor {}", st->dilationH, st->dilationW);
+  }
+  INFERD_RETURN_IF_ERROR(checkPadding(ctx, opts->padding()));
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts->fused_activation_function(), &st->act));
+
+  const int64_t batches = input->dim(0);
+  const int64_t height = input->dim(1);
+  const int64_t width = input->dim(2);
+  const int64_t inChannels = input->dim(3);
+  const int64_t outChannels = filter->dim(3);
+  // Like current TFLite, the multiplier comes from the shapes; the option is
+  // redundant (older converters wrote 0 there).
+  if (inChannels <= 0 || outChannels % inChannels != 0) {
+    return ctx.error("filter has {} channels, not a multiple of the input's {} channels",
+                     outChannels, inChannels);
+  }
+  st->multiplier = static_cast<int32_t>(outChannels / inChannels);
+
+  const Tensor* bias = nullptr;
+  INFERD_RETURN_IF_ERROR(checkBias(ctx, 2, outChannels, true, &bias));
+
+  const int64_t filterH = filter->dim(1);
+  const int64_t filterW = filter->dim(2);
+  const Axis ah = forwardAxis(opts->padding(), height, filterH, st->strideH, st->dilationH);
+  const Axis aw = forwardAxis(opts->padding(), width, filterW, st->strideW, st->dilationW);
+  INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
+  st->padH = static_cast<int32_t>(ah.padBefore);
+  st->padW = static_cast<int32_t>(aw.padBefore);
+  validTaps(ah.out, height, filterH, st->strideH, st->padH, st->dilationH, &st->tapBeginY,
+            &st->tapEndY);
+  validTaps(aw.out, width, filterW, st->strideW, st->padW, st->dilationW, &st->tapBeginX,
+            &st->tapEndX);
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(batches, ah.out, aw.out, outChannels)));
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+Status evalDepthwise(OpContext& ctx) {
+  using gemm_detail::F32x4;
+  using gemm_detail::load4;
+  const auto* st = ctx.state<DepthwiseState>();
+  const Tensor* input = ctx.input(0);
+  const Tensor* filter = ctx.input(1);
+  const Tensor* bias = ctx.input(2);
+  Tensor* output = ctx.output(0);
+
+  const int64_t batches = input->dim(0);
+  const int64_t inH = input->dim(1), inW = input->dim(2), inC = input->dim(3);
+  const int64_t filterW = filter->dim(2);
+  const int64_t outH = output->dim(1), outW = output->dim(2), outC = output->dim(3);
+  const int64_t mult = st->multiplier;
+  const float* in = input->as<float>();
+  const float* w = filter->as<float>();
+  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
+  float* out = output->as<float>();
+  const ActivationRange act = st->act;
+
+  for (int64_t b = 0; b < batches; ++b) {
+    const float* inBatch = in + b * inH * inW * inC;
+    for (int64_t oy = 0; oy < outH; ++oy) {
+      const int64_t y0 = oy * st->strideH - st->padH;
+      const int32_t kyBegin = st->tapBeginY[static_cast<size_t>(oy)];
+      const int32_t kyEnd = st->tapEndY[static_cast<size_t>(oy)];
+      for (int64_t ox = 0; ox < outW; ++ox) {
+        const int64_t x0 = ox * st->strideW - st->padW;
+        const int32_t kxBegin = st->tapBeginX[static_cast<size_t>(ox)];
+        const int32_t kxEnd = st->tapEndX[static_cast<size_t>(ox)];
+        float* o = out + ((b * outH + oy) * outW + ox) * outC;
+
+        if (mult == 1) {
+          // Channel blocks of 8 outer, taps inner: the 8 sums stay in
+          // registers and each is accumulated in TFLite's tap order.
+          int64_t c = 0;
+          for (; c + 8 <= outC; c += 8) {
+            F32x4 acc0{0.f, 0.f, 0.f, 0.f};
+            F32x4 acc1{0.f, 0.f, 0.f, 0.f};
+            for (int32_t ky = kyBegin; ky < kyEnd; ++ky) {
+              const int64_t iy = y0 + ky * st->dilationH;
+              const float* inRow = inBatch + iy * inW * inC + c;
+              const float* wRow = w + ky * filterW * outC + c;
+              for (int32_t kx = kxBegin; kx < kxEnd; ++kx) {
+                const float* ip = inRow + (x0 + kx * st->dilationW) * inC;
+                const float* wp = wRow + kx * outC;
+                acc0 += load4(ip) * load4(wp);
+                acc1 += load4(ip + 4) * load4(wp + 4);
+              }
+            }
+            float v[8];
+            std::memcpy(v, &acc0, sizeof acc0);
+            std::memcpy(v + 4, &acc1, sizeof acc1);
+            for (int j = 0; j < 8; ++j) {
+              const float bj = biasData != nullptr ? biasData[c + j] : 0.f;
+              o[c + j] = clampActivation(v[j] + bj, act);
+            }
+          }
+          for (; c < outC; ++c) {
+            float total = 0.f;
+            for (int32_t ky = kyBegin; ky < kyEnd; ++ky) {
+              const int64_t iy = y0 + ky * st->dilationH;
+              for (int32_t kx = kxBegin; kx < kxEnd; ++kx) {
+                const int64_t ix = x0 + kx * st->dilationW;
+                total += inBatch[(iy * inW + ix) * inC + c] * w[(ky * filterW + kx) * outC + c];
+              }
+            }
+            const float bc = biasData != nullptr ? biasData[c] : 0.f;
+            o[c] = clampActivation(total + bc, act);
+          }
+        } else {
+          // Output channel oc = ic * multiplier + m reads input channel ic.
+          for (int64_t oc = 0; oc < outC; ++oc) {
+            const int64_t ic = oc / mult;
+            float total = 0.f;
+            for (int32_t ky = kyBegin; ky < kyEnd; ++ky) {
+              const int64_t iy = y0 + ky * st->dilationH;
+              for (int32_t kx = kxBegin; kx < kxEnd; ++kx) {
+                const int64_t ix = x0 + kx * st->dilationW;
+                total += inBatch[(iy * inW + ix) * inC + ic] * w[(ky * filterW + kx) * outC + oc];
+              }
+            }
+            const float bc = biasData != nullptr ? biasData[oc] : 0.f;
+            o[oc] = clampActivation(total + bc, act);
+          }
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// --- TRANSPOSE_CONV and Convolution2DTransposeBias ----------------------------
+
+// Both ops scatter every input pixel through the filter:
+//   out[b, iy*s - pad + ky, ix*s - pad + kx, oc] += in[b, iy, ix, ic] * w[oc, ky, kx, ic]
+// computed as a GEMM per tile of input pixels (K = input channels,
+// N = kh*kw*out channels) followed by a scatter-add of each row.
+struct TransposeState : KernelState {
+  bool mediapipe = false;  // bias first, no activation, own padding rule
+  fb::Padding padding = fb::Padding::SAME;
+  int32_t strideH = 1, strideW = 1;
+  ActivationRange act;
+  int inputIndex = 2, weightsIndex = 1, biasIndex = 3;
+  int64_t n = 0;  // kh * kw * out channels
+  int64_t tileRows = 0;
+  int colScratch = -1;
+  std::vector<float> packed;
+  int packScratch = -1;
+};
+
+void packTransposeWeights(const float* w, int64_t outC, int64_t taps, int64_t inC, float* dst) {
+  // B(k = ic, n = tap * outC + oc) = w[oc, tap, ic]
+  packPanels(w, inC, taps * outC,
+             [outC, taps, inC](int64_t ic, int64_t n) {
+               return ((n % outC) * taps + n / outC) * inC + ic;
+             },
+             dst);
+}
+
+// Checks weights/input/bias shared by both ops and sets up packing and scratch.
+Status prepareTransposeCommon(OpContext& ctx, TransposeState* st, const Tensor** input,
+                              const Tensor** weights) {
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, st->inputIndex, input));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, st->weightsIndex, weights));
+  INFERD_RETURN_IF_ERROR(checkFloatInput(ctx, *input));
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, *input, 4, "input"));
+  INFERD_RETURN_IF_ERROR(checkFilter(ctx, *weights));
+  INFERD_RETURN_IF_ERROR(checkFloatOutput(ctx));
+  const int64_t inC = (*input)->dim(3);
+  const int64_t outC = (*weights)->dim(0);
+  if (inC != (*weights)->dim(3)) {
+    return ctx.error("weights have {} input channels, input has {}", (*weights)->dim(3), inC);
+  }
+  const Tensor* bias = nullptr;
+  INFERD_RETURN_IF_ERROR(checkBias(ctx, st->biasIndex, outC, st->mediapipe, &bias));
+  if (st->mediapipe && bias == nullptr) return ctx.error("bias (input 2) is required");
+
+  const int64_t taps = static_cast<int64_t>((*weights)->dim(1)) * (*weights)->dim(2);
+  st->n = taps * outC;
+  const int64_t packedFloats = packedPanelFloats(inC, st->n);
+  if ((*weights)->isConstant) {
+    st->packed.resize(static_cast<size_t>(packedFloats));
+    packTransposeWeights((*weights)->as<float>(), outC, taps, inC, st->packed.data());
+  } else {
+    st->packScratch = ctx.requestScratch(static_cast<size_t>(packedFloats) * sizeof(float));
+  }
+  st->tileRows = gemmTileRows(st->n);
+  st->colScratch = ctx.requestScratch(static_cast<size_t>(st->tileRows * st->n) * sizeof(float));
+  return Status::ok();
+}
+
+// TRANSPOSE_CONV's output size comes from its output_shape input.
+Status readOutputShape(OpContext& ctx, const Tensor* shape, const Tensor* input,
+                       const Tensor* weights, Dims* dims) {
+  const int32_t* v = shape->as<int32_t>();
+  *dims = Dims(v, v + 4);
+  const Dims& d = *dims;
+  if (d[0] != input->dim(0) || d[3] != weights->dim(0) || d[1] <= 0 || d[2] <= 0) {
+    return ctx.error("output_shape {} does not fit input batch {} and {} output channels",
+                     dimsToString(d), input->dim(0), weights->dim(0));
+  }
+  return Status::ok();
+}
+
+Status prepareTransposeConv(OpContext& ctx) {
+  auto st = std::make_unique<TransposeState>();
+  const auto* opts = options<fb::TransposeConvOptions>(ctx);
+  if (opts == nullptr) return ctx.error("TransposeConvOptions are missing");
+  st->padding = opts->padding();
+  st->strideH = opts->stride_h();
+  st->strideW = opts->stride_w();
+  INFERD_RETURN_IF_ERROR(checkStrides(ctx, st->strideH, st->strideW));
+  INFERD_RETURN_IF_ERROR(checkPadding(ctx, st->padding));
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts->fused_activation_function(), &st->act));
+
+  const Tensor* shape = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &shape));
+  if (shape->type != ElementType::kInt32) {
+    return ctx.unsupported("output_shape has type {}, expected INT32",
+                           elementTypeName(shape->type));
+  }
+  if (shape->rank() != 1 || shape->numElements() != 4) {
+    return ctx.error("output_shape must be a 1-D tensor of 4 values, has shape {}",
+                     dimsToString(shape->dims));
+  }
+  const Tensor* input = nullptr;
+  const Tensor* weights = nullptr;
+  INFERD_RETURN_IF_ERROR(prepareTransposeCommon(ctx, st.get(), &input, &weights));
+  if (shape->isConstant) {
+    Dims dims;
+    INFERD_RETURN_IF_ERROR(readOutputShape(ctx, shape, input, weights, &dims));
+    INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims));
+  } else {
+    ctx.markOutputDynamic(0);
+  }
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// MediaPipe's custom options: TfLiteTransposeConvParams as raw bytes, i.e.
+// int32 padding (TfLitePadding: 1 SAME, 2 VALID), stride_width, stride_height.
+int32_t readLe32(const uint8_t* p) {
+  return static_cast<int32_t>(static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+                              static_cast<uint32_t>(p[2]) << 16 |
+                              static_cast<uint32_t>(p[3]) << 24);
+}
+
+// MediaPipe's padding rule: SAME pads max(0, k - (in-1) % s - 1) in total
+// (half before), VALID none; the output is s*(in-1) + k - totalPadding.
+Axis mediapipeAxis(bool same, int64_t in, int64_t filter, int64_t stride) {
+  int64_t total = 0;
+  if (same) total = std::max<int64_t>(0, filter - (in - 1) % stride - 1);
+  Axis a;
+  a.out = stride * (in - 1) + filter - total;
+  a.padBefore = total / 2;
+  return a;
+}
+
+Status prepareTransposeConvBias(OpContext& ctx) {
+  auto st = std::make_unique<TransposeState>();
+  st->mediapipe = true;
+  st->inputIndex = 0;
+  st->weightsIndex = 1;
+  st->biasIndex = 2;
+  const OperatorInfo& op = ctx.op();
+  if (op.customOptions == nullptr || op.customOptionsSize < 12) {
+    return ctx.error("custom options must hold padding, stride_width and stride_height "
+                     "(12 bytes), got {} bytes", op.customOptionsSize);
+  }
+  const int32_t padding = readLe32(op.customOptions);
+  st->strideW = readLe32(op.customOptions + 4);
+  st->strideH = readLe32(op.customOptions + 8);
+  // MediaPipe treats anything but SAME as VALID; 0 is TfLitePaddingUnknown.
+  if (padding < 0 || padding > 2) return ctx.unsupported("padding {} is not supported", padding);
+  st->padding = padding == 1 ? fb::Padding::SAME : fb::Padding::VALID;
+  INFERD_RETURN_IF_ERROR(checkStrides(ctx, st->strideH, st->strideW));
+
+  const Tensor* input = nullptr;
+  const Tensor* weights = nullptr;
+  INFERD_RETURN_IF_ERROR(prepareTransposeCommon(ctx, st.get(), &input, &weights));
+  const bool same = st->padding == fb::Padding::SAME;
+  const Axis ah = mediapipeAxis(same, input->dim(1), weights->dim(1), st->strideH);
+  const Axis aw = mediapipeAxis(same, input->dim(2), weights->dim(2), st->strideW);
+  INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
+  INFERD_RETURN_IF_ERROR(
+      ctx.resizeOutput(0, dims4(input->dim(0), ah.out, aw.out, weights->dim(0))));
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+Status evalTranspose(OpContext& ctx) {
+  const auto* st = ctx.state<TransposeState>();
+  const Tensor* input = ctx.input(st->inputIndex);
+  const Tensor* weights = ctx.input(st->weightsIndex);
+  const Tensor* bias = ctx.input(st->biasIndex);
+  Tensor* output = ctx.output(0);
+
+  if (output->isDynamic) {
+    Dims dims;
+    INFERD_RETURN_IF_ERROR(readOutputShape(ctx, ctx.input(0), input, weights, &dims));
+    INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims));
+  }
+  const int64_t batches = input->dim(0);
+  const int64_t inH = input->dim(1), inW = input->dim(2), inC = input->dim(3);
+  const int64_t outC = weights->dim(0), filterH = weights->dim(1), filterW = weights->dim(2);
+  const int64_t outH = output->dim(1), outW = output->dim(2);
+
+  int64_t padH, padW;
+  if (st->mediapipe) {
+    const bool same = st->padding == fb::Padding::SAME;
+    padH = mediapipeAxis(same, inH, filterH, st->strideH).padBefore;
+    padW = mediapipeAxis(same, inW, filterW, st->strideW).padBefore;
+  } else {
+    // TFLite pads as if this were the forward convolution from the output.
+    padH = forwardAxis(st->padding, outH, filterH, st->strideH, 1).padBefore;
+    padW = forwardAxis(st->padding, outW, filterW, st->strideW, 1).padBefore;
+  }
+
+  const float* packed = st->packed.data();
+  if (st->packScratch >= 0) {
+    auto* dst = static_cast<float*>(ctx.scratch(st->packScratch));
+    packTransposeWeights(weights->as<float>(), outC, filterH * filterW, inC, dst);
+    packed = dst;
+  }
+  auto* col = static_cast<float*>(ctx.scratch(st->colScratch));
+  const float* in = input->as<float>();
+  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
+  float* out = output->as<float>();
+  const int64_t outPixels = outH * outW;
+  const int64_t inPixels = inH * inW;
+  const ActivationRange none;
+
+  for (int64_t b = 0; b < batches; ++b) {
+    float* outBatch = out + b * outPixels * outC;
+    // MediaPipe starts from the bias; TFLite adds it after the scatter.
+    if (st->mediapipe) {
+      for (int64_t p = 0; p < outPixels; ++p) {
+        std::memcpy(outBatch + p * outC, biasData, static_cast<size_t>(outC) * sizeof(float));
+      }
+    } else {
+      std::fill(outBatch, outBatch + outPixels * outC, 0.f);
+    }
+    const float* inBatch = in + b * inPixels * inC;
+    for (int64_t p0 = 0; p0 < inPixels; p0 += st->tileRows) {
+      const int64_t rows = std::min(st->tileRows, inPixels - p0);
+      gemmF32(rows, st->n, inC, inBatch + p0 * inC, inC, packed, nullptr, none, col, st->n);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t iy = (p0 + r) / inW;
+        const int64_t ix = (p0 + r) % inW;
+        const float* colRow = col + r * st->n;
+        for (int64_t ky = 0; ky < filterH; ++ky) {
+          const int64_t oy = iy * st->strideH - padH + ky;
+          if (oy < 0 || oy >= outH) continue;
+          for (int64_t kx = 0; kx < filterW; ++kx) {
+            const int64_t ox = ix * st->strideW - padW + kx;
+            if (ox < 0 || ox >= outW) continue;
+            float* dst = outBatch + (oy * outW + ox) * outC;
+            const float* src = colRow + (ky * filterW + kx) * outC;
+            for (int64_t oc = 0; oc < outC; ++oc) dst[oc] += src[oc];
+          }
+        }
+      }
+    }
+    if (!st->mediapipe) {
+      for (int64_t p = 0; p < outPixels; ++p) {
+        float* o = outBatch + p * outC;
+        for (int64_t oc = 0; oc < outC; ++oc) {
+          const float bc = biasData != nullptr ? biasData[oc] : 0.f;
+          o[oc] = clampActivation(o[oc] + bc, st->act);
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
+KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int32_t minInputs,
+                                int32_t maxInputs, KernelFn prepare, KernelFn eval) {
+  KernelRegistration r;
+  r.builtinCode = static_cast<int32_t>(op);
+  r.minVersion = 1;
+  r.maxVersion = maxVersion;
+  r.minInputs = minInputs;
+  r.maxInputs = maxInputs;
+  r.minOutputs = 1;
+  r.maxOutputs = 1;
+  r.prepare = prepare;
+  r.eval = eval;
+  r.types = {ElementType::kFloat32};
+  return r;
+}
+
+}  // namespace
+
+void registerConvKernels(OpResolver& r) {
+  // Version ranges from TFLite's register.cc; the versions past 1 add
+  // quantized types and options whose float behaviour is unchanged.
+  r.add(registration(fb::BuiltinOperator::CONV_2D, 8, 2, 3, prepareConv, evalConv));
+  r.add(registration(fb::BuiltinOperator::DEPTHWISE_CONV_2D, 7, 2, 3, prepareDepthwise,
+                     evalDepthwise));
+  r.add(registration(fb::BuiltinOperator::TRANSPOSE_CONV, 5, 3, 4, prepareTransposeConv,
+                     evalTranspose));
+
+  KernelRegistration custom;
+  custom.builtinCode = kCustomCode;
+  custom.customName = "Convolution2DTransposeBias";
+  custom.minVersion = 1;
+  custom.maxVersion = 1;
+  custom.minInputs = 3;
+  custom.maxInputs = 3;
+  custom.minOutputs = 1;
+  custom.maxOutputs = 1;
+  custom.prepare = prepareTransposeConvBias;
+  custom.eval = evalTranspose;
+  custom.types = {ElementType::kFloat32};
+  r.addCustom(custom.customName, custom);
+}
+
+}  // namespace inferd::engine::kernels

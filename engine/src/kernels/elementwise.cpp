@@ -1,0 +1,182 @@
+// Binary arithmetic kernels: ADD, SUB, MUL, DIV with numpy broadcasting (up
+// to rank 6; equal shapes of any rank) and a fused activation, for FLOAT32
+// and INT32. Quantized types are rejected in prepare for now; they will get
+// their own eval functions behind the same prepare.
+#include <cstdint>
+#include <limits>
+
+#include "elementwise_util.h"
+#include "kernel_util.h"
+#include "register.h"
+
+namespace inferd::engine::kernels {
+namespace {
+
+enum class ArithOp { kAdd, kSub, kMul, kDiv };
+
+struct ArithState : KernelState {
+  BinaryPlan plan;
+  ActivationRange floatRange;
+  int32_t intMin = std::numeric_limits<int32_t>::min();
+  int32_t intMax = std::numeric_limits<int32_t>::max();
+};
+
+fb::ActivationFunctionType fusedActivation(const OpContext& ctx, ArithOp op) {
+  // TFLite's defaults when the options table is absent: no activation.
+  switch (op) {
+    case ArithOp::kAdd:
+      if (auto* o = options<fb::AddOptions>(ctx)) return o->fused_activation_function();
+      break;
+    case ArithOp::kSub:
+      if (auto* o = options<fb::SubOptions>(ctx)) return o->fused_activation_function();
+      break;
+    case ArithOp::kMul:
+      if (auto* o = options<fb::MulOptions>(ctx)) return o->fused_activation_function();
+      break;
+    case ArithOp::kDiv:
+      if (auto* o = options<fb::DivOptions>(ctx)) return o->fused_activation_function();
+      break;
+  }
+  return fb::ActivationFunctionType::NONE;
+}
+
+template <ArithOp Op>
+Status prepareArith(OpContext& ctx) {
+  const Tensor* a = nullptr;
+  const Tensor* b = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &a));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &b));
+  Tensor* out = ctx.output(0);
+  if (a->type != b->type) {
+    return ctx.error("inputs have different types: {} and {}", elementTypeName(a->type),
+                     elementTypeName(b->type));
+  }
+  if (out->type != a->type) {
+    return ctx.error("output has type {}, inputs have type {}", elementTypeName(out->type),
+                     elementTypeName(a->type));
+  }
+  if (a->type != ElementType::kFloat32 && a->type != ElementType::kInt32) {
+    return ctx.unsupported("type {} is not supported (FLOAT32 and INT32 are)",
+                           elementTypeName(a->type));
+  }
+
+  auto state = std::make_unique<ArithState>();
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, fusedActivation(ctx, Op), &state->floatRange));
+  // TFLite's integer activation range: the float range clipped to int32.
+  if (state->floatRange.min > -std::numeric_limits<float>::infinity()) {
+    state->intMin = static_cast<int32_t>(state->floatRange.min);
+  }
+  if (state->floatRange.max < std::numeric_limits<float>::infinity()) {
+    state->intMax = static_cast<int32_t>(state->floatRange.max);
+  }
+
+  Dims outDims;
+  INFERD_RETURN_IF_ERROR(planBinary(ctx, a->dims, b->dims, &outDims, &state->plan));
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
+  ctx.setState(std::move(state));
+  return Status::ok();
+}
+
+template <ArithOp Op>
+void evalFloat(const ArithState& s, const float* a, const float* b, float* out) {
+  const float lo = s.floatRange.min;
+  const float hi = s.floatRange.max;
+  // Same clamp as TFLite's ActivationFunctionWithMinMax (NaN passes through).
+  auto clamp = [lo, hi](float x) { return std::min(std::max(x, lo), hi); };
+  if constexpr (Op == ArithOp::kAdd) {
+    runBinary(s.plan, a, b, out, [&](float x, float y) { return clamp(x + y); });
+  } else if constexpr (Op == ArithOp::kSub) {
+    runBinary(s.plan, a, b, out, [&](float x, float y) { return clamp(x - y); });
+  } else if constexpr (Op == ArithOp::kMul) {
+    runBinary(s.plan, a, b, out, [&](float x, float y) { return clamp(x * y); });
+  } else {
+    // Division by zero gives IEEE inf/nan, as in TFLite's float DIV.
+    runBinary(s.plan, a, b, out, [&](float x, float y) { return clamp(x / y); });
+  }
+}
+
+template <ArithOp Op>
+void evalInt32(const ArithState& s, const int32_t* a, const int32_t* b, int32_t* out) {
+  const int32_t lo = s.intMin;
+  const int32_t hi = s.intMax;
+  auto clamp = [lo, hi](int32_t x) { return std::min(std::max(x, lo), hi); };
+  // Overflow wraps (two's complement) instead of being undefined behaviour.
+  auto wrap = [](uint32_t x) { return static_cast<int32_t>(x); };
+  if constexpr (Op == ArithOp::kAdd) {
+    runBinary(s.plan, a, b, out, [&](int32_t x, int32_t y) {
+      return clamp(wrap(static_cast<uint32_t>(x) + static_cast<uint32_t>(y)));
+    });
+  } else if constexpr (Op == ArithOp::kSub) {
+    runBinary(s.plan, a, b, out, [&](int32_t x, int32_t y) {
+      return clamp(wrap(static_cast<uint32_t>(x) - static_cast<uint32_t>(y)));
+    });
+  } else if constexpr (Op == ArithOp::kMul) {
+    runBinary(s.plan, a, b, out, [&](int32_t x, int32_t y) {
+      return clamp(wrap(static_cast<uint32_t>(x) * static_cast<uint32_t>(y)));
+    });
+  } else {
+    // C++ division truncates toward zero, as TFLite's int32 DIV. INT32_MIN / -1
+    // traps on x86; give the wrapped result (what ARM's sdiv returns) instead.
+    runBinary(s.plan, a, b, out, [&](int32_t x, int32_t y) {
+      if (y == -1) return clamp(wrap(0u - static_cast<uint32_t>(x)));
+      return clamp(x / y);
+    });
+  }
+}
+
+template <ArithOp Op>
+Status evalArith(OpContext& ctx) {
+  const ArithState& s = *ctx.state<ArithState>();
+  const Tensor* a = ctx.input(0);
+  const Tensor* b = ctx.input(1);
+  Tensor* out = ctx.output(0);
+  switch (out->type) {
+    case ElementType::kFloat32:
+      evalFloat<Op>(s, a->as<float>(), b->as<float>(), out->as<float>());
+      return Status::ok();
+    case ElementType::kInt32: {
+      if constexpr (Op == ArithOp::kDiv) {
+        // TFLite rejects a zero divisor for integer DIV; so do we, before
+        // touching the output.
+        const int32_t* divisor = b->as<int32_t>();
+        const int64_t n = b->numElements();
+        for (int64_t i = 0; i < n; ++i) {
+          if (divisor[i] == 0) return ctx.error("integer division by zero (divisor element {})", i);
+        }
+      }
+      evalInt32<Op>(s, a->as<int32_t>(), b->as<int32_t>(), out->as<int32_t>());
+      return Status::ok();
+    }
+    default:
+      return ctx.unsupported("type {} is not supported", elementTypeName(out->type));
+  }
+}
+
+template <ArithOp Op>
+KernelRegistration arithRegistration(fb::BuiltinOperator code, int32_t maxVersion) {
+  KernelRegistration r;
+  r.builtinCode = static_cast<int32_t>(code);
+  r.minVersion = 1;
+  r.maxVersion = maxVersion;
+  r.minInputs = 2;
+  r.maxInputs = 2;
+  r.minOutputs = 1;
+  r.maxOutputs = 1;
+  r.prepare = prepareArith<Op>;
+  r.eval = evalArith<Op>;
+  r.types = {ElementType::kFloat32, ElementType::kInt32};
+  return r;
+}
+
+}  // namespace
+
+void registerElementwiseKernels(OpResolver& r) {
+  // Version ranges from TFLite's register.cc; later versions add quantized or
+  // other integer types, which prepare rejects with a clear message.
+  r.add(arithRegistration<ArithOp::kAdd>(fb::BuiltinOperator::ADD, 5));
+  r.add(arithRegistration<ArithOp::kSub>(fb::BuiltinOperator::SUB, 5));
+  r.add(arithRegistration<ArithOp::kMul>(fb::BuiltinOperator::MUL, 7));
+  r.add(arithRegistration<ArithOp::kDiv>(fb::BuiltinOperator::DIV, 2));
+}
+
+}  // namespace inferd::engine::kernels

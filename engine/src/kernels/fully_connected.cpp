@@ -1,0 +1,167 @@
+// Float kernel for FULLY_CONNECTED: output = act(input * weights^T + bias)
+// with weights [units, inputSize] in the DEFAULT format, an optional bias and
+// keep_num_dims, following TensorFlow Lite's reference semantics (the input
+// is flattened to [elements / inputSize, inputSize]). Runs through the packed
+// GEMM in conv_util.h.
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "conv_util.h"
+#include "kernel_util.h"
+#include "register.h"
+
+namespace inferd::engine::kernels {
+namespace {
+
+struct FullyConnectedState : KernelState {
+  int64_t batches = 0;
+  int64_t inputSize = 0;
+  int64_t units = 0;
+  ActivationRange act;
+  // Constant weights are packed once here; others into scratch on each eval.
+  std::vector<float> packed;
+  int packScratch = -1;
+};
+
+void packWeights(const FullyConnectedState& st, const float* weights, float* dst) {
+  // weights [units, inputSize] is row n = unit, column k = input element.
+  const int64_t k = st.inputSize;
+  packPanels(weights, k, st.units, [k](int64_t kk, int64_t n) { return n * k + kk; }, dst);
+}
+
+Status prepareFullyConnected(OpContext& ctx) {
+  const Tensor* input = nullptr;
+  const Tensor* weights = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &weights));
+
+  // A missing options table means TFLite's defaults: no activation, DEFAULT
+  // weights, keep_num_dims false.
+  const auto* opts = options<fb::FullyConnectedOptions>(ctx);
+  auto st = std::make_unique<FullyConnectedState>();
+  bool keepNumDims = false;
+  fb::ActivationFunctionType activation = fb::ActivationFunctionType::NONE;
+  if (opts != nullptr) {
+    if (opts->weights_format() != fb::FullyConnectedOptionsWeightsFormat::DEFAULT) {
+      return ctx.unsupported("weights_format {} is not supported (only DEFAULT)",
+                             fb::EnumNameFullyConnectedOptionsWeightsFormat(opts->weights_format()));
+    }
+    keepNumDims = opts->keep_num_dims();
+    activation = opts->fused_activation_function();
+  }
+  if (ctx.numOutputs() != 1) {
+    return ctx.error("has {} outputs, DEFAULT weights_format has 1", ctx.numOutputs());
+  }
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, activation, &st->act));
+
+  if (input->type != ElementType::kFloat32) {
+    return ctx.unsupported("input has type {}; only FLOAT32 is supported so far",
+                           elementTypeName(input->type));
+  }
+  if (weights->type != ElementType::kFloat32) {
+    // int8/uint8 weights with a float input are TFLite's hybrid kernel.
+    return ctx.unsupported("weights have type {}; only FLOAT32 weights are supported so far",
+                           elementTypeName(weights->type));
+  }
+  Tensor* output = ctx.output(0);
+  if (output->type != ElementType::kFloat32) {
+    return ctx.unsupported("output has type {}, expected FLOAT32", elementTypeName(output->type));
+  }
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, weights, 2, "weights"));
+  st->units = weights->dim(0);
+  st->inputSize = weights->dim(1);
+  if (st->inputSize <= 0) {
+    return ctx.error("weights have shape {}; the input size must be positive",
+                     dimsToString(weights->dims));
+  }
+  const int64_t elements = input->numElements();
+  if (elements % st->inputSize != 0) {
+    return ctx.error("input shape {} has {} elements, not a multiple of the weights' input "
+                     "size {}", dimsToString(input->dims), elements, st->inputSize);
+  }
+  st->batches = elements / st->inputSize;
+
+  const Tensor* bias = ctx.input(2);
+  if (bias != nullptr) {
+    if (bias->type != ElementType::kFloat32) {
+      return ctx.unsupported("bias has type {}, expected FLOAT32", elementTypeName(bias->type));
+    }
+    if (bias->numElements() != st->units) {
+      return ctx.error("bias has {} elements, expected {} (one per unit)", bias->numElements(),
+                       st->units);
+    }
+  }
+
+  Dims outDims;
+  if (keepNumDims) {
+    if (input->rank() == 0 || input->dims.back() != st->inputSize) {
+      return ctx.error("keep_num_dims needs the input's last dimension to be {}, input shape {}",
+                       st->inputSize, dimsToString(input->dims));
+    }
+    outDims = input->dims;
+    outDims.back() = static_cast<int32_t>(st->units);
+  } else {
+    if (st->batches > INT32_MAX) return ctx.error("batch of {} rows is too large", st->batches);
+    outDims = Dims{static_cast<int32_t>(st->batches), static_cast<int32_t>(st->units)};
+  }
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
+
+  const int64_t packedFloats = packedPanelFloats(st->inputSize, st->units);
+  if (weights->isConstant) {
+    st->packed.resize(static_cast<size_t>(packedFloats));
+    packWeights(*st, weights->as<float>(), st->packed.data());
+  } else {
+    st->packScratch = ctx.requestScratch(static_cast<size_t>(packedFloats) * sizeof(float));
+  }
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+Status evalFullyConnected(OpContext& ctx) {
+  const auto* st = ctx.state<FullyConnectedState>();
+  const Tensor* input = ctx.input(0);
+  const Tensor* weights = ctx.input(1);
+  const Tensor* bias = ctx.input(2);
+  Tensor* output = ctx.output(0);
+
+  const float* packed = st->packed.data();
+  if (st->packScratch >= 0) {
+    auto* dst = static_cast<float*>(ctx.scratch(st->packScratch));
+    packWeights(*st, weights->as<float>(), dst);
+    packed = dst;
+  }
+  // Tiles of rows keep the part of the input being reused in cache.
+  const int64_t tile = gemmTileRows(st->inputSize);
+  const float* in = input->as<float>();
+  float* out = output->as<float>();
+  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
+  for (int64_t m0 = 0; m0 < st->batches; m0 += tile) {
+    const int64_t rows = std::min(tile, st->batches - m0);
+    gemmF32(rows, st->units, st->inputSize, in + m0 * st->inputSize, st->inputSize, packed,
+            biasData, st->act, out + m0 * st->units, st->units);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void registerFullyConnectedKernels(OpResolver& r) {
+  KernelRegistration reg;
+  reg.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::FULLY_CONNECTED);
+  // TFLite's register.cc range; later versions add quantized types, int4
+  // weights and options that do not change the float DEFAULT path.
+  reg.minVersion = 1;
+  reg.maxVersion = 13;
+  reg.minInputs = 2;
+  reg.maxInputs = 3;
+  reg.minOutputs = 1;
+  reg.maxOutputs = 2;  // the shuffled weights format has a workspace output (refused in prepare)
+  reg.prepare = prepareFullyConnected;
+  reg.eval = evalFullyConnected;
+  reg.types = {ElementType::kFloat32};
+  r.add(std::move(reg));
+}
+
+}  // namespace inferd::engine::kernels

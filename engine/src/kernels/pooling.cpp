@@ -1,0 +1,196 @@
+// Reference kernels for 2-D pooling over NHWC tensors: AVERAGE_POOL_2D and
+// MAX_POOL_2D with SAME/VALID padding, strides, filter size and a fused
+// activation, following TensorFlow Lite's reference semantics (the average
+// divides by the number of window elements that lie inside the input).
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory>
+
+#include "kernel_util.h"
+#include "register.h"
+
+namespace inferd::engine::kernels {
+namespace {
+
+enum class PoolKind { kAverage, kMax };
+
+struct PoolState : KernelState {
+  int32_t strideH = 1;
+  int32_t strideW = 1;
+  int32_t filterH = 1;
+  int32_t filterW = 1;
+  int32_t padH = 0;  // padding before the first row/column (TFLite puts the odd pixel after)
+  int32_t padW = 0;
+  ActivationRange act;
+};
+
+// Output size and leading padding along one dimension, in 64-bit so absurd
+// option values in a hostile model cannot overflow. Same formulas as
+// convOutputSize/convPaddingBefore (TFLite's ComputeOutSize and
+// ComputePaddingWithOffset, dilation 1).
+struct AxisGeometry {
+  int64_t out = 0;
+  int64_t padBefore = 0;
+};
+
+AxisGeometry poolAxis(fb::Padding padding, int64_t in, int64_t filter, int64_t stride) {
+  AxisGeometry g;
+  if (padding == fb::Padding::SAME) {
+    g.out = (in + stride - 1) / stride;
+  } else {
+    g.out = (in - filter + stride) / stride;
+  }
+  int64_t total = (g.out - 1) * stride + filter - in;
+  if (padding != fb::Padding::SAME || total < 0) total = 0;
+  g.padBefore = total / 2;
+  return g;
+}
+
+Status preparePool(OpContext& ctx) {
+  const Tensor* input = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
+  Tensor* output = ctx.output(0);
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
+  // int8/uint8/int16 pooling belongs to the quantized kernels (later).
+  INFERD_RETURN_IF_ERROR(checkType(ctx, input, ElementType::kFloat32, "input"));
+  if (output->type != input->type) {
+    return ctx.error("output has type {}, input has type {}", elementTypeName(output->type),
+                     elementTypeName(input->type));
+  }
+
+  // TFLite parses a missing options table as all zeros, which its prepare
+  // then rejects (stride 0); we say so directly.
+  const auto* opts = options<fb::Pool2DOptions>(ctx);
+  if (opts == nullptr) return ctx.error("Pool2DOptions are missing");
+
+  auto st = std::make_unique<PoolState>();
+  st->strideH = opts->stride_h();
+  st->strideW = opts->stride_w();
+  st->filterH = opts->filter_height();
+  st->filterW = opts->filter_width();
+  if (st->strideH <= 0 || st->strideW <= 0) {
+    return ctx.error("strides must be positive, got stride_h {} stride_w {}", st->strideH,
+                     st->strideW);
+  }
+  if (st->filterH <= 0 || st->filterW <= 0) {
+    return ctx.error("filter size must be positive, got filter_height {} filter_width {}",
+                     st->filterH, st->filterW);
+  }
+  const fb::Padding padding = opts->padding();
+  if (padding != fb::Padding::SAME && padding != fb::Padding::VALID) {
+    return ctx.unsupported("padding {} is not supported", static_cast<int>(padding));
+  }
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts->fused_activation_function(), &st->act));
+
+  const int32_t batches = input->dim(0);
+  const int32_t height = input->dim(1);
+  const int32_t width = input->dim(2);
+  const int32_t channels = input->dim(3);
+  const AxisGeometry gh = poolAxis(padding, height, st->filterH, st->strideH);
+  const AxisGeometry gw = poolAxis(padding, width, st->filterW, st->strideW);
+  if (gh.out < 0 || gw.out < 0) {
+    return ctx.error("filter {}x{} does not fit the {}x{} input with VALID padding", st->filterH,
+                     st->filterW, height, width);
+  }
+  st->padH = static_cast<int32_t>(gh.padBefore);
+  st->padW = static_cast<int32_t>(gw.padBefore);
+
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(
+      0, Dims{batches, static_cast<int32_t>(gh.out), static_cast<int32_t>(gw.out), channels}));
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// Walks every output pixel with its window clipped to the input. The channel
+// loop is innermost over contiguous memory so it vectorizes; the per-channel
+// accumulation order (window row-major) is the same as TFLite's reference.
+template <PoolKind kind>
+Status evalPool(OpContext& ctx) {
+  const auto* st = ctx.state<PoolState>();
+  const Tensor* input = ctx.input(0);
+  Tensor* output = ctx.output(0);
+  const int32_t batches = input->dim(0);
+  const int32_t inH = input->dim(1);
+  const int32_t inW = input->dim(2);
+  const int32_t depth = input->dim(3);
+  const int32_t outH = output->dim(1);
+  const int32_t outW = output->dim(2);
+  const float* in = input->as<float>();
+  float* out = output->as<float>();
+  const float actMin = st->act.min;
+  const float actMax = st->act.max;
+
+  for (int32_t b = 0; b < batches; ++b) {
+    const float* inBatch = in + static_cast<int64_t>(b) * inH * inW * depth;
+    for (int32_t oy = 0; oy < outH; ++oy) {
+      const int32_t originY = oy * st->strideH - st->padH;
+      const int32_t fyBegin = std::max(0, -originY);
+      const int32_t fyEnd = std::min(st->filterH, inH - originY);
+      for (int32_t ox = 0; ox < outW; ++ox) {
+        const int32_t originX = ox * st->strideW - st->padW;
+        const int32_t fxBegin = std::max(0, -originX);
+        const int32_t fxEnd = std::min(st->filterW, inW - originX);
+        float* o = out + ((static_cast<int64_t>(b) * outH + oy) * outW + ox) * depth;
+
+        if constexpr (kind == PoolKind::kAverage) {
+          for (int32_t c = 0; c < depth; ++c) o[c] = 0.f;
+        } else {
+          for (int32_t c = 0; c < depth; ++c) o[c] = std::numeric_limits<float>::lowest();
+        }
+        int32_t count = 0;
+        for (int32_t fy = fyBegin; fy < fyEnd; ++fy) {
+          const float* row = inBatch + static_cast<int64_t>(originY + fy) * inW * depth;
+          for (int32_t fx = fxBegin; fx < fxEnd; ++fx) {
+            const float* px = row + static_cast<int64_t>(originX + fx) * depth;
+            if constexpr (kind == PoolKind::kAverage) {
+              for (int32_t c = 0; c < depth; ++c) o[c] += px[c];
+            } else {
+              // Written like std::max(o, px): a NaN input never replaces o.
+              for (int32_t c = 0; c < depth; ++c) o[c] = o[c] < px[c] ? px[c] : o[c];
+            }
+            ++count;
+          }
+        }
+        if constexpr (kind == PoolKind::kAverage) {
+          // TFLite refuses a window with no input element (it cannot happen
+          // with SAME/VALID geometry, but guard the division anyway).
+          if (count == 0) return ctx.error("pooling window at ({}, {}) covers no input", oy, ox);
+          const float n = static_cast<float>(count);
+          for (int32_t c = 0; c < depth; ++c) {
+            o[c] = std::min(std::max(o[c] / n, actMin), actMax);
+          }
+        } else {
+          for (int32_t c = 0; c < depth; ++c) o[c] = std::min(std::max(o[c], actMin), actMax);
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
+KernelRegistration poolRegistration(fb::BuiltinOperator op, KernelFn prepare, KernelFn eval) {
+  KernelRegistration r;
+  r.builtinCode = static_cast<int32_t>(op);
+  r.minVersion = 1;
+  r.maxVersion = 3;  // TFLite register.cc; v2 int8, v3 int16 (those types are refused in prepare)
+  r.minInputs = 1;
+  r.maxInputs = 1;
+  r.minOutputs = 1;
+  r.maxOutputs = 1;
+  r.prepare = prepare;
+  r.eval = eval;
+  r.types = {ElementType::kFloat32};
+  return r;
+}
+
+}  // namespace
+
+void registerPoolingKernels(OpResolver& r) {
+  r.add(poolRegistration(fb::BuiltinOperator::AVERAGE_POOL_2D, preparePool,
+                         evalPool<PoolKind::kAverage>));
+  r.add(poolRegistration(fb::BuiltinOperator::MAX_POOL_2D, preparePool,
+                         evalPool<PoolKind::kMax>));
+}
+
+}  // namespace inferd::engine::kernels

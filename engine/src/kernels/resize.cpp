@@ -1,0 +1,397 @@
+// Reference kernels that resample or rearrange NHWC images:
+// RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR (align_corners,
+// half_pixel_centers, output size from an INT32 [2] input), DEPTH_TO_SPACE
+// and SPACE_TO_DEPTH (block_size). The coordinate mapping, clamping and
+// rounding are TensorFlow Lite's reference formulas, evaluated in float in
+// the same order so results match bit for bit.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "kernel_util.h"
+#include "register.h"
+
+namespace inferd::engine::kernels {
+namespace {
+
+// ---------------------------------------------------------------------------
+// RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR
+
+struct ResizeState : KernelState {
+  bool alignCorners = false;
+  bool halfPixelCenters = false;
+  bool constantSize = true;
+};
+
+// Reads the [height, width] size input and checks it.
+Status readResizeSize(const OpContext& ctx, const Tensor* size, int32_t* height, int32_t* width) {
+  const int32_t* s = size->as<int32_t>();
+  if (s[0] <= 0 || s[1] <= 0) {
+    return ctx.error("output size must be positive, got [{}, {}]", s[0], s[1]);
+  }
+  *height = s[0];
+  *width = s[1];
+  return Status::ok();
+}
+
+Status resizeImageOutput(OpContext& ctx, const Tensor* input, const Tensor* size) {
+  int32_t height = 0;
+  int32_t width = 0;
+  INFERD_RETURN_IF_ERROR(readResizeSize(ctx, size, &height, &width));
+  return ctx.resizeOutput(0, Dims{input->dim(0), height, width, input->dim(3)});
+}
+
+// Shared prepare; `bilinear` selects the options table and the type set.
+template <bool bilinear>
+Status prepareResize(OpContext& ctx) {
+  const Tensor* input = nullptr;
+  const Tensor* size = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &size));
+  Tensor* output = ctx.output(0);
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, size, 1, "size"));
+  INFERD_RETURN_IF_ERROR(checkType(ctx, size, ElementType::kInt32, "size"));
+  if (size->dim(0) != 2) {
+    return ctx.error("size must hold 2 values [height, width], has shape {}",
+                     dimsToString(size->dims));
+  }
+  if constexpr (bilinear) {
+    // Quantized bilinear interpolation comes with the quantized kernels.
+    INFERD_RETURN_IF_ERROR(checkType(ctx, input, ElementType::kFloat32, "input"));
+  } else {
+    // Nearest neighbour only copies elements, so the quantized types need no
+    // arithmetic (TFLite: FLOAT32, UINT8, INT8, INT16).
+    switch (input->type) {
+      case ElementType::kFloat32:
+      case ElementType::kUInt8:
+      case ElementType::kInt8:
+      case ElementType::kInt16:
+      case ElementType::kInt32:
+        break;
+      default:
+        return ctx.unsupported("input type {} is not supported", elementTypeName(input->type));
+    }
+  }
+  if (output->type != input->type) {
+    return ctx.error("output has type {}, input has type {}", elementTypeName(output->type),
+                     elementTypeName(input->type));
+  }
+
+  auto st = std::make_unique<ResizeState>();
+  // Absent options mean both flags false, as in TFLite.
+  if constexpr (bilinear) {
+    if (const auto* o = options<fb::ResizeBilinearOptions>(ctx)) {
+      st->alignCorners = o->align_corners();
+      st->halfPixelCenters = o->half_pixel_centers();
+    }
+    if (st->alignCorners && st->halfPixelCenters) {
+      return ctx.error("align_corners and half_pixel_centers cannot both be true");
+    }
+  } else {
+    if (const auto* o = options<fb::ResizeNearestNeighborOptions>(ctx)) {
+      st->alignCorners = o->align_corners();
+      st->halfPixelCenters = o->half_pixel_centers();
+    }
+  }
+
+  st->constantSize = size->isConstant;
+  if (st->constantSize) {
+    INFERD_RETURN_IF_ERROR(resizeImageOutput(ctx, input, size));
+  } else {
+    ctx.markOutputDynamic(0);
+  }
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// Source/destination scale along one axis (TFLite: in/out, or
+// (in-1)/(out-1) with align_corners when out > 1), in float.
+float resizeScale(int32_t in, int32_t out, bool alignCorners) {
+  if (alignCorners && out > 1) return static_cast<float>(in - 1) / static_cast<float>(out - 1);
+  return static_cast<float>(in) / static_cast<float>(out);
+}
+
+// One axis of bilinear sampling: the source coordinate, its two neighbours
+// (lower clamped at 0, upper at in-1) and the weight of the upper one, which
+// is measured from the clamped lower neighbour exactly as TFLite does.
+struct BilinearTap {
+  int32_t lo = 0;
+  int32_t hi = 0;
+  float frac = 0.f;      // source - lo
+  float fracLo = 1.f;    // 1 - frac
+};
+
+BilinearTap bilinearTap(int32_t outIndex, float scale, bool halfPixelCenters, int32_t inSize) {
+  const float v = static_cast<float>(outIndex);
+  const float src = halfPixelCenters ? (v + 0.5f) * scale - 0.5f : v * scale;
+  BilinearTap t;
+  t.lo = std::max(static_cast<int32_t>(std::floor(src)), int32_t{0});
+  t.hi = std::min(static_cast<int32_t>(std::ceil(src)), inSize - 1);
+  t.frac = src - static_cast<float>(t.lo);
+  t.fracLo = 1.f - t.frac;
+  return t;
+}
+
+Status evalResizeBilinear(OpContext& ctx) {
+  const auto* st = ctx.state<ResizeState>();
+  const Tensor* input = ctx.input(0);
+  if (!st->constantSize) INFERD_RETURN_IF_ERROR(resizeImageOutput(ctx, input, ctx.input(1)));
+  Tensor* output = ctx.output(0);
+
+  const int32_t batches = input->dim(0);
+  const int32_t inH = input->dim(1);
+  const int32_t inW = input->dim(2);
+  const int32_t depth = input->dim(3);
+  const int32_t outH = output->dim(1);
+  const int32_t outW = output->dim(2);
+  const float scaleY = resizeScale(inH, outH, st->alignCorners);
+  const float scaleX = resizeScale(inW, outW, st->alignCorners);
+  const float* in = input->as<float>();
+  float* out = output->as<float>();
+
+  for (int32_t b = 0; b < batches; ++b) {
+    const float* inBatch = in + static_cast<int64_t>(b) * inH * inW * depth;
+    for (int32_t y = 0; y < outH; ++y) {
+      const BilinearTap ty = bilinearTap(y, scaleY, st->halfPixelCenters, inH);
+      const float* row0 = inBatch + static_cast<int64_t>(ty.lo) * inW * depth;
+      const float* row1 = inBatch + static_cast<int64_t>(ty.hi) * inW * depth;
+      for (int32_t x = 0; x < outW; ++x) {
+        const BilinearTap tx = bilinearTap(x, scaleX, st->halfPixelCenters, inW);
+        const float* p00 = row0 + static_cast<int64_t>(tx.lo) * depth;
+        const float* p10 = row1 + static_cast<int64_t>(tx.lo) * depth;
+        const float* p01 = row0 + static_cast<int64_t>(tx.hi) * depth;
+        const float* p11 = row1 + static_cast<int64_t>(tx.hi) * depth;
+        float* o = out + ((static_cast<int64_t>(b) * outH + y) * outW + x) * depth;
+        // Products associate left to right as in TFLite's expression, so the
+        // float rounding is identical.
+        for (int32_t c = 0; c < depth; ++c) {
+          o[c] = p00[c] * ty.fracLo * tx.fracLo + p10[c] * ty.frac * tx.fracLo +
+                 p01[c] * ty.fracLo * tx.frac + p11[c] * ty.frac * tx.frac;
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// Source index of output index `outIndex` (TFLite's nearest-neighbour rule:
+// round half away from zero with align_corners, floor otherwise; clamp to
+// in-1, and to 0 with half_pixel_centers).
+int32_t nearestIndex(int32_t outIndex, float scale, bool alignCorners, bool halfPixelCenters,
+                     int32_t inSize) {
+  const float offset = halfPixelCenters ? 0.5f : 0.f;
+  const float src = (static_cast<float>(outIndex) + offset) * scale;
+  int32_t i = alignCorners ? static_cast<int32_t>(std::round(src))
+                           : static_cast<int32_t>(std::floor(src));
+  i = std::min(i, inSize - 1);
+  if (halfPixelCenters) i = std::max(i, int32_t{0});
+  return i;
+}
+
+Status evalResizeNearest(OpContext& ctx) {
+  const auto* st = ctx.state<ResizeState>();
+  const Tensor* input = ctx.input(0);
+  if (!st->constantSize) INFERD_RETURN_IF_ERROR(resizeImageOutput(ctx, input, ctx.input(1)));
+  Tensor* output = ctx.output(0);
+
+  const int32_t batches = input->dim(0);
+  const int32_t inH = input->dim(1);
+  const int32_t inW = input->dim(2);
+  const int32_t outH = output->dim(1);
+  const int32_t outW = output->dim(2);
+  const size_t pixelBytes = static_cast<size_t>(input->dim(3)) * elementSize(input->type);
+  const float scaleY = resizeScale(inH, outH, st->alignCorners);
+  const float scaleX = resizeScale(inW, outW, st->alignCorners);
+  const uint8_t* in = input->data;
+  uint8_t* out = output->data;
+
+  for (int32_t b = 0; b < batches; ++b) {
+    const uint8_t* inBatch = in + static_cast<size_t>(b) * inH * inW * pixelBytes;
+    for (int32_t y = 0; y < outH; ++y) {
+      const int32_t sy = nearestIndex(y, scaleY, st->alignCorners, st->halfPixelCenters, inH);
+      const uint8_t* row = inBatch + static_cast<size_t>(sy) * inW * pixelBytes;
+      for (int32_t x = 0; x < outW; ++x) {
+        const int32_t sx = nearestIndex(x, scaleX, st->alignCorners, st->halfPixelCenters, inW);
+        std::memcpy(out, row + static_cast<size_t>(sx) * pixelBytes, pixelBytes);
+        out += pixelBytes;
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------
+// DEPTH_TO_SPACE / SPACE_TO_DEPTH (TensorFlow's NHWC "DCR" layout: the
+// channel index is (blockRow * blockSize + blockCol) * channels + c).
+
+struct BlockState : KernelState {
+  int32_t blockSize = 1;
+};
+
+template <typename Options>
+Status prepareBlock(OpContext& ctx, bool depthToSpace) {
+  const Tensor* input = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
+  Tensor* output = ctx.output(0);
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
+  if (elementSize(input->type) == 0) {
+    return ctx.unsupported("input type {} has no fixed element size",
+                           elementTypeName(input->type));
+  }
+  if (output->type != input->type) {
+    return ctx.error("output has type {}, input has type {}", elementTypeName(output->type),
+                     elementTypeName(input->type));
+  }
+  const auto* opts = options<Options>(ctx);
+  const int32_t bs = opts != nullptr ? opts->block_size() : 0;
+  if (bs < 1) return ctx.error("block_size must be at least 1, got {}", bs);
+
+  const int64_t n = input->dim(0);
+  const int64_t h = input->dim(1);
+  const int64_t w = input->dim(2);
+  const int64_t c = input->dim(3);
+  const int64_t bs2 = static_cast<int64_t>(bs) * bs;
+  int64_t outDims[4];
+  if (depthToSpace) {
+    if (c % bs2 != 0) {
+      return ctx.error("input channels {} are not divisible by block_size^2 = {}", c, bs2);
+    }
+    outDims[0] = n;
+    outDims[1] = h * bs;
+    outDims[2] = w * bs;
+    outDims[3] = c / bs2;
+  } else {
+    if (h % bs != 0 || w % bs != 0) {
+      return ctx.error("input height {} and width {} must be divisible by block_size {}", h, w,
+                       bs);
+    }
+    outDims[0] = n;
+    outDims[1] = h / bs;
+    outDims[2] = w / bs;
+    outDims[3] = c * bs2;
+  }
+  Dims dims(4);
+  for (int i = 0; i < 4; ++i) {
+    if (outDims[i] > std::numeric_limits<int32_t>::max()) {
+      return ctx.error("output dimension {} overflows with block_size {}", outDims[i], bs);
+    }
+    dims[static_cast<size_t>(i)] = static_cast<int32_t>(outDims[i]);
+  }
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims));
+  auto st = std::make_unique<BlockState>();
+  st->blockSize = bs;
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+Status prepareDepthToSpace(OpContext& ctx) {
+  return prepareBlock<fb::DepthToSpaceOptions>(ctx, true);
+}
+
+Status prepareSpaceToDepth(OpContext& ctx) {
+  return prepareBlock<fb::SpaceToDepthOptions>(ctx, false);
+}
+
+// Output walked in memory order; for one output row segment the bs pixels of
+// a block come from bs*outC contiguous input channels, so each block row is a
+// single memcpy.
+Status evalDepthToSpace(OpContext& ctx) {
+  const int64_t bs = ctx.state<BlockState>()->blockSize;
+  const Tensor* input = ctx.input(0);
+  Tensor* output = ctx.output(0);
+  const size_t elem = elementSize(input->type);
+  const int64_t n = input->dim(0);
+  const int64_t h = input->dim(1);
+  const int64_t w = input->dim(2);
+  const int64_t inC = input->dim(3);
+  // One block row: bs output pixels of inC / bs^2 channels each.
+  const size_t runBytes = static_cast<size_t>(inC / bs) * elem;
+  const uint8_t* in = input->data;
+  uint8_t* out = output->data;
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t by = 0; by < bs; ++by) {
+        for (int64_t x = 0; x < w; ++x) {
+          const uint8_t* src = in + static_cast<size_t>(((b * h + y) * w + x) * inC) * elem +
+                               static_cast<size_t>(by) * runBytes;
+          std::memcpy(out, src, runBytes);
+          out += runBytes;
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// Output walked in memory order; the block row `by` of output pixel (y, x)
+// is bs input pixels that sit next to each other in input row y*bs+by.
+Status evalSpaceToDepth(OpContext& ctx) {
+  const int64_t bs = ctx.state<BlockState>()->blockSize;
+  const Tensor* input = ctx.input(0);
+  Tensor* output = ctx.output(0);
+  const size_t elem = elementSize(input->type);
+  const int64_t n = input->dim(0);
+  const int64_t h = input->dim(1);
+  const int64_t w = input->dim(2);
+  const int64_t c = input->dim(3);
+  const int64_t outH = h / bs;
+  const int64_t outW = w / bs;
+  const size_t runBytes = static_cast<size_t>(bs * c) * elem;
+  const uint8_t* in = input->data;
+  uint8_t* out = output->data;
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t oy = 0; oy < outH; ++oy) {
+      for (int64_t ox = 0; ox < outW; ++ox) {
+        for (int64_t by = 0; by < bs; ++by) {
+          const int64_t iy = oy * bs + by;
+          const int64_t ix = ox * bs;
+          std::memcpy(out, in + static_cast<size_t>(((b * h + iy) * w + ix) * c) * elem,
+                      runBytes);
+          out += runBytes;
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
+KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int32_t inputs,
+                                KernelFn prepare, KernelFn eval, std::vector<ElementType> types) {
+  KernelRegistration r;
+  r.builtinCode = static_cast<int32_t>(op);
+  r.minVersion = 1;
+  r.maxVersion = maxVersion;
+  r.minInputs = inputs;
+  r.maxInputs = inputs;
+  r.minOutputs = 1;
+  r.maxOutputs = 1;
+  r.prepare = prepare;
+  r.eval = eval;
+  r.types = std::move(types);
+  return r;
+}
+
+}  // namespace
+
+void registerResizeKernels(OpResolver& r) {
+  using ET = ElementType;
+  // Version ranges from TFLite's register.cc.
+  r.add(registration(fb::BuiltinOperator::RESIZE_BILINEAR, 4, 2, prepareResize<true>,
+                     evalResizeBilinear, {ET::kFloat32}));
+  r.add(registration(fb::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR, 4, 2, prepareResize<false>,
+                     evalResizeNearest,
+                     {ET::kFloat32, ET::kUInt8, ET::kInt8, ET::kInt16, ET::kInt32}));
+  const std::vector<ET> anyFixed = {ET::kFloat32, ET::kFloat16, ET::kInt32, ET::kUInt8,
+                                    ET::kInt64,   ET::kBool,    ET::kInt16, ET::kInt8,
+                                    ET::kFloat64, ET::kUInt64,  ET::kUInt32, ET::kUInt16};
+  r.add(registration(fb::BuiltinOperator::DEPTH_TO_SPACE, 2, 1, prepareDepthToSpace,
+                     evalDepthToSpace, anyFixed));
+  r.add(registration(fb::BuiltinOperator::SPACE_TO_DEPTH, 2, 1, prepareSpaceToDepth,
+                     evalSpaceToDepth, anyFixed));
+}
+
+}  // namespace inferd::engine::kernels

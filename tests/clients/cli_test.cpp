@@ -1,0 +1,116 @@
+// inferctl end to end: inspect and run --local on a real model, and the
+// error paths (missing or mismatched inputs, bad paths, usage errors).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "../common/subprocess.h"
+#include "../common/test_data.h"
+#include "inferd/engine/npy.h"
+
+using namespace inferd;
+using namespace inferd::test;
+
+namespace {
+ProcessResult ctl(std::vector<std::string> args, const std::string& dir) {
+  const char* inferctl = std::getenv("INFERCTL");  // set by meson
+  REQUIRE(inferctl != nullptr);
+  args.insert(args.begin(), inferctl);
+  return runProcess(args, 120, dir);
+}
+
+bool oneLineError(const ProcessResult& r) {
+  return r.exitCode == 1 && r.err.rfind("inferctl: error: ", 0) == 0 && r.err.find('\n') == r.err.size() - 1;
+}
+}  // namespace
+
+TEST_CASE("inspect shows interface, operators and memory", "[cli]") {
+  auto dir = makeTempDir("cli");
+  auto r = ctl({"inspect", testDataPath("models/face_detection_short_range.tflite")}, dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK_THAT(r.out, Catch::Contains("input ") && Catch::Contains("FLOAT32  [1, 128, 128, 3]"));
+  CHECK_THAT(r.out, Catch::Contains("regressors") && Catch::Contains("classificators"));
+  CHECK_THAT(r.out, Catch::Contains("CONV_2D") && Catch::Contains("DEQUANTIZE"));
+  CHECK_THAT(r.out, Catch::Contains("unsupported operators: none"));
+  CHECK_THAT(r.out, Catch::Contains("constant bytes: ") && Catch::Contains("arena bytes: "));
+}
+
+TEST_CASE("inspect --ops lists the registry", "[cli]") {
+  auto dir = makeTempDir("cli");
+  auto r = ctl({"inspect", "--ops"}, dir);
+  REQUIRE(r.exitCode == 0);
+  for (const char* op : {"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "Convolution2DTransposeBias", "DENSIFY",
+                         "STRIDED_SLICE", "RESIZE_BILINEAR", "HARD_SWISH"}) {
+    CHECK_THAT(r.out, Catch::Contains(op));
+  }
+}
+
+TEST_CASE("run --local writes outputs that match LiteRT", "[cli]") {
+  auto dir = makeTempDir("cli");
+  const std::string golden = testDataPath("golden/hand_landmark_lite/");
+  auto r = ctl({"run", testDataPath("models/hand_landmark_lite.tflite"), "--local", "--input",
+                "input_1=" + golden + "input_0.npy", "--output-dir", dir + "/out"},
+               dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK_THAT(r.out, Catch::Contains("output 3 'Identity_3'"));
+  for (int i = 0; i < 4; ++i) {
+    auto ours = engine::readNpy(dir + "/out/output_" + std::to_string(i) + ".npy");
+    auto ref = engine::readNpy(golden + "output_" + std::to_string(i) + ".npy");
+    REQUIRE(ours.isOk());
+    REQUIRE(ref.isOk());
+    REQUIRE(ours->dims == ref->dims);
+    double maxRef = 0, maxDiff = 0;
+    for (int64_t k = 0; k < ref->numElements(); ++k) {
+      maxRef = std::max(maxRef, std::fabs(double(ref->as<float>()[k])));
+      maxDiff = std::max(maxDiff, std::fabs(double(ours->as<float>()[k]) - ref->as<float>()[k]));
+    }
+    CHECK(maxDiff <= 1e-4 + 1e-3 * maxRef);
+  }
+}
+
+TEST_CASE("run errors are one clear line", "[cli]") {
+  auto dir = makeTempDir("cli");
+  const std::string model = testDataPath("models/face_detection_short_range.tflite");
+  SECTION("missing input lists what the model expects") {
+    auto r = ctl({"run", model, "--local", "--output-dir", dir}, dir);
+    CHECK(oneLineError(r));
+    CHECK_THAT(r.err, Catch::Contains("missing input 'input'") &&
+                          Catch::Contains("the model expects: input FLOAT32 [1, 128, 128, 3]"));
+  }
+  SECTION("wrong shape") {
+    float v[6] = {};
+    REQUIRE(engine::writeNpy(dir + "/small.npy", engine::ElementType::kFloat32, {1, 2, 3}, v, sizeof v).isOk());
+    auto r = ctl({"run", model, "--local", "--input", dir + "/small.npy", "--output-dir", dir}, dir);
+    CHECK(oneLineError(r));
+    CHECK_THAT(r.err, Catch::Contains("is FLOAT32 [1, 2, 3], expected FLOAT32 [1, 128, 128, 3]"));
+  }
+  SECTION("unknown input name") {
+    auto r = ctl({"run", model, "--local", "--input", "nope=x.npy", "--output-dir", dir}, dir);
+    CHECK(oneLineError(r));
+  }
+  SECTION("missing model file") {
+    auto r = ctl({"run", dir + "/absent.tflite", "--local", "--input", "x.npy", "--output-dir", dir}, dir);
+    CHECK(oneLineError(r));
+    CHECK_THAT(r.err, Catch::Contains("absent.tflite"));
+  }
+  SECTION("not a model") {
+    auto r = ctl({"inspect", testDataPath("models/NOTICE")}, dir);
+    CHECK(oneLineError(r));
+    CHECK_THAT(r.err, Catch::Contains("not a TensorFlow Lite file"));
+  }
+  SECTION("daemon mode is not available yet") {
+    auto r = ctl({"run", model, "--input", "x.npy", "--output-dir", dir}, dir);
+    CHECK(oneLineError(r));
+    CHECK_THAT(r.err, Catch::Contains("--local"));
+  }
+  SECTION("usage errors exit non-zero") {
+    auto r = ctl({"frobnicate"}, dir);
+    CHECK(r.exitCode != 0);
+    auto h = ctl({"--help"}, dir);
+    CHECK(h.exitCode == 0);
+    CHECK_THAT(h.out, Catch::Contains("inspect") && Catch::Contains("run"));
+  }
+}

@@ -1,0 +1,845 @@
+// Tests for CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV and MediaPipe's
+// Convolution2DTransposeBias: hand-computed cases, and naive references
+// written independently of the kernels (output-centric loops, double sums,
+// a bounds check per tap, the transposed convolutions as a gather) over
+// padding / stride / dilation / group / activation combinations, plus the
+// error cases.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "op_test_util.h"
+
+namespace {
+
+using namespace inferd;
+using namespace inferd::test;
+using A = fb::ActivationFunctionType;
+using Op = fb::BuiltinOperator;
+
+int64_t count(const Dims& d) { return engine::numElements(d); }
+
+std::vector<float> randomValues(int64_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+double applyAct(double v, A act) {
+  switch (act) {
+    case A::RELU: return std::max(v, 0.0);
+    case A::RELU6: return std::min(std::max(v, 0.0), 6.0);
+    case A::RELU_N1_TO_1: return std::min(std::max(v, -1.0), 1.0);
+    default: return v;
+  }
+}
+
+void requireClose(const std::vector<float>& got, const std::vector<float>& want) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i);
+    REQUIRE(got[i] == Approx(want[i]).epsilon(1e-4).margin(1e-4));
+  }
+}
+
+Result<std::vector<OutputTensor>> runFloats(const std::vector<uint8_t>& model,
+                                            const std::vector<std::vector<float>>& inputs) {
+  std::vector<InputData> in;
+  for (const auto& v : inputs) in.push_back(InputData::of(v));
+  return runModel(model, in);
+}
+
+std::vector<float> run(const std::vector<uint8_t>& model,
+                       const std::vector<std::vector<float>>& inputs, Dims* outDims) {
+  auto r = runFloats(model, inputs);
+  INFO(r.status().toString());
+  REQUIRE(r.isOk());
+  *outDims = r.value().at(0).dims;
+  return r.value().at(0).values<float>();
+}
+
+Status runStatus(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs) {
+  auto r = runFloats(model, inputs);
+  return r.status();
+}
+
+// Output size and leading padding of a forward window, from TensorFlow's
+// documented rules: SAME -> ceil(in / stride), VALID -> ceil((in - k + 1) / stride),
+// total padding max((out - 1) * stride + k - in, 0) with the smaller half before.
+struct Geo {
+  int out;
+  int padBefore;
+};
+Geo windowGeo(fb::Padding padding, int in, int k, int stride) {
+  Geo g;
+  if (padding == fb::Padding::SAME) {
+    g.out = static_cast<int>(std::ceil(static_cast<double>(in) / stride));
+  } else {
+    g.out = static_cast<int>(std::ceil(static_cast<double>(in - k + 1) / stride));
+  }
+  g.padBefore = padding == fb::Padding::SAME ? std::max((g.out - 1) * stride + k - in, 0) / 2 : 0;
+  return g;
+}
+
+struct ConvParams {
+  fb::Padding padding = fb::Padding::VALID;
+  int strideH = 1, strideW = 1;
+  int dilationH = 1, dilationW = 1;
+  A act = A::NONE;
+};
+
+// ---------------------------------------------------------------- CONV_2D
+
+std::vector<uint8_t> convModel(const Dims& inDims, const Dims& wDims, const std::vector<float>& w,
+                               const std::optional<std::vector<float>>& bias, const ConvParams& p,
+                               bool constFilter = true, int version = 1, bool withOptions = true) {
+  OpModelBuilder mb;
+  int in = mb.addInput(ElementType::kFloat32, inDims);
+  int filter = constFilter ? mb.addConstant(ElementType::kFloat32, wDims, w)
+                           : mb.addInput(ElementType::kFloat32, wDims);
+  std::vector<int> inputs{in, filter};
+  if (bias) inputs.push_back(mb.addConstant(ElementType::kFloat32, {wDims[0]}, *bias));
+  int out = mb.addOutput(ElementType::kFloat32, {});
+  OptionsFn opts;
+  if (withOptions) {
+    opts = [p](flatbuffers::FlatBufferBuilder& b) {
+      return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
+                            fb::CreateConv2DOptions(b, p.padding, p.strideW, p.strideH, p.act,
+                                                    p.dilationW, p.dilationH)
+                                .Union());
+    };
+  }
+  mb.addOp(Op::CONV_2D, inputs, {out}, opts, version);
+  return mb.finish();
+}
+
+// Naive grouped convolution: one output element at a time.
+std::vector<float> naiveConv(const std::vector<float>& x, const Dims& xd, const std::vector<float>& w,
+                             const Dims& wd, const std::optional<std::vector<float>>& bias,
+                             const ConvParams& p, Dims* outDims) {
+  const int n = xd[0], h = xd[1], wi = xd[2], c = xd[3];
+  const int oc = wd[0], kh = wd[1], kw = wd[2], icg = wd[3];
+  const int groups = c / icg, ocg = oc / groups;
+  const Geo gy = windowGeo(p.padding, h, (kh - 1) * p.dilationH + 1, p.strideH);
+  const Geo gx = windowGeo(p.padding, wi, (kw - 1) * p.dilationW + 1, p.strideW);
+  *outDims = {n, gy.out, gx.out, oc};
+  std::vector<float> y;
+  for (int b = 0; b < n; ++b)
+    for (int i = 0; i < gy.out; ++i)
+      for (int j = 0; j < gx.out; ++j)
+        for (int o = 0; o < oc; ++o) {
+          const int g = o / ocg;
+          double sum = bias ? (*bias)[static_cast<size_t>(o)] : 0.0;
+          for (int ky = 0; ky < kh; ++ky)
+            for (int kx = 0; kx < kw; ++kx)
+              for (int ci = 0; ci < icg; ++ci) {
+                const int yy = i * p.strideH - gy.padBefore + ky * p.dilationH;
+                const int xx = j * p.strideW - gx.padBefore + kx * p.dilationW;
+                if (yy < 0 || yy >= h || xx < 0 || xx >= wi) continue;
+                sum += static_cast<double>(x[static_cast<size_t>(((b * h + yy) * wi + xx) * c + g * icg + ci)]) *
+                       w[static_cast<size_t>(((o * kh + ky) * kw + kx) * icg + ci)];
+              }
+          y.push_back(static_cast<float>(applyAct(sum, p.act)));
+        }
+  return y;
+}
+
+TEST_CASE("CONV_2D 2x2 VALID with bias, hand computed", "[kernels][conv]") {
+  // Input 1x3x3x1 = 1..9, filter of ones, bias 1: window sums + 1.
+  std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  Dims od;
+  auto y = run(convModel({1, 3, 3, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, std::vector<float>{1}, {}), {x},
+               &od);
+  CHECK(od == Dims{1, 2, 2, 1});
+  requireClose(y, {13, 17, 25, 29});
+}
+
+TEST_CASE("CONV_2D SAME puts the odd padding pixel after", "[kernels][conv]") {
+  // 1x1x4x1 input, 1x2 filter {1, 10}, stride 1: total padding 1, all after,
+  // so out[i] = x[i] + 10 * x[i+1] and the last sees only x[3].
+  ConvParams p;
+  p.padding = fb::Padding::SAME;
+  Dims od;
+  auto y = run(convModel({1, 1, 4, 1}, {1, 1, 2, 1}, {1, 10}, std::nullopt, p), {{1, 2, 3, 4}}, &od);
+  CHECK(od == Dims{1, 1, 4, 1});
+  requireClose(y, {21, 32, 43, 4});
+}
+
+TEST_CASE("CONV_2D two output channels and two input channels, hand computed", "[kernels][conv]") {
+  // 1x1x2x2 input {x00=1, x01=2, x10=3, x11=4}; 1x1 filters:
+  // out0 = 1*c0 + 2*c1, out1 = -1*c0 + 0.5*c1.
+  std::vector<float> w = {1, 2, -1, 0.5f};
+  Dims od;
+  auto y = run(convModel({1, 1, 2, 2}, {2, 1, 1, 2}, w, std::vector<float>{0, 10}, {}),
+               {{1, 2, 3, 4}}, &od);
+  CHECK(od == Dims{1, 1, 2, 2});
+  requireClose(y, {5, 10, 11, 9});
+}
+
+TEST_CASE("CONV_2D dilation 2, hand computed", "[kernels][conv]") {
+  // 1x1x5x1 input 1..5, 1x2 filter {1, 1} dilated by 2, VALID: x[i] + x[i+2].
+  ConvParams p;
+  p.dilationW = 2;
+  Dims od;
+  auto y = run(convModel({1, 1, 5, 1}, {1, 1, 2, 1}, {1, 1}, std::nullopt, p), {{1, 2, 3, 4, 5}},
+               &od);
+  CHECK(od == Dims{1, 1, 3, 1});
+  requireClose(y, {4, 6, 8});
+}
+
+TEST_CASE("CONV_2D matches a naive reference across options", "[kernels][conv]") {
+  struct Case {
+    Dims in, filter;
+    ConvParams p;
+    bool bias;
+  };
+  using P = fb::Padding;
+  const std::vector<Case> cases = {
+      {{1, 5, 5, 3}, {4, 3, 3, 3}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
+      {{2, 7, 6, 2}, {5, 3, 2, 2}, {P::VALID, 2, 1, 1, 1, A::RELU}, true},
+      {{1, 9, 8, 4}, {9, 3, 3, 4}, {P::SAME, 2, 2, 1, 1, A::RELU6}, false},
+      {{1, 8, 8, 3}, {6, 3, 3, 3}, {P::SAME, 1, 1, 2, 2, A::NONE}, true},         // dilation
+      {{1, 10, 9, 2}, {3, 2, 3, 2}, {P::VALID, 1, 2, 3, 2, A::RELU_N1_TO_1}, true},
+      {{1, 6, 6, 8}, {8, 3, 3, 2}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},         // 4 groups
+      {{2, 5, 4, 6}, {9, 1, 1, 2}, {P::VALID, 1, 1, 1, 1, A::NONE}, true},        // 1x1, 3 groups
+      {{1, 7, 5, 17}, {19, 1, 1, 17}, {P::SAME, 1, 1, 1, 1, A::RELU}, true},      // 1x1 in place
+      {{1, 7, 7, 16}, {24, 1, 1, 16}, {P::SAME, 2, 2, 1, 1, A::NONE}, false},     // 1x1 stride 2
+      {{1, 4, 4, 3}, {2, 5, 5, 3}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},         // filter > input
+      {{1, 33, 31, 3}, {13, 3, 3, 3}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},     // several tiles
+      {{3, 1, 1, 37}, {11, 1, 1, 37}, {P::VALID, 1, 1, 1, 1, A::NONE}, true},
+  };
+  unsigned seed = 1;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    auto x = randomValues(count(c.in), seed * 7 + 1);
+    auto w = randomValues(count(c.filter), seed * 7 + 2);
+    std::optional<std::vector<float>> bias;
+    if (c.bias) bias = randomValues(c.filter[0], seed * 7 + 3);
+    Dims want;
+    auto ref = naiveConv(x, c.in, w, c.filter, bias, c.p, &want);
+    Dims od;
+    auto y = run(convModel(c.in, c.filter, w, bias, c.p), {x}, &od);
+    CHECK(od == want);
+    requireClose(y, ref);
+    ++seed;
+  }
+}
+
+TEST_CASE("CONV_2D with a filter computed at run time", "[kernels][conv]") {
+  const Dims in{1, 6, 5, 3}, filter{7, 3, 3, 3};
+  ConvParams p{fb::Padding::SAME, 2, 1, 1, 1, A::NONE};
+  auto x = randomValues(count(in), 11);
+  auto w = randomValues(count(filter), 12);
+  auto bias = randomValues(7, 13);
+  Dims want;
+  auto ref = naiveConv(x, in, w, filter, bias, p, &want);
+  Dims od;
+  auto y = run(convModel(in, filter, w, bias, p, /*constFilter=*/false), {x, w}, &od);
+  CHECK(od == want);
+  requireClose(y, ref);
+}
+
+TEST_CASE("CONV_2D accepts an omitted bias (-1) and versions 1-8", "[kernels][conv]") {
+  OpModelBuilder mb;
+  int in = mb.addInput(ElementType::kFloat32, {1, 2, 2, 1});
+  int w = mb.addConstant(ElementType::kFloat32, {1, 1, 1, 1}, std::vector<float>{3});
+  int out = mb.addOutput(ElementType::kFloat32, {});
+  mb.addOp(
+      Op::CONV_2D, {in, w, -1}, {out},
+      [](flatbuffers::FlatBufferBuilder& b) {
+        return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
+                              fb::CreateConv2DOptions(b, fb::Padding::VALID, 1, 1).Union());
+      },
+      8);
+  Dims od;
+  requireClose(run(mb.finish(), {{1, -2, 3, 4}}, &od), {3, -6, 9, 12});
+}
+
+TEST_CASE("CONV_2D rejects bad models", "[kernels][conv]") {
+  const std::vector<float> w9(9, 1.f);
+  const std::vector<float> x16(16, 1.f);
+  SECTION("input rank 3") {
+    auto s = runStatus(convModel({4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, {}), {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("rank"));
+  }
+  SECTION("input channels not a multiple of the filter's") {
+    auto s = runStatus(convModel({1, 4, 2, 2}, {1, 3, 1, 3}, w9, std::nullopt, {}), {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("channels"));
+  }
+  SECTION("output channels not divisible by the groups") {
+    std::vector<float> w(3, 1.f);
+    auto s = runStatus(convModel({1, 4, 2, 2}, {3, 1, 1, 1}, w, std::nullopt, {}), {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("groups"));
+  }
+  SECTION("stride 0") {
+    ConvParams p;
+    p.strideH = 0;
+    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("stride"));
+  }
+  SECTION("dilation 0") {
+    ConvParams p;
+    p.dilationW = 0;
+    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("dilation"));
+  }
+  SECTION("missing options") {
+    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, {}, true, 1, false),
+                       {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("Conv2DOptions"));
+  }
+  SECTION("bias of the wrong size") {
+    OpModelBuilder mb;
+    int in = mb.addInput(ElementType::kFloat32, {1, 4, 4, 1});
+    int w = mb.addConstant(ElementType::kFloat32, {1, 3, 3, 1}, w9);
+    int b = mb.addConstant(ElementType::kFloat32, {2}, std::vector<float>{1, 2});
+    int out = mb.addOutput(ElementType::kFloat32, {});
+    mb.addOp(Op::CONV_2D, {in, w, b}, {out}, [](flatbuffers::FlatBufferBuilder& fbb) {
+      return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
+                            fb::CreateConv2DOptions(fbb, fb::Padding::VALID, 1, 1).Union());
+    });
+    auto s = runStatus(mb.finish(), {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("bias"));
+  }
+  SECTION("VALID filter larger than the input") {
+    std::vector<float> w(36, 1.f);
+    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 6, 6, 1}, w, std::nullopt, {}), {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("filter"));
+  }
+  SECTION("unsupported fused activation") {
+    ConvParams p;
+    p.act = A::TANH;
+    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16});
+    REQUIRE_FALSE(s.isOk());
+    CHECK(s.code() == StatusCode::kUnsupported);
+    CHECK_THAT(s.message(), Catch::Contains("TANH"));
+  }
+  SECTION("int8 input is not supported yet") {
+    OpModelBuilder mb;
+    QuantParams q{{0.5f}, {0}, 0};
+    int in = mb.addInput(ElementType::kInt8, {1, 2, 2, 1}, q);
+    int w = mb.addConstant(ElementType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{1}, q);
+    int out = mb.addOutput(ElementType::kInt8, {}, q);
+    mb.addOp(Op::CONV_2D, {in, w}, {out}, [](flatbuffers::FlatBufferBuilder& fbb) {
+      return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
+                            fb::CreateConv2DOptions(fbb, fb::Padding::VALID, 1, 1).Union());
+    });
+    auto r = runModel(mb.finish(), {InputData::of(std::vector<int8_t>{1, 2, 3, 4})});
+    REQUIRE_FALSE(r.isOk());
+    CHECK(r.status().code() == StatusCode::kUnsupported);
+    CHECK_THAT(r.status().message(), Catch::Contains("INT8"));
+  }
+}
+
+// ------------------------------------------------------ DEPTHWISE_CONV_2D
+
+std::vector<uint8_t> depthwiseModel(const Dims& inDims, const Dims& wDims,
+                                    const std::vector<float>& w,
+                                    const std::optional<std::vector<float>>& bias,
+                                    const ConvParams& p, int multiplierOption,
+                                    bool withOptions = true, int version = 1) {
+  OpModelBuilder mb;
+  int in = mb.addInput(ElementType::kFloat32, inDims);
+  int filter = mb.addConstant(ElementType::kFloat32, wDims, w);
+  std::vector<int> inputs{in, filter};
+  if (bias) inputs.push_back(mb.addConstant(ElementType::kFloat32, {wDims[3]}, *bias));
+  int out = mb.addOutput(ElementType::kFloat32, {});
+  OptionsFn opts;
+  if (withOptions) {
+    opts = [p, multiplierOption](flatbuffers::FlatBufferBuilder& b) {
+      return std::make_pair(fb::BuiltinOptions::DepthwiseConv2DOptions,
+                            fb::CreateDepthwiseConv2DOptions(b, p.padding, p.strideW, p.strideH,
+                                                             multiplierOption, p.act, p.dilationW,
+                                                             p.dilationH)
+                                .Union());
+    };
+  }
+  mb.addOp(Op::DEPTHWISE_CONV_2D, inputs, {out}, opts, version);
+  return mb.finish();
+}
+
+// Naive depthwise convolution: output channel o reads input channel o / m.
+std::vector<float> naiveDepthwise(const std::vector<float>& x, const Dims& xd,
+                                  const std::vector<float>& w, const Dims& wd,
+                                  const std::optional<std::vector<float>>& bias,
+                                  const ConvParams& p, Dims* outDims) {
+  const int n = xd[0], h = xd[1], wi = xd[2], c = xd[3];
+  const int kh = wd[1], kw = wd[2], oc = wd[3];
+  const int m = oc / c;
+  const Geo gy = windowGeo(p.padding, h, (kh - 1) * p.dilationH + 1, p.strideH);
+  const Geo gx = windowGeo(p.padding, wi, (kw - 1) * p.dilationW + 1, p.strideW);
+  *outDims = {n, gy.out, gx.out, oc};
+  std::vector<float> y;
+  for (int b = 0; b < n; ++b)
+    for (int i = 0; i < gy.out; ++i)
+      for (int j = 0; j < gx.out; ++j)
+        for (int o = 0; o < oc; ++o) {
+          double sum = bias ? (*bias)[static_cast<size_t>(o)] : 0.0;
+          for (int ky = 0; ky < kh; ++ky)
+            for (int kx = 0; kx < kw; ++kx) {
+              const int yy = i * p.strideH - gy.padBefore + ky * p.dilationH;
+              const int xx = j * p.strideW - gx.padBefore + kx * p.dilationW;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= wi) continue;
+              sum += static_cast<double>(x[static_cast<size_t>(((b * h + yy) * wi + xx) * c + o / m)]) *
+                     w[static_cast<size_t>((ky * kw + kx) * oc + o)];
+            }
+          y.push_back(static_cast<float>(applyAct(sum, p.act)));
+        }
+  return y;
+}
+
+TEST_CASE("DEPTHWISE_CONV_2D keeps channels apart, hand computed", "[kernels][depthwise]") {
+  // 1x2x2x2 input, channel 0 = {1,2,3,4}, channel 1 = {10,20,30,40};
+  // 2x2 filter, channel 0 all 1, channel 1 = {1,0,0,-1}; bias {0.5, 0}.
+  std::vector<float> x = {1, 10, 2, 20, 3, 30, 4, 40};
+  std::vector<float> w = {1, 1, 1, 0, 1, 0, 1, -1};
+  Dims od;
+  auto y = run(depthwiseModel({1, 2, 2, 2}, {1, 2, 2, 2}, w, std::vector<float>{0.5f, 0}, {}, 1),
+               {x}, &od);
+  CHECK(od == Dims{1, 1, 1, 2});
+  requireClose(y, {10.5f, -30});
+}
+
+TEST_CASE("DEPTHWISE_CONV_2D with depth multiplier 2, hand computed", "[kernels][depthwise]") {
+  // 1x1x2x1 input {3, 4}; 1x1 filter with 2 outputs per channel {2, -1}:
+  // each pixel gives {2x, -x}.
+  Dims od;
+  auto y = run(depthwiseModel({1, 1, 2, 1}, {1, 1, 1, 2}, {2, -1}, std::nullopt, {}, 2),
+               {{3, 4}}, &od);
+  CHECK(od == Dims{1, 1, 2, 2});
+  requireClose(y, {6, -3, 8, -4});
+}
+
+TEST_CASE("DEPTHWISE_CONV_2D matches a naive reference across options", "[kernels][depthwise]") {
+  struct Case {
+    Dims in, filter;
+    ConvParams p;
+    bool bias;
+  };
+  using P = fb::Padding;
+  const std::vector<Case> cases = {
+      {{1, 5, 5, 3}, {1, 3, 3, 3}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
+      {{2, 7, 6, 16}, {1, 3, 3, 16}, {P::SAME, 2, 2, 1, 1, A::RELU}, true},
+      {{1, 9, 8, 21}, {1, 5, 5, 21}, {P::SAME, 1, 1, 1, 1, A::RELU6}, false},   // 8-blocks + tail
+      {{1, 8, 9, 12}, {1, 3, 3, 12}, {P::VALID, 1, 2, 2, 2, A::NONE}, true},    // dilation
+      {{1, 6, 6, 3}, {1, 3, 3, 6}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},       // multiplier 2
+      {{1, 7, 5, 2}, {1, 2, 3, 8}, {P::VALID, 2, 1, 1, 1, A::RELU_N1_TO_1}, true},  // multiplier 4
+      {{1, 3, 3, 8}, {1, 5, 5, 8}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},       // filter > input
+      {{1, 10, 10, 32}, {1, 3, 3, 32}, {P::SAME, 2, 2, 3, 3, A::NONE}, true},
+  };
+  unsigned seed = 100;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    auto x = randomValues(count(c.in), seed * 7 + 1);
+    auto w = randomValues(count(c.filter), seed * 7 + 2);
+    std::optional<std::vector<float>> bias;
+    if (c.bias) bias = randomValues(c.filter[3], seed * 7 + 3);
+    Dims want;
+    auto ref = naiveDepthwise(x, c.in, w, c.filter, bias, c.p, &want);
+    Dims od;
+    auto y = run(depthwiseModel(c.in, c.filter, w, bias, c.p, c.filter[3] / c.in[3]), {x}, &od);
+    CHECK(od == want);
+    requireClose(y, ref);
+    ++seed;
+  }
+}
+
+TEST_CASE("DEPTHWISE_CONV_2D takes the multiplier from the shapes", "[kernels][depthwise]") {
+  // Older converters wrote depth_multiplier 0; current TFLite ignores it.
+  Dims od;
+  auto y = run(depthwiseModel({1, 1, 2, 1}, {1, 1, 1, 2}, {2, -1}, std::nullopt, {}, 0, true, 7),
+               {{3, 4}}, &od);
+  CHECK(od == Dims{1, 1, 2, 2});
+  requireClose(y, {6, -3, 8, -4});
+}
+
+TEST_CASE("DEPTHWISE_CONV_2D rejects bad models", "[kernels][depthwise]") {
+  const std::vector<float> x(16, 1.f);
+  SECTION("filter first dimension not 1") {
+    std::vector<float> w(8, 1.f);
+    auto s = runStatus(depthwiseModel({1, 4, 4, 1}, {2, 2, 2, 1}, w, std::nullopt, {}, 1), {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("depthwise filter"));
+  }
+  SECTION("filter channels not a multiple of the input's") {
+    std::vector<float> w(12, 1.f);
+    auto s = runStatus(depthwiseModel({1, 4, 2, 2}, {1, 2, 2, 3}, w, std::nullopt, {}, 1), {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("multiple"));
+  }
+  SECTION("bias of the wrong size") {
+    OpModelBuilder mb;
+    int in = mb.addInput(ElementType::kFloat32, {1, 4, 4, 1});
+    int w = mb.addConstant(ElementType::kFloat32, {1, 2, 2, 1}, std::vector<float>(4, 1.f));
+    int b = mb.addConstant(ElementType::kFloat32, {3}, std::vector<float>{1, 2, 3});
+    int out = mb.addOutput(ElementType::kFloat32, {});
+    mb.addOp(Op::DEPTHWISE_CONV_2D, {in, w, b}, {out}, [](flatbuffers::FlatBufferBuilder& fbb) {
+      return std::make_pair(
+          fb::BuiltinOptions::DepthwiseConv2DOptions,
+          fb::CreateDepthwiseConv2DOptions(fbb, fb::Padding::VALID, 1, 1, 1).Union());
+    });
+    auto s = runStatus(mb.finish(), {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("bias"));
+  }
+  SECTION("missing options") {
+    std::vector<float> w(4, 1.f);
+    auto s = runStatus(depthwiseModel({1, 4, 4, 1}, {1, 2, 2, 1}, w, std::nullopt, {}, 1, false),
+                       {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("DepthwiseConv2DOptions"));
+  }
+}
+
+// --------------------------------------------------------- TRANSPOSE_CONV
+
+struct TransposeParams {
+  fb::Padding padding = fb::Padding::VALID;
+  int strideH = 1, strideW = 1;
+  A act = A::NONE;
+};
+
+std::vector<uint8_t> transposeModel(const Dims& outShape, const Dims& wDims,
+                                    const std::vector<float>& w, const Dims& inDims,
+                                    const std::optional<std::vector<float>>& bias,
+                                    const TransposeParams& p, bool constShape = true,
+                                    int version = 1) {
+  OpModelBuilder mb;
+  int shape = constShape ? mb.addConstant(ElementType::kInt32, {4}, std::vector<int32_t>(outShape))
+                         : mb.addInput(ElementType::kInt32, {4});
+  int filter = mb.addConstant(ElementType::kFloat32, wDims, w);
+  int in = mb.addInput(ElementType::kFloat32, inDims);
+  std::vector<int> inputs{shape, filter, in};
+  if (bias) inputs.push_back(mb.addConstant(ElementType::kFloat32, {wDims[0]}, *bias));
+  int out = mb.addOutput(ElementType::kFloat32, {});
+  mb.addOp(
+      Op::TRANSPOSE_CONV, inputs, {out},
+      [p](flatbuffers::FlatBufferBuilder& b) {
+        return std::make_pair(
+            fb::BuiltinOptions::TransposeConvOptions,
+            fb::CreateTransposeConvOptions(b, p.padding, p.strideW, p.strideH, p.act).Union());
+      },
+      version);
+  return mb.finish();
+}
+
+// Naive transposed convolution written as a gather: output (oy, ox) receives
+// input (iy, ix) through tap (ky, kx) when iy*stride - pad + ky == oy.
+std::vector<float> naiveTranspose(const std::vector<float>& x, const Dims& xd,
+                                  const std::vector<float>& w, const Dims& wd,
+                                  const std::vector<float>* bias, int outH, int outW, int padH,
+                                  int padW, int strideH, int strideW, A act) {
+  const int n = xd[0], h = xd[1], wi = xd[2], c = xd[3];
+  const int oc = wd[0], kh = wd[1], kw = wd[2];
+  std::vector<float> y;
+  for (int b = 0; b < n; ++b)
+    for (int oy = 0; oy < outH; ++oy)
+      for (int ox = 0; ox < outW; ++ox)
+        for (int o = 0; o < oc; ++o) {
+          double sum = 0;
+          for (int ky = 0; ky < kh; ++ky)
+            for (int kx = 0; kx < kw; ++kx) {
+              const int ny = oy + padH - ky, nx = ox + padW - kx;
+              if (ny < 0 || nx < 0 || ny % strideH != 0 || nx % strideW != 0) continue;
+              const int iy = ny / strideH, ix = nx / strideW;
+              if (iy >= h || ix >= wi) continue;
+              for (int ci = 0; ci < c; ++ci) {
+                sum += static_cast<double>(x[static_cast<size_t>(((b * h + iy) * wi + ix) * c + ci)]) *
+                       w[static_cast<size_t>(((o * kh + ky) * kw + kx) * c + ci)];
+              }
+            }
+          if (bias != nullptr) sum += (*bias)[static_cast<size_t>(o)];
+          y.push_back(static_cast<float>(applyAct(sum, act)));
+        }
+  return y;
+}
+
+TEST_CASE("TRANSPOSE_CONV 2x2 stride 2 VALID, hand computed", "[kernels][transpose_conv]") {
+  // Each input pixel paints its own 2x2 block: v * {1, 2, 3, 4}.
+  std::vector<float> x = {1, 2, 3, 4};
+  Dims od;
+  auto y = run(transposeModel({1, 4, 4, 1}, {1, 2, 2, 1}, {1, 2, 3, 4}, {1, 2, 2, 1}, std::nullopt,
+                              {fb::Padding::VALID, 2, 2}),
+               {x}, &od);
+  CHECK(od == Dims{1, 4, 4, 1});
+  requireClose(y, {1, 2, 2, 4, 3, 4, 6, 8, 3, 6, 4, 8, 9, 12, 12, 16});
+}
+
+TEST_CASE("TRANSPOSE_CONV 3x3 SAME stride 1, hand computed", "[kernels][transpose_conv]") {
+  // Input 1x4x4x1 = 1..16, filter 1..9: with stride 1 and SAME this is a
+  // correlation with the filter rotated by 180 degrees (TFLite's SimpleTest).
+  std::vector<float> x(16);
+  for (int i = 0; i < 16; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i + 1);
+  std::vector<float> w = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  Dims od;
+  auto y = run(transposeModel({1, 4, 4, 1}, {1, 3, 3, 1}, w, {1, 4, 4, 1}, std::nullopt,
+                              {fb::Padding::SAME, 1, 1}),
+               {x}, &od);
+  CHECK(od == Dims{1, 4, 4, 1});
+  requireClose(y, {29, 62, 83, 75, 99, 192, 237, 198, 207, 372, 417, 330, 263, 446, 485, 365});
+}
+
+TEST_CASE("TRANSPOSE_CONV matches a naive reference across options", "[kernels][transpose_conv]") {
+  struct Case {
+    Dims out, filter, in;
+    TransposeParams p;
+    bool bias;
+  };
+  using P = fb::Padding;
+  const std::vector<Case> cases = {
+      {{1, 8, 8, 3}, {3, 3, 3, 2}, {1, 4, 4, 2}, {P::SAME, 2, 2, A::NONE}, true},
+      {{2, 9, 9, 5}, {5, 3, 3, 4}, {2, 4, 4, 4}, {P::VALID, 2, 2, A::RELU}, true},
+      {{1, 7, 10, 9}, {9, 2, 4, 3}, {1, 7, 5, 3}, {P::SAME, 1, 2, A::RELU6}, false},
+      {{1, 12, 12, 1}, {1, 4, 4, 16}, {1, 4, 4, 16}, {P::SAME, 3, 3, A::NONE}, true},
+      {{1, 6, 5, 11}, {11, 3, 2, 6}, {1, 6, 5, 6}, {P::SAME, 1, 1, A::RELU_N1_TO_1}, true},
+      {{1, 64, 64, 2}, {2, 2, 2, 8}, {1, 32, 32, 8}, {P::SAME, 2, 2, A::NONE}, true},  // tiles
+  };
+  unsigned seed = 200;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    auto x = randomValues(count(c.in), seed * 7 + 1);
+    auto w = randomValues(count(c.filter), seed * 7 + 2);
+    std::optional<std::vector<float>> bias;
+    if (c.bias) bias = randomValues(c.filter[0], seed * 7 + 3);
+    // TFLite pads as for the forward convolution from the output back to the input.
+    const Geo gy = windowGeo(c.p.padding, c.out[1], c.filter[1], c.p.strideH);
+    const Geo gx = windowGeo(c.p.padding, c.out[2], c.filter[2], c.p.strideW);
+    auto ref = naiveTranspose(x, c.in, w, c.filter, bias ? &*bias : nullptr, c.out[1], c.out[2],
+                              gy.padBefore, gx.padBefore, c.p.strideH, c.p.strideW, c.p.act);
+    Dims od;
+    auto y = run(transposeModel(c.out, c.filter, w, c.in, bias, c.p, true, c.p.act == A::NONE ? 3 : 4),
+                 {x}, &od);
+    CHECK(od == c.out);
+    requireClose(y, ref);
+    ++seed;
+  }
+}
+
+TEST_CASE("TRANSPOSE_CONV with output_shape computed at run time", "[kernels][transpose_conv]") {
+  const Dims out{1, 8, 8, 3}, filter{3, 3, 3, 2}, in{1, 4, 4, 2};
+  TransposeParams p{fb::Padding::SAME, 2, 2, A::NONE};
+  auto x = randomValues(count(in), 31);
+  auto w = randomValues(count(filter), 32);
+  auto bias = randomValues(3, 33);
+  auto ref = naiveTranspose(x, in, w, filter, &bias, 8, 8, 0, 0, 2, 2, A::NONE);
+  auto r = runModel(transposeModel(out, filter, w, in, bias, p, /*constShape=*/false),
+                    {InputData::of(std::vector<int32_t>(out)), InputData::of(x)});
+  INFO(r.status().toString());
+  REQUIRE(r.isOk());
+  CHECK(r.value()[0].dims == out);
+  requireClose(r.value()[0].values<float>(), ref);
+}
+
+TEST_CASE("TRANSPOSE_CONV rejects bad models", "[kernels][transpose_conv]") {
+  const std::vector<float> x(16, 1.f);
+  const std::vector<float> w(4, 1.f);
+  SECTION("output_shape with 3 values") {
+    OpModelBuilder mb;
+    int shape = mb.addConstant(ElementType::kInt32, {3}, std::vector<int32_t>{1, 8, 8});
+    int filter = mb.addConstant(ElementType::kFloat32, {1, 2, 2, 1}, w);
+    int in = mb.addInput(ElementType::kFloat32, {1, 4, 4, 1});
+    int out = mb.addOutput(ElementType::kFloat32, {});
+    mb.addOp(Op::TRANSPOSE_CONV, {shape, filter, in}, {out}, [](flatbuffers::FlatBufferBuilder& b) {
+      return std::make_pair(fb::BuiltinOptions::TransposeConvOptions,
+                            fb::CreateTransposeConvOptions(b, fb::Padding::SAME, 2, 2).Union());
+    });
+    auto s = runStatus(mb.finish(), {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("output_shape"));
+  }
+  SECTION("output_shape channels differ from the weights") {
+    auto s = runStatus(transposeModel({1, 8, 8, 2}, {1, 2, 2, 1}, w, {1, 4, 4, 1}, std::nullopt,
+                                      {fb::Padding::SAME, 2, 2}),
+                       {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("output_shape"));
+  }
+  SECTION("weights and input channels differ") {
+    auto s = runStatus(transposeModel({1, 8, 8, 1}, {1, 2, 1, 2}, w, {1, 4, 4, 1}, std::nullopt,
+                                      {fb::Padding::SAME, 2, 2}),
+                       {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("channels"));
+  }
+  SECTION("stride 0") {
+    auto s = runStatus(transposeModel({1, 8, 8, 1}, {1, 2, 2, 1}, w, {1, 4, 4, 1}, std::nullopt,
+                                      {fb::Padding::SAME, 0, 2}),
+                       {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("stride"));
+  }
+  SECTION("input rank 3") {
+    OpModelBuilder mb;
+    int shape = mb.addConstant(ElementType::kInt32, {4}, std::vector<int32_t>{1, 8, 8, 1});
+    int filter = mb.addConstant(ElementType::kFloat32, {1, 2, 2, 1}, w);
+    int in = mb.addInput(ElementType::kFloat32, {4, 4, 1});
+    int out = mb.addOutput(ElementType::kFloat32, {});
+    mb.addOp(Op::TRANSPOSE_CONV, {shape, filter, in}, {out}, [](flatbuffers::FlatBufferBuilder& b) {
+      return std::make_pair(fb::BuiltinOptions::TransposeConvOptions,
+                            fb::CreateTransposeConvOptions(b, fb::Padding::SAME, 2, 2).Union());
+    });
+    auto s = runStatus(mb.finish(), {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("rank"));
+  }
+}
+
+// ------------------------------------------ Convolution2DTransposeBias
+
+std::vector<uint8_t> le32(std::initializer_list<int32_t> values) {
+  std::vector<uint8_t> bytes;
+  for (int32_t v : values) {
+    const auto u = static_cast<uint32_t>(v);
+    for (int s = 0; s < 32; s += 8) bytes.push_back(static_cast<uint8_t>(u >> s));
+  }
+  return bytes;
+}
+
+constexpr int32_t kTfLitePaddingSame = 1;
+constexpr int32_t kTfLitePaddingValid = 2;
+
+std::vector<uint8_t> transposeBiasModel(const Dims& inDims, const Dims& wDims,
+                                        const std::vector<float>& w,
+                                        const std::vector<float>& bias,
+                                        std::vector<uint8_t> customOptions) {
+  OpModelBuilder mb;
+  int in = mb.addInput(ElementType::kFloat32, inDims);
+  int filter = mb.addConstant(ElementType::kFloat32, wDims, w);
+  int b = mb.addConstant(ElementType::kFloat32, {static_cast<int32_t>(bias.size())}, bias);
+  int out = mb.addOutput(ElementType::kFloat32, {});
+  mb.addCustomOp("Convolution2DTransposeBias", {in, filter, b}, {out}, std::move(customOptions));
+  return mb.finish();
+}
+
+TEST_CASE("Convolution2DTransposeBias SAME 2x2 stride 2 doubles the size",
+          "[kernels][transpose_conv]") {
+  // The selfie-segmentation geometry: each input pixel paints a 2x2 block
+  // v * w + bias, output 2x the input.
+  Dims od;
+  auto y = run(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 2, 3, 4}, {0.5f},
+                                  le32({kTfLitePaddingSame, 2, 2})),
+               {{1, -2, 3, 0.5f}}, &od);
+  CHECK(od == Dims{1, 4, 4, 1});
+  requireClose(y, {1.5f, 2.5f, -1.5f, -3.5f,  //
+                   3.5f, 4.5f, -5.5f, -7.5f,  //
+                   3.5f, 6.5f, 1.0f, 1.5f,    //
+                   9.5f, 12.5f, 2.0f, 2.5f});
+}
+
+TEST_CASE("Convolution2DTransposeBias SAME on a 1-pixel input gives k - 1 pixels",
+          "[kernels][transpose_conv]") {
+  // MediaPipe's rule is not in * stride here: total padding k - 0 - 1 = 1,
+  // output 2*0 + 2 - 1 = 1 pixel, the top-left tap only.
+  Dims od;
+  auto y = run(transposeBiasModel({1, 1, 1, 1}, {1, 2, 2, 1}, {1, 2, 3, 4}, {0.25f},
+                                  le32({kTfLitePaddingSame, 2, 2})),
+               {{2}}, &od);
+  CHECK(od == Dims{1, 1, 1, 1});
+  requireClose(y, {2.25f});
+}
+
+TEST_CASE("Convolution2DTransposeBias 3-wide filter, SAME crops the end and VALID keeps all",
+          "[kernels][transpose_conv]") {
+  // 1x1x2x1 input {1, 2}, 1x3 filter {1, 10, 100}, stride 2, bias 0.
+  // Full scatter: x0 -> cols 0..2 = {1, 10, 100}; x1 -> cols 2..4 = {2, 20, 200}
+  // = {1, 10, 102, 20, 200}. SAME: total padding 3 - (2-1)%2 - 1 = 1, half
+  // (0) before: 4 columns. VALID: all 5.
+  Dims od;
+  auto same = run(transposeBiasModel({1, 1, 2, 1}, {1, 1, 3, 1}, {1, 10, 100}, {0},
+                                     le32({kTfLitePaddingSame, 2, 1})),
+                  {{1, 2}}, &od);
+  CHECK(od == Dims{1, 1, 4, 1});
+  requireClose(same, {1, 10, 102, 20});
+  auto valid = run(transposeBiasModel({1, 1, 2, 1}, {1, 1, 3, 1}, {1, 10, 100}, {0},
+                                      le32({kTfLitePaddingValid, 2, 1})),
+                   {{1, 2}}, &od);
+  CHECK(od == Dims{1, 1, 5, 1});
+  requireClose(valid, {1, 10, 102, 20, 200});
+}
+
+TEST_CASE("Convolution2DTransposeBias matches a naive reference", "[kernels][transpose_conv]") {
+  struct Case {
+    Dims in, filter;
+    bool same;
+    int strideH, strideW;
+  };
+  const std::vector<Case> cases = {
+      {{1, 5, 4, 3}, {2, 2, 2, 3}, true, 2, 2},
+      {{2, 3, 4, 2}, {3, 3, 3, 2}, true, 2, 2},
+      {{1, 4, 3, 4}, {9, 4, 3, 4}, false, 2, 3},
+      {{1, 3, 5, 5}, {4, 1, 1, 5}, true, 2, 2},   // filter smaller than the stride
+      {{1, 6, 6, 8}, {3, 5, 5, 8}, true, 3, 1},
+      {{1, 40, 40, 16}, {1, 2, 2, 16}, true, 2, 2},
+  };
+  unsigned seed = 300;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    auto x = randomValues(count(c.in), seed * 7 + 1);
+    auto w = randomValues(count(c.filter), seed * 7 + 2);
+    auto bias = randomValues(c.filter[0], seed * 7 + 3);
+    // MediaPipe's rule: total padding max(0, k - (in-1) % s - 1) when SAME,
+    // half before; output s*(in-1) + k - total.
+    auto axis = [&](int in, int k, int s, int* out, int* pad) {
+      const int total = c.same ? std::max(0, k - (in - 1) % s - 1) : 0;
+      *out = s * (in - 1) + k - total;
+      *pad = total / 2;
+    };
+    int outH, outW, padH, padW;
+    axis(c.in[1], c.filter[1], c.strideH, &outH, &padH);
+    axis(c.in[2], c.filter[2], c.strideW, &outW, &padW);
+    auto ref = naiveTranspose(x, c.in, w, c.filter, &bias, outH, outW, padH, padW, c.strideH,
+                              c.strideW, A::NONE);
+    Dims od;
+    auto y = run(transposeBiasModel(c.in, c.filter, w, bias,
+                                    le32({c.same ? kTfLitePaddingSame : kTfLitePaddingValid,
+                                          c.strideW, c.strideH})),
+                 {x}, &od);
+    CHECK(od == Dims{c.in[0], outH, outW, c.filter[0]});
+    requireClose(y, ref);
+    ++seed;
+  }
+}
+
+TEST_CASE("Convolution2DTransposeBias rejects bad models", "[kernels][transpose_conv]") {
+  const std::vector<float> x(4, 1.f);
+  SECTION("custom options too short") {
+    auto s = runStatus(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0},
+                                          le32({kTfLitePaddingSame, 2})),
+                       {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("custom options"));
+  }
+  SECTION("bias size differs from the output channels") {
+    auto s = runStatus(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0, 1},
+                                          le32({kTfLitePaddingSame, 2, 2})),
+                       {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("bias"));
+  }
+  SECTION("stride 0") {
+    auto s = runStatus(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0},
+                                          le32({kTfLitePaddingSame, 0, 2})),
+                       {x});
+    REQUIRE_FALSE(s.isOk());
+    CHECK_THAT(s.message(), Catch::Contains("stride"));
+  }
+}
+
+}  // namespace

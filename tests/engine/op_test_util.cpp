@@ -1,0 +1,140 @@
+// Implementation of the in-memory model builder used by kernel tests.
+#include "op_test_util.h"
+
+namespace inferd::test {
+
+int OpModelBuilder::addTensorDef(TensorDef t) {
+  tensors_.push_back(std::move(t));
+  return static_cast<int>(tensors_.size()) - 1;
+}
+
+int OpModelBuilder::addInput(ElementType type, Dims dims, QuantParams quant) {
+  int i = addTensorDef({type, std::move(dims), std::move(quant), {}, false, {}});
+  inputs_.push_back(i);
+  return i;
+}
+
+int OpModelBuilder::addConstantBytes(ElementType type, Dims dims, const void* data, size_t bytes, QuantParams quant,
+                                     SparsityFn sparsity) {
+  std::vector<uint8_t> d(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes);
+  return addTensorDef({type, std::move(dims), std::move(quant), std::move(d), true, std::move(sparsity)});
+}
+
+int OpModelBuilder::addOutput(ElementType type, Dims dims, QuantParams quant) {
+  int i = addTensorDef({type, std::move(dims), std::move(quant), {}, false, {}});
+  outputs_.push_back(i);
+  return i;
+}
+
+int OpModelBuilder::addTensor(ElementType type, Dims dims, QuantParams quant) {
+  return addTensorDef({type, std::move(dims), std::move(quant), {}, false, {}});
+}
+
+void OpModelBuilder::addOp(fb::BuiltinOperator op, std::vector<int> inputs, std::vector<int> outputs,
+                           OptionsFn options, int version) {
+  ops_.push_back({static_cast<int32_t>(op), "", version, std::move(inputs), std::move(outputs), std::move(options), {}});
+}
+
+void OpModelBuilder::addCustomOp(const std::string& name, std::vector<int> inputs, std::vector<int> outputs,
+                                 std::vector<uint8_t> customOptions, int version) {
+  ops_.push_back({static_cast<int32_t>(fb::BuiltinOperator::CUSTOM), name, version, std::move(inputs),
+                  std::move(outputs), {}, std::move(customOptions)});
+}
+
+std::vector<uint8_t> OpModelBuilder::finish() {
+  flatbuffers::FlatBufferBuilder b;
+  // Buffer 0 is the empty sentinel.
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers{fb::CreateBuffer(b)};
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    const TensorDef& t = tensors_[i];
+    uint32_t bufferIndex = 0;
+    if (t.constant) {
+      b.ForceVectorAlignment(t.data.size(), 1, 16);
+      auto data = b.CreateVector(t.data);
+      buffers.push_back(fb::CreateBuffer(b, data));
+      bufferIndex = static_cast<uint32_t>(buffers.size() - 1);
+    }
+    flatbuffers::Offset<fb::QuantizationParameters> q;
+    if (!t.quant.empty()) {
+      q = fb::CreateQuantizationParameters(b, 0, 0, b.CreateVector(t.quant.scale), b.CreateVector(t.quant.zeroPoint),
+                                           fb::QuantizationDetails::NONE, 0, t.quant.quantizedDimension);
+    }
+    flatbuffers::Offset<fb::SparsityParameters> sparsity;
+    if (t.sparsity) sparsity = t.sparsity(b);
+    auto shape = b.CreateVector(t.dims);
+    auto name = b.CreateString("t" + std::to_string(i));
+    fb::TensorBuilder tb(b);
+    tb.add_shape(shape);
+    tb.add_type(static_cast<fb::TensorType>(t.type));
+    tb.add_buffer(bufferIndex);
+    tb.add_name(name);
+    if (!t.quant.empty()) tb.add_quantization(q);
+    if (t.sparsity) tb.add_sparsity(sparsity);
+    tensors.push_back(tb.Finish());
+  }
+  std::vector<flatbuffers::Offset<fb::OperatorCode>> codes;
+  std::vector<flatbuffers::Offset<fb::Operator>> ops;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const OpDef& o = ops_[i];
+    const auto deprecated = static_cast<int8_t>(std::min<int32_t>(o.code, 127));
+    codes.push_back(fb::CreateOperatorCode(b, deprecated, o.custom.empty() ? 0 : b.CreateString(o.custom), o.version,
+                                           static_cast<fb::BuiltinOperator>(o.code)));
+    auto opts = o.options ? o.options(b) : std::make_pair(fb::BuiltinOptions::NONE, flatbuffers::Offset<void>());
+    auto custom = o.customOptions.empty() ? 0 : b.CreateVector(o.customOptions);
+    ops.push_back(fb::CreateOperator(b, static_cast<uint32_t>(i), b.CreateVector(o.inputs), b.CreateVector(o.outputs),
+                                     opts.first, opts.second, custom));
+  }
+  auto sg = fb::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(inputs_), b.CreateVector(outputs_),
+                               b.CreateVector(ops), b.CreateString("main"));
+  auto model = fb::CreateModel(b, 3, b.CreateVector(codes), b.CreateVector(std::vector{sg}), b.CreateString("test"),
+                               b.CreateVector(buffers));
+  fb::FinishModelBuffer(b, model);
+  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+Result<std::vector<OutputTensor>> runModel(const std::vector<uint8_t>& bytes, const std::vector<InputData>& inputs) {
+  auto model = engine::Model::loadFromBuffer(bytes.data(), bytes.size(), "test-model");
+  if (!model) return model.status();
+  auto interp = engine::Interpreter::create(model.value());
+  if (!interp) return interp.status();
+  engine::Interpreter& in = *interp.value();
+  if (inputs.size() != in.numInputs()) {
+    return makeError(StatusCode::kInvalidArgument, "model has {} inputs, test gave {}", in.numInputs(), inputs.size());
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].dims.empty()) INFERD_RETURN_IF_ERROR(in.resizeInput(i, inputs[i].dims));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    engine::Tensor& t = in.input(i);
+    if (t.bytes != inputs[i].bytes.size()) {
+      return makeError(StatusCode::kInvalidArgument, "input {} needs {} bytes, test gave {}", i, t.bytes,
+                       inputs[i].bytes.size());
+    }
+    if (t.bytes > 0) std::memcpy(t.data, inputs[i].bytes.data(), t.bytes);
+  }
+  INFERD_RETURN_IF_ERROR(in.invoke());
+  std::vector<OutputTensor> out;
+  for (size_t i = 0; i < in.numOutputs(); ++i) {
+    const engine::Tensor& t = in.output(i);
+    out.push_back({t.type, t.dims, std::vector<uint8_t>(t.data, t.data + t.bytes)});
+  }
+  return out;
+}
+
+std::vector<float> runFloat(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
+                            std::string* error, int outputIndex, Dims* outDims) {
+  std::vector<InputData> in;
+  for (const auto& v : inputs) in.push_back(InputData::of(v));
+  auto r = runModel(model, in);
+  if (!r) {
+    if (error) *error = r.status().toString();
+    return {};
+  }
+  if (error) error->clear();
+  const OutputTensor& o = r.value().at(static_cast<size_t>(outputIndex));
+  if (outDims) *outDims = o.dims;
+  return o.values<float>();
+}
+
+}  // namespace inferd::test

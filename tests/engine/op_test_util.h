@@ -1,0 +1,115 @@
+// Test helper: builds small .tflite models in memory (one op or a few) with
+// the FlatBuffers builder, and runs them through the engine.
+#pragma once
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "inferd/engine/interpreter.h"
+#include "inferd/engine/model.h"
+#include "inferd/engine/types.h"
+#include "tflite_generated.h"
+
+namespace inferd::test {
+
+namespace fb = ::inferd::tflite;
+using engine::Dims;
+using engine::ElementType;
+using engine::QuantParams;
+
+// Builds the op's builtin options; returns (union type, offset).
+using OptionsFn =
+    std::function<std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>>(flatbuffers::FlatBufferBuilder&)>;
+
+// Extra table fields for a tensor (e.g. sparsity); called while building it.
+using SparsityFn = std::function<flatbuffers::Offset<fb::SparsityParameters>(flatbuffers::FlatBufferBuilder&)>;
+
+class OpModelBuilder {
+ public:
+  // A runtime input of the model (graph input).
+  int addInput(ElementType type, Dims dims, QuantParams quant = {});
+  // A constant tensor with raw bytes.
+  int addConstantBytes(ElementType type, Dims dims, const void* data, size_t bytes, QuantParams quant = {},
+                       SparsityFn sparsity = {});
+  template <typename T>
+  int addConstant(ElementType type, Dims dims, const std::vector<T>& values, QuantParams quant = {}) {
+    return addConstantBytes(type, std::move(dims), values.data(), values.size() * sizeof(T), std::move(quant));
+  }
+  // A graph output. `dims` is the shape the file records (kernels infer the
+  // real one); pass {} when unknown.
+  int addOutput(ElementType type, Dims dims, QuantParams quant = {});
+  // An intermediate tensor (neither input nor output).
+  int addTensor(ElementType type, Dims dims, QuantParams quant = {});
+
+  void addOp(fb::BuiltinOperator op, std::vector<int> inputs, std::vector<int> outputs, OptionsFn options = {},
+             int version = 1);
+  void addCustomOp(const std::string& name, std::vector<int> inputs, std::vector<int> outputs,
+                   std::vector<uint8_t> customOptions, int version = 1);
+
+  // The serialized .tflite model.
+  std::vector<uint8_t> finish();
+
+ private:
+  struct TensorDef {
+    ElementType type;
+    Dims dims;
+    QuantParams quant;
+    std::vector<uint8_t> data;
+    bool constant = false;
+    SparsityFn sparsity;
+  };
+  struct OpDef {
+    int32_t code;
+    std::string custom;
+    int version;
+    std::vector<int> inputs, outputs;
+    OptionsFn options;
+    std::vector<uint8_t> customOptions;
+  };
+  int addTensorDef(TensorDef t);
+  std::vector<TensorDef> tensors_;
+  std::vector<OpDef> ops_;
+  std::vector<int> inputs_, outputs_;
+};
+
+struct InputData {
+  std::vector<uint8_t> bytes;
+  Dims dims;  // empty: keep the model's input shape
+  template <typename T>
+  static InputData of(const std::vector<T>& values, Dims dims = {}) {
+    InputData d;
+    d.bytes.resize(values.size() * sizeof(T));
+    std::memcpy(d.bytes.data(), values.data(), d.bytes.size());
+    d.dims = std::move(dims);
+    return d;
+  }
+};
+
+struct OutputTensor {
+  ElementType type;
+  Dims dims;
+  std::vector<uint8_t> bytes;
+  template <typename T>
+  std::vector<T> values() const {
+    std::vector<T> v(bytes.size() / sizeof(T));
+    std::memcpy(v.data(), bytes.data(), v.size() * sizeof(T));
+    return v;
+  }
+};
+
+// Loads the model bytes, sets the inputs (graph input order), invokes, and
+// returns copies of all outputs. Any failure comes back as a Status.
+Result<std::vector<OutputTensor>> runModel(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs);
+
+// Convenience for float models: the float values of output `index`, or
+// throws a Catch-visible failure (returns empty) with the status message in
+// `error`.
+std::vector<float> runFloat(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
+                            std::string* error = nullptr, int outputIndex = 0, Dims* outDims = nullptr);
+
+}  // namespace inferd::test
