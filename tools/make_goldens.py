@@ -11,8 +11,11 @@ For every <stem>.tflite in --models-dir this writes, under --out-dir/<stem>/:
                       (plus min/mean), the seed, LiteRT version, the ops
   litert_timing.txt   median wall time of 20 invoke() calls, 1 and 2 threads
 
-Inputs: numpy.random.RandomState(seed) with seed = crc32(<stem>), float
-inputs uniform in [0, 1) (image inputs), integer inputs uniform over
+Inputs: numpy.random.RandomState(seed) with seed = crc32(<stem>); float
+image inputs (NHWC, H and W >= 32) are flat random blocks on a 16x16 grid
+plus N(0, 0.05) noise clipped to [0, 1] (pure noise makes segmentation
+outputs all background); other float inputs are uniform in [0, 1); integer
+inputs uniform over
 [0, 255] clipped to the dtype's range; in subgraph input order.
 
 Reference run: LiteRT `Interpreter` with its default CPU delegate (XNNPACK),
@@ -97,7 +100,17 @@ def make_inputs(interp: Interpreter, seed: int) -> list[np.ndarray]:
     inputs = []
     for d in interp.get_input_details():
         shape, dtype = tuple(int(s) for s in d["shape"]), np.dtype(d["dtype"])
-        if dtype.kind == "f":
+        if dtype.kind == "f" and len(shape) == 4 and shape[1] >= 32 and shape[2] >= 32:
+            # Image inputs: flat random blocks on a 16x16 grid plus noise.
+            # Pure noise drives segmentation models to all-background
+            # outputs (near zero everywhere), which would test little.
+            n, h, w, c = shape
+            grid = rng.random_sample((n, 16, 16, c))
+            ys = np.arange(h) * 16 // h
+            xs = np.arange(w) * 16 // w
+            x = grid[:, ys][:, :, xs] + 0.05 * rng.standard_normal(shape)
+            x = np.clip(x, 0.0, 1.0).astype(dtype)
+        elif dtype.kind == "f":
             x = rng.random_sample(shape).astype(dtype)
         elif dtype.kind in "iu":
             info = np.iinfo(dtype)
@@ -278,8 +291,8 @@ def process(model_path: pathlib.Path, out_root: pathlib.Path, schema, tmp: pathl
     lines = [
         f"# Golden data for {model_path.name}; written by tools/make_goldens.py, do not edit.",
         f"# LiteRT {litert_version()} (ai-edge-litert), default CPU delegate (XNNPACK), num_threads=1",
-        f"# inputs: numpy.random.RandomState({seed}) (seed = crc32('{stem}')), float inputs "
-        "uniform in [0, 1)",
+        f"# inputs: numpy.random.RandomState({seed}) (seed = crc32('{stem}')), float image inputs "
+        "16x16 random blocks + N(0,0.05) noise in [0, 1]",
         "# output_<i> is subgraph 0 outputs[i] (= Interpreter.get_output_details()[i]); "
         f"output tensor indices: {out_idx}",
     ]

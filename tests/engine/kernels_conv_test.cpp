@@ -647,6 +647,28 @@ TEST_CASE("TRANSPOSE_CONV with output_shape computed at run time", "[kernels][tr
   requireClose(r.value()[0].values<float>(), ref);
 }
 
+TEST_CASE("TRANSPOSE_CONV with weights computed at run time and no bias input",
+          "[kernels][transpose_conv]") {
+  const Dims filter{4, 3, 3, 5}, in{2, 3, 4, 5};
+  auto x = randomValues(count(in), 41);
+  auto w = randomValues(count(filter), 42);
+  // VALID, stride 2: output (3-1)*2+3 = 7 by (4-1)*2+3 = 9.
+  auto ref = naiveTranspose(x, in, w, filter, nullptr, 7, 9, 0, 0, 2, 2, A::NONE);
+  OpModelBuilder mb;
+  int shape = mb.addConstant(ElementType::kInt32, {4}, std::vector<int32_t>{2, 7, 9, 4});
+  int weights = mb.addInput(ElementType::kFloat32, filter);
+  int input = mb.addInput(ElementType::kFloat32, in);
+  int out = mb.addOutput(ElementType::kFloat32, {});
+  mb.addOp(Op::TRANSPOSE_CONV, {shape, weights, input}, {out}, [](flatbuffers::FlatBufferBuilder& b) {
+    return std::make_pair(fb::BuiltinOptions::TransposeConvOptions,
+                          fb::CreateTransposeConvOptions(b, fb::Padding::VALID, 2, 2).Union());
+  });
+  Dims od;
+  auto y = run(mb.finish(), {w, x}, &od);
+  CHECK(od == Dims{2, 7, 9, 4});
+  requireClose(y, ref);
+}
+
 TEST_CASE("TRANSPOSE_CONV rejects bad models", "[kernels][transpose_conv]") {
   const std::vector<float> x(16, 1.f);
   const std::vector<float> w(4, 1.f);

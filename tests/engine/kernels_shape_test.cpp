@@ -338,7 +338,8 @@ TEST_CASE("CONCATENATION rejects mismatched inputs", "[shape][concat][error]") {
   int b = mb.addInput(ElementType::kInt32, {2});
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addOp(Op::CONCATENATION, {a, b}, {out}, concatOptions(0));
-  CHECK_THAT(runError(mb.finish(), {InputData::of(std::vector<float>{1, 2}), InputData::of(std::vector<int32_t>{1, 2})}),
+  CHECK_THAT(runError(mb.finish(),
+                      {InputData::of(std::vector<float>{1, 2}), InputData::of(std::vector<int32_t>{1, 2})}),
              Catch::Contains("type"));
 }
 
@@ -347,7 +348,8 @@ TEST_CASE("CONCATENATION rejects mismatched inputs", "[shape][concat][error]") {
 std::vector<uint8_t> splitModel(const Dims& inDims, int axis, int numSplits, int numOutputs, bool constantAxis = true,
                                 bool withOptions = true) {
   OpModelBuilder mb;
-  int ax = constantAxis ? mb.addConstant<int32_t>(ElementType::kInt32, {}, {axis}) : mb.addInput(ElementType::kInt32, {});
+  int ax = constantAxis ? mb.addConstant<int32_t>(ElementType::kInt32, {}, {axis})
+                        : mb.addInput(ElementType::kInt32, {});
   int in = mb.addInput(ElementType::kFloat32, inDims);
   std::vector<int> outs;
   for (int i = 0; i < numOutputs; ++i) outs.push_back(mb.addOutput(ElementType::kFloat32, {}));
@@ -735,9 +737,8 @@ std::vector<float> numpyIndex(const std::vector<float>& x, const Dims& dims, con
     }
   }
   if (!hasEllipsis) {
-    while (static_cast<int>(full.size()) - static_cast<int>(std::count_if(full.begin(), full.end(), [](const SpecItem& s) {
-             return s.kind == SpecItem::kNewAxis;
-           })) < static_cast<int>(dims.size())) {
+    // Dims past the spec are taken whole.
+    for (size_t k = static_cast<size_t>(consuming); k < dims.size(); ++k) {
       SpecItem all;
       all.hasStart = all.hasStop = false;
       full.push_back(all);

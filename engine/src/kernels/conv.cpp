@@ -321,25 +321,17 @@ struct DepthwiseState : KernelState {
   int32_t padH = 0, padW = 0;
   int32_t multiplier = 1;
   ActivationRange act;
-  // Per output row/column, the filter taps that land inside the input
-  // ([begin, end) is contiguous), so eval needs no bounds checks.
-  std::vector<int32_t> tapBeginY, tapEndY, tapBeginX, tapEndX;
 };
 
-// Taps t in [0, filter) with 0 <= o*stride - pad + t*dilation < in, per output o.
-void validTaps(int64_t outSize, int64_t in, int64_t filter, int64_t stride, int64_t pad,
-               int64_t dilation, std::vector<int32_t>* begin, std::vector<int32_t>* end) {
-  begin->assign(static_cast<size_t>(outSize), 0);
-  end->assign(static_cast<size_t>(outSize), 0);
-  for (int64_t o = 0; o < outSize; ++o) {
-    const int64_t origin = o * stride - pad;
-    int64_t b = 0;
-    while (b < filter && origin + b * dilation < 0) ++b;
-    int64_t e = b;
-    while (e < filter && origin + e * dilation < in) ++e;
-    (*begin)[static_cast<size_t>(o)] = static_cast<int32_t>(b);
-    (*end)[static_cast<size_t>(o)] = static_cast<int32_t>(e);
-  }
+// The filter taps t in [0, filter) with 0 <= origin + t*dilation < in form
+// one range [*begin, *end); computing it up front spares eval a bounds check
+// per tap.
+void tapRange(int64_t origin, int64_t in, int64_t filter, int64_t dilation, int64_t* begin,
+              int64_t* end) {
+  const int64_t b = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
+  const int64_t e = in - origin > 0 ? (in - origin + dilation - 1) / dilation : 0;
+  *end = std::min(e, filter);
+  *begin = std::min(b, *end);
 }
 
 Status prepareDepthwise(OpContext& ctx) {
@@ -394,18 +386,17 @@ Status prepareDepthwise(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
   st->padH = static_cast<int32_t>(ah.padBefore);
   st->padW = static_cast<int32_t>(aw.padBefore);
-  validTaps(ah.out, height, filterH, st->strideH, st->padH, st->dilationH, &st->tapBeginY,
-            &st->tapEndY);
-  validTaps(aw.out, width, filterW, st->strideW, st->padW, st->dilationW, &st->tapBeginX,
-            &st->tapEndX);
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(batches, ah.out, aw.out, outChannels)));
   ctx.setState(std::move(st));
   return Status::ok();
 }
 
 Status evalDepthwise(OpContext& ctx) {
+  using gemm_detail::clamp4;
   using gemm_detail::F32x4;
   using gemm_detail::load4;
+  using gemm_detail::splat4;
+  using gemm_detail::store4;
   const auto* st = ctx.state<DepthwiseState>();
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
@@ -414,7 +405,7 @@ Status evalDepthwise(OpContext& ctx) {
 
   const int64_t batches = input->dim(0);
   const int64_t inH = input->dim(1), inW = input->dim(2), inC = input->dim(3);
-  const int64_t filterW = filter->dim(2);
+  const int64_t filterH = filter->dim(1), filterW = filter->dim(2);
   const int64_t outH = output->dim(1), outW = output->dim(2), outC = output->dim(3);
   const int64_t mult = st->multiplier;
   const float* in = input->as<float>();
@@ -422,17 +413,18 @@ Status evalDepthwise(OpContext& ctx) {
   const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
   float* out = output->as<float>();
   const ActivationRange act = st->act;
+  const F32x4 lo = splat4(act.min), hi = splat4(act.max);
 
   for (int64_t b = 0; b < batches; ++b) {
     const float* inBatch = in + b * inH * inW * inC;
     for (int64_t oy = 0; oy < outH; ++oy) {
       const int64_t y0 = oy * st->strideH - st->padH;
-      const int32_t kyBegin = st->tapBeginY[static_cast<size_t>(oy)];
-      const int32_t kyEnd = st->tapEndY[static_cast<size_t>(oy)];
+      int64_t kyBegin, kyEnd;
+      tapRange(y0, inH, filterH, st->dilationH, &kyBegin, &kyEnd);
       for (int64_t ox = 0; ox < outW; ++ox) {
         const int64_t x0 = ox * st->strideW - st->padW;
-        const int32_t kxBegin = st->tapBeginX[static_cast<size_t>(ox)];
-        const int32_t kxEnd = st->tapEndX[static_cast<size_t>(ox)];
+        int64_t kxBegin, kxEnd;
+        tapRange(x0, inW, filterW, st->dilationW, &kxBegin, &kxEnd);
         float* o = out + ((b * outH + oy) * outW + ox) * outC;
 
         if (mult == 1) {
@@ -442,30 +434,27 @@ Status evalDepthwise(OpContext& ctx) {
           for (; c + 8 <= outC; c += 8) {
             F32x4 acc0{0.f, 0.f, 0.f, 0.f};
             F32x4 acc1{0.f, 0.f, 0.f, 0.f};
-            for (int32_t ky = kyBegin; ky < kyEnd; ++ky) {
+            for (int64_t ky = kyBegin; ky < kyEnd; ++ky) {
               const int64_t iy = y0 + ky * st->dilationH;
               const float* inRow = inBatch + iy * inW * inC + c;
               const float* wRow = w + ky * filterW * outC + c;
-              for (int32_t kx = kxBegin; kx < kxEnd; ++kx) {
+              for (int64_t kx = kxBegin; kx < kxEnd; ++kx) {
                 const float* ip = inRow + (x0 + kx * st->dilationW) * inC;
                 const float* wp = wRow + kx * outC;
                 acc0 += load4(ip) * load4(wp);
                 acc1 += load4(ip + 4) * load4(wp + 4);
               }
             }
-            float v[8];
-            std::memcpy(v, &acc0, sizeof acc0);
-            std::memcpy(v + 4, &acc1, sizeof acc1);
-            for (int j = 0; j < 8; ++j) {
-              const float bj = biasData != nullptr ? biasData[c + j] : 0.f;
-              o[c + j] = clampActivation(v[j] + bj, act);
-            }
+            const F32x4 b0 = biasData != nullptr ? load4(biasData + c) : splat4(0.f);
+            const F32x4 b1 = biasData != nullptr ? load4(biasData + c + 4) : splat4(0.f);
+            store4(o + c, clamp4(acc0 + b0, lo, hi));
+            store4(o + c + 4, clamp4(acc1 + b1, lo, hi));
           }
           for (; c < outC; ++c) {
             float total = 0.f;
-            for (int32_t ky = kyBegin; ky < kyEnd; ++ky) {
+            for (int64_t ky = kyBegin; ky < kyEnd; ++ky) {
               const int64_t iy = y0 + ky * st->dilationH;
-              for (int32_t kx = kxBegin; kx < kxEnd; ++kx) {
+              for (int64_t kx = kxBegin; kx < kxEnd; ++kx) {
                 const int64_t ix = x0 + kx * st->dilationW;
                 total += inBatch[(iy * inW + ix) * inC + c] * w[(ky * filterW + kx) * outC + c];
               }
@@ -478,9 +467,9 @@ Status evalDepthwise(OpContext& ctx) {
           for (int64_t oc = 0; oc < outC; ++oc) {
             const int64_t ic = oc / mult;
             float total = 0.f;
-            for (int32_t ky = kyBegin; ky < kyEnd; ++ky) {
+            for (int64_t ky = kyBegin; ky < kyEnd; ++ky) {
               const int64_t iy = y0 + ky * st->dilationH;
-              for (int32_t kx = kxBegin; kx < kxEnd; ++kx) {
+              for (int64_t kx = kxBegin; kx < kxEnd; ++kx) {
                 const int64_t ix = x0 + kx * st->dilationW;
                 total += inBatch[(iy * inW + ix) * inC + ic] * w[(ky * filterW + kx) * outC + oc];
               }

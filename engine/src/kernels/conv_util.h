@@ -51,6 +51,17 @@ inline F32x4 load4(const float* p) {
   return v;
 }
 
+inline void store4(float* p, F32x4 v) { std::memcpy(p, &v, sizeof v); }
+
+inline F32x4 splat4(float x) { return F32x4{x, x, x, x}; }
+
+// clampActivation on four lanes, with the same comparisons (and so the same
+// NaN behaviour) as std::min(std::max(x, lo), hi).
+inline F32x4 clamp4(F32x4 v, F32x4 lo, F32x4 hi) {
+  v = v < lo ? lo : v;
+  return hi < v ? hi : v;
+}
+
 // C rows [0, R) x columns [0, cols) = act(A * Bpanel + bias).
 template <int R>
 inline void tile(int64_t k, const float* a, int64_t lda, const float* panel, const float* bias,
@@ -73,6 +84,16 @@ inline void tile(int64_t k, const float* a, int64_t lda, const float* panel, con
       acc0[r] += av * b0;
       acc1[r] += av * b1;
     }
+  }
+  if (cols == kGemmNr) {
+    const F32x4 lo = splat4(act.min), hi = splat4(act.max);
+    const F32x4 b0 = bias != nullptr ? load4(bias) : splat4(0.f);
+    const F32x4 b1 = bias != nullptr ? load4(bias + 4) : splat4(0.f);
+    for (int r = 0; r < R; ++r) {
+      store4(c + r * ldc, clamp4(acc0[r] + b0, lo, hi));
+      store4(c + r * ldc + 4, clamp4(acc1[r] + b1, lo, hi));
+    }
+    return;
   }
   for (int r = 0; r < R; ++r) {
     float v[kGemmNr];

@@ -631,6 +631,12 @@ Status prepareSlice(OpContext& ctx) { return prepareGather(ctx, {"begin", "size"
 Status evalSlice(OpContext& ctx) { return evalGather(ctx, computeSlice); }
 
 // --- STRIDED_SLICE ---
+//
+// Follows TFLite's strided_slice.cc: the ellipsis and new-axis masks are
+// first expanded into an "effective" input shape (new axes become size-1
+// dims, the ellipsis becomes full-range dims), then each effective axis gets
+// its start/end from TFLite's strided_slice_logic (StridedSliceStartForAxis /
+// StridedSliceEndForAxis) and its length ceil((end - start) / stride).
 
 // TFLite's strided slice indices are int32; INT64 values are saturated to
 // that range (axis sizes fit in it, so clamping gives the same slice) to keep
@@ -639,12 +645,6 @@ int64_t readInt32(const Tensor* t, int64_t i) {
   return std::clamp<int64_t>(readInt(t, i), std::numeric_limits<int32_t>::min(),
                              std::numeric_limits<int32_t>::max());
 }
-//
-// Follows TFLite's strided_slice.cc: the ellipsis and new-axis masks are
-// first expanded into an "effective" input shape (new axes become size-1
-// dims, the ellipsis becomes full-range dims), then each effective axis gets
-// its start/end from TFLite's strided_slice_logic (StridedSliceStartForAxis /
-// StridedSliceEndForAxis) and its length ceil((end - start) / stride).
 
 Status computeStridedSlice(OpContext& ctx, GatherState* st) {
   const Tensor* in = ctx.input(0);
@@ -786,7 +786,9 @@ Status computeStridedSlice(OpContext& ctx, GatherState* st) {
   return Status::ok();
 }
 
-Status prepareStridedSlice(OpContext& ctx) { return prepareGather(ctx, {"begin", "end", "strides"}, computeStridedSlice); }
+Status prepareStridedSlice(OpContext& ctx) {
+  return prepareGather(ctx, {"begin", "end", "strides"}, computeStridedSlice);
+}
 Status evalStridedSlice(OpContext& ctx) { return evalGather(ctx, computeStridedSlice); }
 
 // --- TRANSPOSE ---
