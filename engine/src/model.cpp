@@ -285,12 +285,15 @@ class ModelLoader {
     INFERD_RETURN_IF_ERROR(checkIndexList(fsg->inputs(), nt, false, "input", &sg->inputs));
     INFERD_RETURN_IF_ERROR(checkIndexList(fsg->outputs(), nt, false, "output", &sg->outputs));
 
-    // Which tensors hold values before the first op runs.
-    std::vector<uint8_t> available(nt, 0);
+    // Which tensors hold values before the first op runs, and which have
+    // been written (model inputs, op outputs). Zero-element tensors (an
+    // empty axis list, say) need no data: TFLite files leave their buffer empty.
+    std::vector<uint8_t> available(nt, 0), written(nt, 0);
     for (uint32_t i = 0; i < nt; ++i) {
-      if (sg->tensors[i].isConstant || sg->tensors[i].isVariable) available[i] = 1;
+      const TensorInfo& t = sg->tensors[i];
+      if (t.isConstant || t.isVariable || numElements(t.shape) == 0) available[i] = 1;
     }
-    for (int32_t in : sg->inputs) available[static_cast<size_t>(in)] = 1;
+    for (int32_t in : sg->inputs) available[static_cast<size_t>(in)] = written[static_cast<size_t>(in)] = 1;
 
     const auto* ops = fsg->operators();
     const uint32_t no = ops ? ops->size() : 0;
@@ -333,11 +336,11 @@ class ModelLoader {
       for (int32_t out : op.outputs) {
         const TensorInfo& t = sg->tensors[static_cast<size_t>(out)];
         if (t.isConstant) return invalid("{} writes tensor {} '{}', which is a constant", where, out, t.name);
-        if (available[static_cast<size_t>(out)] && !t.isVariable) {
+        if (written[static_cast<size_t>(out)] && !t.isVariable) {
           return invalid("{} writes tensor {} '{}', which already has a value (a model input or another op's output)",
                          where, out, t.name);
         }
-        available[static_cast<size_t>(out)] = 1;
+        available[static_cast<size_t>(out)] = written[static_cast<size_t>(out)] = 1;
       }
       sg->operators.push_back(std::move(op));
     }

@@ -346,8 +346,8 @@ TEST_CASE("DENSIFY rejects malformed sparsity metadata", "[densify][error]") {
        "dense level"},
       {"missing dim metadata", {1, 2}, sparsity({0, 1}, {}, {denseLevel(4)}), "dim_metadata"},
       {"bad traversal order", {1, 2}, sparsity({0, 0}, {}, {denseLevel(4), denseLevel(4)}), "traversal_order"},
-      {"more values described than stored", {1}, sparsity({0, 1}, {}, {denseLevel(4), csrLevel({0, 1, 1, 1, 2}, {0, 1})}),
-       "values"},
+      {"more values described than stored", {1},
+       sparsity({0, 1}, {}, {denseLevel(4), csrLevel({0, 1, 1, 1, 2}, {0, 1})}), "values"},
       {"block size not dividing the dim", {1, 2, 3, 4, 5, 6},
        sparsity({0, 1, 2}, {1}, {denseLevel(4), denseLevel(1), denseLevel(3)}), "block"},
   };

@@ -95,6 +95,28 @@ TEST_CASE("a valid built model loads and runs", "[model]") {
   CHECK(out == std::vector<float>{11, 22, 33, 44});
 }
 
+TEST_CASE("constant data stored after the FlatBuffer (Buffer.offset/size)", "[model]") {
+  OpModelBuilder b;
+  b.setExternalBuffers(true);
+  int in = b.addInput(ElementType::kFloat32, {1, 4});
+  int c = b.addConstant<float>(ElementType::kFloat32, {1, 4}, {1, 2, 3, 4});
+  int out = b.addOutput(ElementType::kFloat32, {1, 4});
+  b.addOp(fb::BuiltinOperator::MUL, {in, c}, {out});
+  auto bytes = b.finish();
+  auto m = Model::loadFromBuffer(bytes.data(), bytes.size(), "external");
+  REQUIRE(m.isOk());
+  const TensorInfo& t = m.value()->mainSubgraph().tensors[static_cast<size_t>(c)];
+  CHECK(t.data == m.value()->fileData() + bytes.size() - 16);  // the last 16 bytes
+  std::string error;
+  CHECK(test::runFloat(bytes, {{1, 1, 2, -1}}, &error) == std::vector<float>{1, 2, 6, -4});
+  INFO(error);
+  SECTION("an offset past the end of the file is rejected") {
+    auto cut = bytes;
+    cut.resize(bytes.size() - 8);
+    CHECK_THAT(loadError(cut), Catch::Contains("points at bytes"));
+  }
+}
+
 TEST_CASE("malformed files give clear errors", "[model][bad]") {
   auto good = addModel();
   SECTION("empty") { CHECK_THAT(loadError({}), Catch::Contains("empty")); }
@@ -182,6 +204,18 @@ TEST_CASE("semantic checks name the bad value", "[model][bad]") {
     b.addOp(fb::BuiltinOperator::RELU, {in}, {out});
     CHECK_THAT(loadError(b.finish()), Catch::Contains("zero point 300"));
   }
+}
+
+TEST_CASE("zero-element tensors need no buffer data", "[model]") {
+  // The converter writes an empty axis list as a [0] tensor with no data.
+  OpModelBuilder b;
+  int in = b.addInput(ElementType::kFloat32, {2, 2});
+  int axis = b.addTensor(ElementType::kInt32, {0});
+  int out = b.addOutput(ElementType::kFloat32, {2, 2});
+  b.addOp(fb::BuiltinOperator::SUM, {in, axis}, {out});
+  std::string error;
+  CHECK(test::runFloat(b.finish(), {{1, 2, 3, 4}}, &error) == std::vector<float>{1, 2, 3, 4});
+  INFO(error);
 }
 
 TEST_CASE("unsupported ops are reported by name and version", "[model][unsupported]") {

@@ -42,6 +42,26 @@ void OpModelBuilder::addCustomOp(const std::string& name, std::vector<int> input
 }
 
 std::vector<uint8_t> OpModelBuilder::finish() {
+  if (!externalBuffers_) return build(nullptr);
+  // Pass 1 sizes the FlatBuffer (offset values do not change its size),
+  // pass 2 writes the real offsets; the data follows, 16-byte aligned.
+  std::vector<uint64_t> offsets(tensors_.size(), 2);
+  const size_t fbSize = build(&offsets).size();
+  uint64_t at = (fbSize + 15) / 16 * 16;
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    offsets[i] = at;
+    if (tensors_[i].constant) at = (at + tensors_[i].data.size() + 15) / 16 * 16;
+  }
+  std::vector<uint8_t> out = build(&offsets);
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    if (!tensors_[i].constant) continue;
+    out.resize(offsets[i], 0);
+    out.insert(out.end(), tensors_[i].data.begin(), tensors_[i].data.end());
+  }
+  return out;
+}
+
+std::vector<uint8_t> OpModelBuilder::build(const std::vector<uint64_t>* offsets) {
   flatbuffers::FlatBufferBuilder b;
   // Buffer 0 is the empty sentinel.
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers{fb::CreateBuffer(b)};
@@ -49,7 +69,10 @@ std::vector<uint8_t> OpModelBuilder::finish() {
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const TensorDef& t = tensors_[i];
     uint32_t bufferIndex = 0;
-    if (t.constant) {
+    if (t.constant && offsets != nullptr) {
+      buffers.push_back(fb::CreateBuffer(b, 0, (*offsets)[i], t.data.size()));
+      bufferIndex = static_cast<uint32_t>(buffers.size() - 1);
+    } else if (t.constant) {
       b.ForceVectorAlignment(t.data.size(), 1, 16);
       auto data = b.CreateVector(t.data);
       buffers.push_back(fb::CreateBuffer(b, data));

@@ -51,10 +51,16 @@ class OpModelBuilder {
   void addCustomOp(const std::string& name, std::vector<int> inputs, std::vector<int> outputs,
                    std::vector<uint8_t> customOptions, int version = 1);
 
+  // Store constant data after the FlatBuffer (Buffer.offset/size), as the
+  // converter does for models over 2 GiB.
+  void setExternalBuffers(bool external) { externalBuffers_ = external; }
+
   // The serialized .tflite model.
   std::vector<uint8_t> finish();
 
  private:
+  std::vector<uint8_t> build(const std::vector<uint64_t>* offsets);
+  bool externalBuffers_ = false;
   struct TensorDef {
     ElementType type;
     Dims dims;
@@ -84,7 +90,7 @@ struct InputData {
   static InputData of(const std::vector<T>& values, Dims dims = {}) {
     InputData d;
     d.bytes.resize(values.size() * sizeof(T));
-    std::memcpy(d.bytes.data(), values.data(), d.bytes.size());
+    if (!d.bytes.empty()) std::memcpy(d.bytes.data(), values.data(), d.bytes.size());
     d.dims = std::move(dims);
     return d;
   }
@@ -97,7 +103,7 @@ struct OutputTensor {
   template <typename T>
   std::vector<T> values() const {
     std::vector<T> v(bytes.size() / sizeof(T));
-    std::memcpy(v.data(), bytes.data(), v.size() * sizeof(T));
+    if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(T));
     return v;
   }
 };

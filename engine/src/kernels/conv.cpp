@@ -748,8 +748,9 @@ KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int3
 }  // namespace
 
 void registerConvKernels(OpResolver& r) {
-  // Version ranges from TFLite's register.cc; the versions past 1 add
-  // quantized types and options whose float behaviour is unchanged.
+  // Version ranges from TFLite's register.cc. Later versions add dilation,
+  // grouped convolution, a fused activation (TRANSPOSE_CONV v4) and the
+  // quantized / hybrid types; prepare refuses the types it cannot run.
   r.add(registration(fb::BuiltinOperator::CONV_2D, 8, 2, 3, prepareConv, evalConv));
   r.add(registration(fb::BuiltinOperator::DEPTHWISE_CONV_2D, 7, 2, 3, prepareDepthwise,
                      evalDepthwise));

@@ -4,6 +4,7 @@
 // Both usually run once at model load when their input is a constant.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "fp16.h"
@@ -246,9 +247,9 @@ Status prepareDensify(OpContext& ctx) {
     }
   }
   const auto* meta = sp->dim_metadata();
-  if (meta == nullptr || static_cast<int>(meta->size()) != levels) {
-    return ctx.error("sparse tensor has {} dim_metadata entries, expected {}", meta ? meta->size() : 0,
-                     levels);
+  const int metaCount = meta != nullptr ? static_cast<int>(meta->size()) : 0;
+  if (metaCount != levels) {
+    return ctx.error("sparse tensor has {} dim_metadata entries, expected {}", metaCount, levels);
   }
 
   s.levels.resize(static_cast<size_t>(levels));
