@@ -24,11 +24,13 @@ TEST_CASE("npy round trip keeps type, shape and data", "[npy]") {
   CHECK(a2->type == ElementType::kInt8);
   CHECK(a2->dims == Dims{2});
 
-  auto b3 = serializeNpy(ElementType::kInt32, {}, s, 4);  // a scalar
+  const int32_t scalar = 42;
+  auto b3 = serializeNpy(ElementType::kInt32, {}, &scalar, 4);
   auto a3 = parseNpy(b3.data(), b3.size(), "mem");
   REQUIRE(a3.isOk());
   CHECK(a3->dims.empty());
   CHECK(a3->numElements() == 1);
+  CHECK(a3->as<int32_t>()[0] == 42);
 }
 
 TEST_CASE("npy parses the header numpy writes", "[npy]") {
