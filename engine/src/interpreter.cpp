@@ -3,6 +3,8 @@
 // the one-op evaluation used for constant folding at load time.
 #include "inferd/engine/interpreter.h"
 
+#include <pthreadpool.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -53,6 +55,8 @@ class OpContextImpl {
   // Allocates storage for a dynamic tensor during eval.
   Interpreter* interpreter = nullptr;
   std::vector<std::vector<uint64_t>>* foldStorage = nullptr;  // for folding
+  bool optimized = false;    // constant folding uses the reference kernels
+  void* threadPool = nullptr;
 
   Status allocate(int tensorIndex, size_t bytes) {
     if (interpreter != nullptr) return interpreter->allocateDynamic(tensorIndex, bytes);
@@ -112,6 +116,9 @@ void* OpContext::scratch(int id) {
   if (id < 0 || static_cast<size_t>(id) >= impl_->scratchPtrs->size()) return nullptr;
   return (*impl_->scratchPtrs)[static_cast<size_t>(id)];
 }
+
+bool OpContext::optimizedKernels() const { return impl_->optimized; }
+void* OpContext::threadPool() const { return impl_->threadPool; }
 
 void OpContext::setState(std::unique_ptr<KernelState> state) { *impl_->state = std::move(state); }
 KernelState* OpContext::stateRaw() { return impl_->state->get(); }
@@ -218,6 +225,10 @@ std::vector<UnsupportedOp> findUnsupportedOps(const Model& model, const OpResolv
 
 Interpreter::~Interpreter() = default;
 
+void Interpreter::PoolDeleter::operator()(void* pool) const {
+  pthreadpool_destroy(static_cast<pthreadpool_t>(pool));
+}
+
 Result<std::unique_ptr<Interpreter>> Interpreter::create(std::shared_ptr<const Model> model,
                                                          const InterpreterOptions& options) {
   if (!model) return Status(StatusCode::kInvalidArgument, "no model given");
@@ -229,6 +240,16 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(std::shared_ptr<const M
   in->model_ = std::move(model);
   in->subgraph_ = &in->model_->subgraphs()[static_cast<size_t>(options.subgraph)];
   in->resolver_ = options.resolver ? options.resolver : &OpResolver::builtins();
+  in->options_ = options;
+  if (options.numThreads < 1 || options.numThreads > 256) {
+    return makeError(StatusCode::kInvalidArgument, "numThreads is {}, must be 1 to 256", options.numThreads);
+  }
+  if (options.numThreads > 1) {
+    in->threadPool_.reset(pthreadpool_create(static_cast<size_t>(options.numThreads)));
+    if (!in->threadPool_) {
+      return makeError(StatusCode::kResourceExhausted, "cannot create a pool of {} threads", options.numThreads);
+    }
+  }
 
   auto unsupported = findUnsupportedOps(*in->model_, *in->resolver_, options.subgraph);
   if (!unsupported.empty()) {
@@ -397,6 +418,8 @@ void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
   impl.scratchBytes = &node.scratchBytes;
   impl.scratchPtrs = &node.scratchPtrs;
   impl.interpreter = this;
+  impl.optimized = options_.optimizedKernels;
+  impl.threadPool = threadPool_.get();
 }
 
 Status Interpreter::invoke() {

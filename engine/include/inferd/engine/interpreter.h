@@ -18,6 +18,12 @@ namespace inferd::engine {
 struct InterpreterOptions {
   const OpResolver* resolver = nullptr;  // nullptr: OpResolver::builtins()
   int subgraph = 0;
+  // Threads kernels may use (a pthreadpool owned by the interpreter);
+  // 1 runs everything on the calling thread.
+  int numThreads = 1;
+  // false: reference kernels only (the portable oracle the optimized
+  // paths are tested against).
+  bool optimizedKernels = true;
 };
 
 struct UnsupportedOp {
@@ -62,6 +68,7 @@ class Interpreter {
   // Planned arena size (bytes) and the size without lifetime sharing.
   size_t arenaBytes() const { return arenaBytes_; }
   size_t arenaNaiveBytes() const { return arenaNaiveBytes_; }
+  const InterpreterOptions& options() const { return options_; }
 
  private:
   struct Node;
@@ -76,6 +83,11 @@ class Interpreter {
   std::shared_ptr<const Model> model_;
   const Subgraph* subgraph_ = nullptr;
   const OpResolver* resolver_ = nullptr;
+  InterpreterOptions options_;
+  struct PoolDeleter {
+    void operator()(void* pool) const;
+  };
+  std::unique_ptr<void, PoolDeleter> threadPool_;
   std::vector<Tensor> tensors_;
   std::vector<Node> nodes_;
   struct FreeDeleter {

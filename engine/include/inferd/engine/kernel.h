@@ -85,8 +85,12 @@ class OpContext {
   }
   Status errorMessage(StatusCode code, const std::string& message) const;
 
-  // Engine-internal worker pool hook for kernels that parallelize (may be null).
-  OpContextImpl* impl() { return impl_; }
+  // Whether optimized paths (XNNPACK, ...) may be used; false asks for the
+  // reference kernels.
+  bool optimizedKernels() const;
+  // The interpreter's pthreadpool_t for kernels that parallelize; nullptr
+  // means run on the calling thread.
+  void* threadPool() const;
 
  private:
   KernelState* stateRaw();
