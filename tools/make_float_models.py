@@ -20,7 +20,7 @@ Writes:
 
 Models:
   mobilenet_v2_035_96[_fp16]  keras.applications.MobileNetV2, alpha 0.35,
-                              96x96x3, 16 classes; outputs the softmax and
+                              96x96x3, 8 classes; outputs the softmax and
                               the pooled 1280 features
   op_zoo[_fp16]               hand-built conv net exercising one converter
                               lowering after another (see OpZoo)
@@ -108,7 +108,7 @@ def randomize(model, rng: np.random.RandomState) -> None:
 
 def mobilenet_v2():
     base = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None,
-                                          classes=16, classifier_activation="softmax")
+                                          classes=8, classifier_activation="softmax")
     pooled = base.get_layer("global_average_pooling2d").output
     model = keras.Model(base.input, [base.output, pooled], name="mobilenet_v2_035_96")
     return model, [tf.TensorSpec((1, 96, 96, 3), tf.float32, name="image")]
@@ -187,6 +187,80 @@ def op_zoo():
     return model, [tf.TensorSpec((1, 32, 32, 3), tf.float32, name="image")]
 
 
+class OpZooEdges(keras.Model):
+    """Edge cases of the same kernels on a batch of 2 non-square images
+    (2x20x24x3): even kernels with SAME padding (asymmetric pads), strided
+    and dilated depthwise, VALID transpose conv with unequal strides,
+    negative-stride and shrinking slices, PADV2, non-integer resize ratios,
+    reductions over single axes, softmax on a middle axis, 5-D transpose,
+    fused activations on ADD/SUB/MUL, broadcasting across ranks."""
+
+    def __init__(self):
+        super().__init__(name="op_zoo_edges")
+        self.conv_even = L.Conv2D(6, 4, strides=2, padding="same", activation="relu")  # CONV_2D 4x4 s2 SAME
+        self.dw_s2 = L.DepthwiseConv2D(5, strides=2, padding="same")  # DEPTHWISE_CONV_2D 5x5 s2
+        self.dw_dil = L.DepthwiseConv2D(3, dilation_rate=2, depth_multiplier=3,
+                                        padding="same")  # DEPTHWISE_CONV_2D dilation 2, mult 3
+        self.deconv_even = L.Conv2DTranspose(5, 4, strides=2, padding="same")  # TRANSPOSE_CONV 4x4 SAME
+        self.deconv_valid = L.Conv2DTranspose(3, (3, 2), strides=(2, 3),
+                                              padding="valid")  # TRANSPOSE_CONV VALID, sh != sw
+        self.prelu = L.PReLU(shared_axes=[1])  # PRELU, alpha 1x12x11 (broadcast over H)
+        self.leaky = L.LeakyReLU()  # LEAKY_RELU, default slope
+        self.maxpool = L.MaxPooling2D(3, strides=2, padding="same")  # MAX_POOL_2D SAME
+        self.avgpool = L.AveragePooling2D((2, 3), strides=(1, 2), padding="valid")  # AVERAGE_POOL_2D
+        self.dense_seq = L.Dense(8, activation="tanh")  # FULLY_CONNECTED rank 3, batch 2
+        self.dense_a = L.Dense(7, activation="relu")
+        self.dense_b = L.Dense(4)
+
+    def call(self, x):
+        a = self.conv_even(x)                                 # 2x10x12x6
+        b = self.dw_s2(a)                                     # 2x5x6x6
+        c = self.dw_dil(a)                                    # 2x10x12x18
+        d = self.deconv_even(b)                               # 2x10x12x5
+        e = self.deconv_valid(b)                              # 2x11x18x3
+        # (No ReLU on f: the converter would drop PReLU's relu(f) as a no-op
+        # and leave NEG+RELU+MUL+ADD instead of PRELU; the engine has no NEG.)
+        f = tf.concat([a, d], axis=-1) + c[..., :11]          # ADD, STRIDED_SLICE
+        g = self.prelu(f)                                     # 2x10x12x11
+        h = self.maxpool(g)                                   # 2x5x6x11
+        i = tf.image.resize(self.avgpool(g), (5, 6))          # 2x9x5x11 -> 2x5x6x11 bilinear
+        j = tf.concat([h, tf.nn.relu(self.leaky(i) - h)], axis=1)  # SUB (+RELU), CONCATENATION axis 1
+        gate = 1.1 + tf.sigmoid(tf.reduce_mean(j, axis=[1, 2], keepdims=True))  # 2x1x1x11
+        out_pool = tf.nn.relu(j / gate - i[:, :1])            # DIV, SUB (+RELU), broadcasting
+
+        e_rev = e[:, -8:, ::-2, :]                            # STRIDED_SLICE negative stride: 2x8x9x3
+        padded = tf.pad(e_rev, [[0, 0], [1, 0], [0, 2], [0, 1]], constant_values=0.5)  # PADV2: 2x9x11x4
+        nn_up = tf.image.resize(padded, (13, 16), method="nearest")  # RESIZE_NEAREST_NEIGHBOR 9x11->13x16
+        w_row = tf.constant(np.linspace(-1.0, 2.0, 16, dtype=np.float32).reshape(1, 1, 16, 1))
+        out_resize = tf.nn.relu6(nn_up * w_row)               # MUL (+RELU6) by a broadcast constant
+        ac_down = tf.compat.v1.image.resize_bilinear(padded, (5, 6), align_corners=True)
+        out_clip = tf.clip_by_value(ac_down - tf.reduce_mean(ac_down, axis=[1], keepdims=True),
+                                    -1.0, 1.0)                # MEAN axis 1, SUB, RELU_N1_TO_1
+
+        e_row = e[:, 2]                                       # STRIDED_SLICE shrink axis: 2x18x3
+        mn = tf.reduce_min(e_row, axis=1)                     # REDUCE_MIN: 2x3
+        pr = tf.reduce_prod(tf.sigmoid(e_row), axis=[1], keepdims=True)  # REDUCE_PROD: 2x1x3
+        sm = tf.nn.softmax(e_row, axis=1)                     # softmax on the middle axis
+        out_reduce = sm * pr + mn[:, None, :]                 # 2x18x3
+
+        e_ch = e[..., 1:3]                                    # 2x11x18x2
+        t5 = tf.transpose(tf.reshape(e_ch, (2, 11, 18, 2, 1)), (0, 3, 1, 4, 2))  # 5-D TRANSPOSE
+        seq = self.dense_seq(tf.reshape(t5, (2, 22, 18)))     # 2x22x8
+        s0, s1 = tf.split(seq, 2, axis=1)                     # SPLIT axis 1: 2x11x8 each
+        u0, u1 = tf.split(s0 - s1, 2, axis=2)                 # SPLIT axis 2: 2x11x4 each
+        flat = tf.concat([tf.reshape(u0 * u1, (2, 44)), tf.reduce_sum(e_row, axis=-1)], axis=-1)  # SUM
+        out_dense = self.dense_b(self.dense_a(flat))          # 2x4
+
+        out_s2d = tf.nn.space_to_depth(tf.nn.depth_to_space(c, 3), 2) * 0.5  # 2x30x36x2 -> 2x15x18x8
+        return out_pool, out_resize, out_clip, out_reduce, out_dense, out_s2d
+
+
+def op_zoo_edges():
+    model = OpZooEdges()
+    model(tf.zeros((2, 20, 24, 3)))
+    return model, [tf.TensorSpec((2, 20, 24, 3), tf.float32, name="images")]
+
+
 def seq_mlp():
     seq = keras.Input((24, 6), batch_size=1, name="sequence")
     feat = keras.Input((10,), batch_size=1, name="features")
@@ -205,7 +279,8 @@ def seq_mlp():
                    tf.TensorSpec((1, 10), tf.float32, name="features")]
 
 
-BUILDERS = {"mobilenet_v2_035_96": mobilenet_v2, "op_zoo": op_zoo, "seq_mlp": seq_mlp}
+BUILDERS = {"mobilenet_v2_035_96": mobilenet_v2, "op_zoo": op_zoo, "op_zoo_edges": op_zoo_edges,
+            "seq_mlp": seq_mlp}
 FP16_VARIANTS = ("mobilenet_v2_035_96", "op_zoo", "seq_mlp")
 
 
@@ -282,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="make_float_models_") as tmp:
         for base in names:
             seed = seed_of(base)
+            # Fresh layer-name counters: the same bytes whether one model or
+            # all of them are rebuilt.
+            keras.backend.clear_session()
             keras.utils.set_random_seed(seed)
             model, specs = BUILDERS[base]()
             randomize(model, np.random.RandomState(seed))
