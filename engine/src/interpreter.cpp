@@ -4,6 +4,7 @@
 #include "inferd/engine/interpreter.h"
 
 #include <pthreadpool.h>
+#include <xnnpack.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,10 @@ namespace inferd::engine {
 
 namespace {
 constexpr int64_t kMaxTensorBytes = int64_t{1} << 32;
+// 8-byte words of slack after each dynamic tensor: XNNPACK reads up to
+// XNN_EXTRA_BYTES (16) past an input's end.
+constexpr size_t kReadSlackWords = 2;
+static_assert(kReadSlackWords * 8 >= XNN_EXTRA_BYTES && kArenaAlignment >= XNN_EXTRA_BYTES);
 
 Status checkedBytes(ElementType type, const Dims& dims, size_t* bytes) {
   auto n = checkedNumElements(dims);
@@ -37,6 +42,7 @@ struct Interpreter::Node {
   std::vector<size_t> scratchBytes;
   std::vector<void*> scratchPtrs;
   bool deferred = false;  // has dynamic inputs: prepared right before eval
+  bool foldedAtPrepare = false;  // evaluated in prepare; its outputs are constants
 };
 
 // The state behind OpContext. The interpreter and constant folding each
@@ -285,7 +291,8 @@ const Tensor& Interpreter::output(size_t i) const {
 
 Status Interpreter::allocateDynamic(int tensorIndex, size_t bytes) {
   auto& storage = dynamicStorage_[static_cast<size_t>(tensorIndex)];
-  storage.resize((bytes + 7) / 8);
+  // Plus slack for XNNPACK's reads past the end (see planMemory).
+  storage.resize((bytes + 7) / 8 + kReadSlackWords);
   Tensor& t = tensors_[static_cast<size_t>(tensorIndex)];
   t.data = reinterpret_cast<uint8_t*>(storage.data());
   t.bytes = bytes;
@@ -313,8 +320,73 @@ Status Interpreter::prepareNode(Node& node, bool duringEval) {
   return Status::ok();
 }
 
+namespace {
+
+// Ops that must never run at prepare time: they have state or side effects.
+bool isStateful(int32_t code) {
+  switch (code) {
+    case 31:   // CALL
+    case 118:  // IF
+    case 119:  // WHILE
+    case 129:  // CALL_ONCE
+    case 136: case 137: case 138: case 139:  // HASHTABLE*
+    case 142: case 143: case 144:  // VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE
+    case 146: case 148: case 149:  // RANDOM_STANDARD_NORMAL, RANDOM_UNIFORM, MULTINOMIAL
+      return true;
+    default:
+      return false;
+  }
+}
+
+constexpr int32_t kShapeOp = 77;
+constexpr int32_t kRankOp = 110;
+constexpr size_t kMaxPrepareFoldBytes = 16 * 1024;
+
+}  // namespace
+
+// Shape arithmetic (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE, as the
+// converter emits for dynamic batch sizes) is evaluated once at prepare
+// time: small integer outputs whose inputs are all known become constants of
+// this interpreter, so the ops that consume them see static shapes.
+bool Interpreter::foldableAtPrepare(const Node& node) const {
+  if (isStateful(node.op->builtinCode) || node.op->builtinCode == 32) return false;
+  const bool shapeOnly = node.op->builtinCode == kShapeOp || node.op->builtinCode == kRankOp;
+  for (int32_t in : node.op->inputs) {
+    if (in < 0) continue;
+    const Tensor& t = tensors_[static_cast<size_t>(in)];
+    if (t.isDynamic) return false;
+    if (!t.isConstant && !shapeOnly) return false;
+  }
+  for (int32_t out : node.op->outputs) {
+    const Tensor& t = tensors_[static_cast<size_t>(out)];
+    if (t.isDynamic || t.bytes > kMaxPrepareFoldBytes) return false;
+    if (t.type != ElementType::kInt32 && t.type != ElementType::kInt64) return false;
+  }
+  return !node.op->outputs.empty();
+}
+
+Status Interpreter::foldAtPrepare(Node& node) {
+  for (int32_t out : node.op->outputs) INFERD_RETURN_IF_ERROR(allocateDynamic(out, tensors_[static_cast<size_t>(out)].bytes));
+  std::vector<std::vector<uint64_t>> scratch(node.scratchBytes.size());
+  for (size_t k = 0; k < scratch.size(); ++k) {
+    scratch[k].assign((node.scratchBytes[k] + 7) / 8, 0);
+    node.scratchPtrs[k] = scratch[k].data();
+  }
+  OpContextImpl impl;
+  bindContext(node, impl, true);
+  impl.optimized = false;
+  OpContext ctx(&impl);
+  INFERD_RETURN_IF_ERROR(node.kernel->eval(ctx));
+  for (int32_t out : node.op->outputs) tensors_[static_cast<size_t>(out)].isConstant = true;
+  node.foldedAtPrepare = true;
+  node.scratchBytes.clear();
+  node.scratchPtrs.clear();
+  return Status::ok();
+}
+
 Status Interpreter::prepareAll() {
   for (Tensor& t : tensors_) {
+    t.isConstant = t.info->isConstant;
     if (!t.isConstant) {
       t.isDynamic = false;
       t.data = nullptr;
@@ -324,6 +396,7 @@ Status Interpreter::prepareAll() {
   }
   for (Node& node : nodes_) {
     node.deferred = false;
+    node.foldedAtPrepare = false;
     for (int32_t in : node.op->inputs) {
       if (in >= 0 && tensors_[static_cast<size_t>(in)].isDynamic) node.deferred = true;
     }
@@ -332,6 +405,7 @@ Status Interpreter::prepareAll() {
       continue;
     }
     INFERD_RETURN_IF_ERROR(prepareNode(node, false));
+    if (foldableAtPrepare(node)) INFERD_RETURN_IF_ERROR(foldAtPrepare(node));
   }
   return planMemory();
 }
@@ -379,11 +453,15 @@ Status Interpreter::planMemory() {
   arenaNaiveBytes_ = plan.naiveBytes;
   arena_.reset();
   if (arenaBytes_ > 0) {
-    void* p = std::aligned_alloc(kArenaAlignment, arenaBytes_);
+    // XNNPACK kernels may read (never write) up to XNN_EXTRA_BYTES past a
+    // tensor's end; slack after the last buffer keeps those reads inside
+    // the allocation.
+    const size_t allocBytes = arenaBytes_ + kArenaAlignment;
+    void* p = std::aligned_alloc(kArenaAlignment, allocBytes);
     if (p == nullptr) {
       return makeError(StatusCode::kResourceExhausted, "cannot allocate an arena of {} bytes", arenaBytes_);
     }
-    std::memset(p, 0, arenaBytes_);
+    std::memset(p, 0, allocBytes);
     arena_.reset(static_cast<uint8_t*>(p));
   }
   for (size_t r = 0; r < tensorRequests; ++r) {
@@ -424,6 +502,7 @@ void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
 
 Status Interpreter::invoke() {
   for (Node& node : nodes_) {
+    if (node.foldedAtPrepare) continue;
     std::vector<std::vector<uint64_t>> heapScratch;
     if (node.deferred) {
       // Shapes depend on values computed earlier in this invoke.

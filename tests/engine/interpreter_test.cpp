@@ -9,6 +9,7 @@
 #include "../common/test_data.h"
 #include "inferd/engine/interpreter.h"
 #include "inferd/engine/npy.h"
+#include "op_test_util.h"
 
 using namespace inferd;
 using namespace inferd::engine;
@@ -86,4 +87,33 @@ TEST_CASE("invoke is repeatable and inputs can be resized", "[interpreter]") {
   CHECK(a == b);
   // Asking for an impossible size fails cleanly.
   CHECK_FALSE(in.value()->resizeInput(5, {1}).isOk());
+}
+
+TEST_CASE("integer shape arithmetic on constants is folded at prepare", "[interpreter][fold]") {
+  // shape = [2, 1] + [0, 2] computed by an ADD of constants, fed to RESHAPE:
+  // folding makes the RESHAPE output static (planned in the arena).
+  namespace fb = inferd::tflite;
+  test::OpModelBuilder b;
+  int in = b.addInput(ElementType::kFloat32, {1, 4});
+  int c1 = b.addConstant<int32_t>(ElementType::kInt32, {2}, {2, 1});
+  int c2 = b.addConstant<int32_t>(ElementType::kInt32, {2}, {0, 1});
+  int shape = b.addTensor(ElementType::kInt32, {2});
+  int out = b.addOutput(ElementType::kFloat32, {});
+  b.addOp(fb::BuiltinOperator::ADD, {c1, c2}, {shape});
+  b.addOp(fb::BuiltinOperator::RESHAPE, {in, shape}, {out});
+  auto bytes = b.finish();
+  auto m = Model::loadFromBuffer(bytes.data(), bytes.size(), "fold");
+  REQUIRE(m.isOk());
+  auto interp = Interpreter::create(m.value());
+  REQUIRE(interp.isOk());
+  const Tensor& shapeTensor = interp.value()->tensors()[static_cast<size_t>(shape)];
+  CHECK(shapeTensor.isConstant);
+  CHECK(shapeTensor.as<int32_t>()[0] == 2);
+  CHECK(shapeTensor.as<int32_t>()[1] == 2);
+  const Tensor& o = interp.value()->output(0);
+  CHECK_FALSE(o.isDynamic);
+  CHECK(o.dims == Dims{2, 2});
+  for (int i = 0; i < 4; ++i) interp.value()->input(0).as<float>()[i] = static_cast<float>(i);
+  REQUIRE(interp.value()->invoke().isOk());
+  CHECK(interp.value()->output(0).as<float>()[3] == 3.f);
 }

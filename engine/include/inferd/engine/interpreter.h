@@ -75,6 +75,8 @@ class Interpreter {
   Interpreter() = default;
   Status prepareAll();
   Status prepareNode(Node& node, bool duringEval);
+  bool foldableAtPrepare(const Node& node) const;
+  Status foldAtPrepare(Node& node);
   Status planMemory();
   Status allocateDynamic(int tensorIndex, size_t bytes);
   void bindContext(Node& node, OpContextImpl& impl, bool eval);
