@@ -92,9 +92,10 @@ class CpuDevice : public Device {
   }
 
   Result<std::unique_ptr<PreparedModel>> prepare(std::shared_ptr<const engine::Model> model,
-                                                 const PrepareOptions&) override {
+                                                 const PrepareOptions& prepareOptions) override {
     engine::InterpreterOptions options;
     options.resolver = resolver_;
+    options.numThreads = prepareOptions.numThreads;
     auto interp = engine::Interpreter::create(std::move(model), options);
     if (!interp) return interp.status();
     return std::unique_ptr<PreparedModel>(new CpuPreparedModel(std::move(interp).value()));

@@ -39,6 +39,13 @@ const OpResolver& OpResolver::builtins() {
     kernels::registerActivationKernels(r);
     kernels::registerShapeKernels(r);
     kernels::registerQuantizeKernels(r);
+    kernels::registerArrayKernels(r);
+    kernels::registerUnaryKernels(r);
+    kernels::registerBinaryMiscKernels(r);
+    kernels::registerGatherKernels(r);
+    kernels::registerAxisKernels(r);
+    kernels::registerMatMulKernels(r);
+    kernels::registerSpaceBatchKernels(r);
     return r;
   }();
   return resolver;

@@ -3,7 +3,11 @@
 // written independently of the kernels (output-centric loops, double sums,
 // a bounds check per tap, the transposed convolutions as a gather) over
 // padding / stride / dilation / group / activation combinations, plus the
-// error cases.
+// error cases. Every case runs on each kernel path (reference, XNNPACK on
+// one and two threads) against the same expectations: |got - want| <=
+// 1e-4 + 1e-4 * |want|, where want is the double-precision naive result.
+// Larger random cases then compare XNNPACK (two threads) with the
+// reference kernels directly.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -25,6 +29,9 @@ using A = fb::ActivationFunctionType;
 using Op = fb::BuiltinOperator;
 
 int64_t count(const Dims& d) { return engine::numElements(d); }
+
+// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
+engine::InterpreterOptions gPath;
 
 std::vector<float> randomValues(int64_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
   std::mt19937 rng(seed);
@@ -55,7 +62,7 @@ Result<std::vector<OutputTensor>> runFloats(const std::vector<uint8_t>& model,
                                             const std::vector<std::vector<float>>& inputs) {
   std::vector<InputData> in;
   for (const auto& v : inputs) in.push_back(InputData::of(v));
-  return runModel(model, in);
+  return runModel(model, in, gPath);
 }
 
 std::vector<float> run(const std::vector<uint8_t>& model,
@@ -154,6 +161,7 @@ std::vector<float> naiveConv(const std::vector<float>& x, const Dims& xd, const 
 }
 
 TEST_CASE("CONV_2D 2x2 VALID with bias, hand computed", "[kernels][conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // Input 1x3x3x1 = 1..9, filter of ones, bias 1: window sums + 1.
   std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   Dims od;
@@ -164,6 +172,7 @@ TEST_CASE("CONV_2D 2x2 VALID with bias, hand computed", "[kernels][conv]") {
 }
 
 TEST_CASE("CONV_2D SAME puts the odd padding pixel after", "[kernels][conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x1x4x1 input, 1x2 filter {1, 10}, stride 1: total padding 1, all after,
   // so out[i] = x[i] + 10 * x[i+1] and the last sees only x[3].
   ConvParams p;
@@ -175,6 +184,7 @@ TEST_CASE("CONV_2D SAME puts the odd padding pixel after", "[kernels][conv]") {
 }
 
 TEST_CASE("CONV_2D two output channels and two input channels, hand computed", "[kernels][conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x1x2x2 input {x00=1, x01=2, x10=3, x11=4}; 1x1 filters:
   // out0 = 1*c0 + 2*c1, out1 = -1*c0 + 0.5*c1.
   std::vector<float> w = {1, 2, -1, 0.5f};
@@ -186,6 +196,7 @@ TEST_CASE("CONV_2D two output channels and two input channels, hand computed", "
 }
 
 TEST_CASE("CONV_2D dilation 2, hand computed", "[kernels][conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x1x5x1 input 1..5, 1x2 filter {1, 1} dilated by 2, VALID: x[i] + x[i+2].
   ConvParams p;
   p.dilationW = 2;
@@ -197,6 +208,7 @@ TEST_CASE("CONV_2D dilation 2, hand computed", "[kernels][conv]") {
 }
 
 TEST_CASE("CONV_2D matches a naive reference across options", "[kernels][conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   struct Case {
     Dims in, filter;
     ConvParams p;
@@ -235,6 +247,7 @@ TEST_CASE("CONV_2D matches a naive reference across options", "[kernels][conv]")
 }
 
 TEST_CASE("CONV_2D with a filter computed at run time", "[kernels][conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const Dims in{1, 6, 5, 3}, filter{7, 3, 3, 3};
   ConvParams p{fb::Padding::SAME, 2, 1, 1, 1, A::NONE};
   auto x = randomValues(count(in), 11);
@@ -249,6 +262,7 @@ TEST_CASE("CONV_2D with a filter computed at run time", "[kernels][conv]") {
 }
 
 TEST_CASE("CONV_2D accepts an omitted bias (-1) and versions 1-8", "[kernels][conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   OpModelBuilder mb;
   int in = mb.addInput(ElementType::kFloat32, {1, 2, 2, 1});
   int w = mb.addConstant(ElementType::kFloat32, {1, 1, 1, 1}, std::vector<float>{3});
@@ -265,6 +279,7 @@ TEST_CASE("CONV_2D accepts an omitted bias (-1) and versions 1-8", "[kernels][co
 }
 
 TEST_CASE("CONV_2D rejects bad models", "[kernels][conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> w9(9, 1.f);
   const std::vector<float> x16(16, 1.f);
   SECTION("input rank 3") {
@@ -341,7 +356,7 @@ TEST_CASE("CONV_2D rejects bad models", "[kernels][conv]") {
       return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
                             fb::CreateConv2DOptions(fbb, fb::Padding::VALID, 1, 1).Union());
     });
-    auto r = runModel(mb.finish(), {InputData::of(std::vector<int8_t>{1, 2, 3, 4})});
+    auto r = runModel(mb.finish(), {InputData::of(std::vector<int8_t>{1, 2, 3, 4})}, gPath);
     REQUIRE_FALSE(r.isOk());
     CHECK(r.status().code() == StatusCode::kUnsupported);
     CHECK_THAT(r.status().message(), Catch::Contains("INT8"));
@@ -406,6 +421,7 @@ std::vector<float> naiveDepthwise(const std::vector<float>& x, const Dims& xd,
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D keeps channels apart, hand computed", "[kernels][depthwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x2x2x2 input, channel 0 = {1,2,3,4}, channel 1 = {10,20,30,40};
   // 2x2 filter, channel 0 all 1, channel 1 = {1,0,0,-1}; bias {0.5, 0}.
   std::vector<float> x = {1, 10, 2, 20, 3, 30, 4, 40};
@@ -418,6 +434,7 @@ TEST_CASE("DEPTHWISE_CONV_2D keeps channels apart, hand computed", "[kernels][de
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D with depth multiplier 2, hand computed", "[kernels][depthwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x1x2x1 input {3, 4}; 1x1 filter with 2 outputs per channel {2, -1}:
   // each pixel gives {2x, -x}.
   Dims od;
@@ -428,6 +445,7 @@ TEST_CASE("DEPTHWISE_CONV_2D with depth multiplier 2, hand computed", "[kernels]
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D matches a naive reference across options", "[kernels][depthwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   struct Case {
     Dims in, filter;
     ConvParams p;
@@ -462,6 +480,7 @@ TEST_CASE("DEPTHWISE_CONV_2D matches a naive reference across options", "[kernel
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D takes the multiplier from the shapes", "[kernels][depthwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // Older converters wrote depth_multiplier 0; current TFLite ignores it.
   Dims od;
   auto y = run(depthwiseModel({1, 1, 2, 1}, {1, 1, 1, 2}, {2, -1}, std::nullopt, {}, 0, true, 7),
@@ -471,6 +490,7 @@ TEST_CASE("DEPTHWISE_CONV_2D takes the multiplier from the shapes", "[kernels][d
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D rejects bad models", "[kernels][depthwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x(16, 1.f);
   SECTION("filter first dimension not 1") {
     std::vector<float> w(8, 1.f);
@@ -572,6 +592,7 @@ std::vector<float> naiveTranspose(const std::vector<float>& x, const Dims& xd,
 }
 
 TEST_CASE("TRANSPOSE_CONV 2x2 stride 2 VALID, hand computed", "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // Each input pixel paints its own 2x2 block: v * {1, 2, 3, 4}.
   std::vector<float> x = {1, 2, 3, 4};
   Dims od;
@@ -583,6 +604,7 @@ TEST_CASE("TRANSPOSE_CONV 2x2 stride 2 VALID, hand computed", "[kernels][transpo
 }
 
 TEST_CASE("TRANSPOSE_CONV 3x3 SAME stride 1, hand computed", "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // Input 1x4x4x1 = 1..16, filter 1..9: with stride 1 and SAME this is a
   // correlation with the filter rotated by 180 degrees (TFLite's SimpleTest).
   std::vector<float> x(16);
@@ -597,6 +619,7 @@ TEST_CASE("TRANSPOSE_CONV 3x3 SAME stride 1, hand computed", "[kernels][transpos
 }
 
 TEST_CASE("TRANSPOSE_CONV matches a naive reference across options", "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   struct Case {
     Dims out, filter, in;
     TransposeParams p;
@@ -633,6 +656,7 @@ TEST_CASE("TRANSPOSE_CONV matches a naive reference across options", "[kernels][
 }
 
 TEST_CASE("TRANSPOSE_CONV with output_shape computed at run time", "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const Dims out{1, 8, 8, 3}, filter{3, 3, 3, 2}, in{1, 4, 4, 2};
   TransposeParams p{fb::Padding::SAME, 2, 2, A::NONE};
   auto x = randomValues(count(in), 31);
@@ -640,7 +664,7 @@ TEST_CASE("TRANSPOSE_CONV with output_shape computed at run time", "[kernels][tr
   auto bias = randomValues(3, 33);
   auto ref = naiveTranspose(x, in, w, filter, &bias, 8, 8, 0, 0, 2, 2, A::NONE);
   auto r = runModel(transposeModel(out, filter, w, in, bias, p, /*constShape=*/false),
-                    {InputData::of(std::vector<int32_t>(out)), InputData::of(x)});
+                    {InputData::of(std::vector<int32_t>(out)), InputData::of(x)}, gPath);
   INFO(r.status().toString());
   REQUIRE(r.isOk());
   CHECK(r.value()[0].dims == out);
@@ -649,6 +673,7 @@ TEST_CASE("TRANSPOSE_CONV with output_shape computed at run time", "[kernels][tr
 
 TEST_CASE("TRANSPOSE_CONV with weights computed at run time and no bias input",
           "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const Dims filter{4, 3, 3, 5}, in{2, 3, 4, 5};
   auto x = randomValues(count(in), 41);
   auto w = randomValues(count(filter), 42);
@@ -670,6 +695,7 @@ TEST_CASE("TRANSPOSE_CONV with weights computed at run time and no bias input",
 }
 
 TEST_CASE("TRANSPOSE_CONV rejects bad models", "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x(16, 1.f);
   const std::vector<float> w(4, 1.f);
   SECTION("output_shape with 3 values") {
@@ -752,6 +778,7 @@ std::vector<uint8_t> transposeBiasModel(const Dims& inDims, const Dims& wDims,
 
 TEST_CASE("Convolution2DTransposeBias SAME 2x2 stride 2 doubles the size",
           "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // The selfie-segmentation geometry: each input pixel paints a 2x2 block
   // v * w + bias, output 2x the input.
   Dims od;
@@ -767,6 +794,7 @@ TEST_CASE("Convolution2DTransposeBias SAME 2x2 stride 2 doubles the size",
 
 TEST_CASE("Convolution2DTransposeBias SAME on a 1-pixel input gives k - 1 pixels",
           "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // MediaPipe's rule is not in * stride here: total padding k - 0 - 1 = 1,
   // output 2*0 + 2 - 1 = 1 pixel, the top-left tap only.
   Dims od;
@@ -779,6 +807,7 @@ TEST_CASE("Convolution2DTransposeBias SAME on a 1-pixel input gives k - 1 pixels
 
 TEST_CASE("Convolution2DTransposeBias 3-wide filter, SAME crops the end and VALID keeps all",
           "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x1x2x1 input {1, 2}, 1x3 filter {1, 10, 100}, stride 2, bias 0.
   // Full scatter: x0 -> cols 0..2 = {1, 10, 100}; x1 -> cols 2..4 = {2, 20, 200}
   // = {1, 10, 102, 20, 200}. SAME: total padding 3 - (2-1)%2 - 1 = 1, half
@@ -797,6 +826,7 @@ TEST_CASE("Convolution2DTransposeBias 3-wide filter, SAME crops the end and VALI
 }
 
 TEST_CASE("Convolution2DTransposeBias matches a naive reference", "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   struct Case {
     Dims in, filter;
     bool same;
@@ -840,6 +870,7 @@ TEST_CASE("Convolution2DTransposeBias matches a naive reference", "[kernels][tra
 }
 
 TEST_CASE("Convolution2DTransposeBias rejects bad models", "[kernels][transpose_conv]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x(4, 1.f);
   SECTION("custom options too short") {
     auto s = runStatus(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0},
@@ -861,6 +892,136 @@ TEST_CASE("Convolution2DTransposeBias rejects bad models", "[kernels][transpose_
                        {x});
     REQUIRE_FALSE(s.isOk());
     CHECK_THAT(s.message(), Catch::Contains("stride"));
+  }
+}
+
+// ------------------------------- XNNPACK against the reference kernels
+
+// XNNPACK sums in its own order (and with FMA where the CPU has it), so the
+// paths agree to float rounding of the accumulated sums, not bit for bit.
+constexpr double kPathTolerance = 1e-5;
+
+void requirePathsAgree(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs) {
+  BothPaths r = runBothPaths(model, inputs);
+  INFO(r.error);
+  REQUIRE(r.error.empty());
+  CHECK(r.xnnpackOperators > 0);  // the optimized run used XNNPACK
+  CHECK(r.optimizedDims == r.referenceDims);
+  CHECK(maxScaledDiff(r.optimized, r.reference) <= kPathTolerance);
+}
+
+TEST_CASE("CONV_2D: XNNPACK with 2 threads matches the reference kernel", "[kernels][conv][xnnpack]") {
+  struct Case {
+    Dims in, filter;
+    ConvParams p;
+    bool bias;
+  };
+  using P = fb::Padding;
+  const std::vector<Case> cases = {
+      {{1, 33, 29, 7}, {13, 3, 3, 7}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},            // odd sizes
+      {{2, 31, 27, 5}, {9, 5, 3, 5}, {P::VALID, 2, 1, 1, 1, A::RELU}, true},            // batch 2
+      {{1, 40, 37, 16}, {24, 3, 3, 16}, {P::SAME, 2, 2, 1, 1, A::RELU6}, false},
+      {{1, 30, 31, 8}, {8, 3, 3, 8}, {P::SAME, 1, 1, 2, 3, A::NONE}, true},             // dilation
+      {{1, 29, 26, 9}, {6, 3, 2, 9}, {P::VALID, 2, 3, 2, 1, A::RELU_N1_TO_1}, true},
+      {{1, 21, 19, 12}, {18, 3, 3, 4}, {P::SAME, 1, 1, 1, 1, A::RELU6}, true},          // 3 groups
+      {{1, 17, 23, 32}, {32, 1, 1, 8}, {P::VALID, 1, 1, 1, 1, A::NONE}, true},          // 1x1, 4 groups
+      {{1, 56, 56, 24}, {40, 1, 1, 24}, {P::SAME, 1, 1, 1, 1, A::RELU}, true},          // 1x1 GEMM
+      {{1, 13, 11, 3}, {5, 7, 7, 3}, {P::SAME, 2, 2, 1, 1, A::NONE}, true},             // filter > input
+  };
+  unsigned seed = 400;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    auto x = randomValues(count(c.in), seed * 7 + 1);
+    auto w = randomValues(count(c.filter), seed * 7 + 2);
+    std::optional<std::vector<float>> bias;
+    if (c.bias) bias = randomValues(c.filter[0], seed * 7 + 3);
+    requirePathsAgree(convModel(c.in, c.filter, w, bias, c.p), {x});
+    ++seed;
+  }
+}
+
+TEST_CASE("DEPTHWISE_CONV_2D: XNNPACK with 2 threads matches the reference kernel",
+          "[kernels][depthwise][xnnpack]") {
+  struct Case {
+    Dims in, filter;
+    ConvParams p;
+    bool bias;
+  };
+  using P = fb::Padding;
+  const std::vector<Case> cases = {
+      {{1, 37, 35, 19}, {1, 3, 3, 19}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
+      {{2, 28, 31, 32}, {1, 5, 5, 32}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},
+      {{1, 20, 21, 8}, {1, 3, 3, 16}, {P::SAME, 1, 1, 1, 1, A::RELU}, true},            // multiplier 2
+      {{1, 19, 17, 6}, {1, 3, 3, 12}, {P::VALID, 2, 2, 2, 2, A::NONE}, false},          // mult 2, dilation
+      {{1, 25, 25, 24}, {1, 3, 3, 24}, {P::SAME, 1, 1, 3, 3, A::NONE}, true},           // dilation 3
+      {{1, 15, 14, 5}, {1, 2, 4, 5}, {P::VALID, 1, 3, 1, 1, A::RELU_N1_TO_1}, true},
+  };
+  unsigned seed = 500;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    auto x = randomValues(count(c.in), seed * 7 + 1);
+    auto w = randomValues(count(c.filter), seed * 7 + 2);
+    std::optional<std::vector<float>> bias;
+    if (c.bias) bias = randomValues(c.filter[3], seed * 7 + 3);
+    requirePathsAgree(depthwiseModel(c.in, c.filter, w, bias, c.p, c.filter[3] / c.in[3]), {x});
+    ++seed;
+  }
+}
+
+TEST_CASE("TRANSPOSE_CONV: XNNPACK with 2 threads matches the reference kernel",
+          "[kernels][transpose_conv][xnnpack]") {
+  struct Case {
+    Dims out, filter, in;
+    TransposeParams p;
+    bool bias;
+  };
+  using P = fb::Padding;
+  const std::vector<Case> cases = {
+      {{1, 34, 30, 7}, {7, 3, 3, 5}, {1, 17, 15, 5}, {P::SAME, 2, 2, A::NONE}, true},
+      {{1, 35, 31, 6}, {6, 3, 3, 4}, {1, 17, 15, 4}, {P::VALID, 2, 2, A::RELU}, true},
+      {{2, 36, 32, 6}, {6, 4, 4, 4}, {2, 18, 16, 4}, {P::SAME, 2, 2, A::RELU6}, false},
+      // VALID with an output one row/column taller than the scatter: XNNPACK
+      // adds it as an adjustment.
+      {{1, 10, 10, 3}, {3, 3, 3, 2}, {1, 4, 4, 2}, {P::VALID, 2, 2, A::NONE}, true},
+      {{1, 21, 22, 5}, {5, 3, 5, 3}, {1, 7, 11, 3}, {P::SAME, 3, 2, A::NONE}, true},
+  };
+  unsigned seed = 600;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    auto x = randomValues(count(c.in), seed * 7 + 1);
+    auto w = randomValues(count(c.filter), seed * 7 + 2);
+    std::optional<std::vector<float>> bias;
+    if (c.bias) bias = randomValues(c.filter[0], seed * 7 + 3);
+    requirePathsAgree(transposeModel(c.out, c.filter, w, c.in, bias, c.p, true, c.p.act == A::NONE ? 3 : 4),
+                      {x});
+    ++seed;
+  }
+}
+
+TEST_CASE("Convolution2DTransposeBias: XNNPACK with 2 threads matches the reference kernel",
+          "[kernels][transpose_conv][xnnpack]") {
+  struct Case {
+    Dims in, filter;
+    bool same;
+    int strideH, strideW;
+  };
+  const std::vector<Case> cases = {
+      {{1, 32, 32, 16}, {8, 2, 2, 16}, true, 2, 2},  // the selfie-segmentation geometry
+      {{1, 15, 17, 6}, {5, 3, 3, 6}, true, 2, 2},
+      {{2, 9, 11, 4}, {3, 4, 4, 4}, false, 2, 3},
+      {{1, 7, 8, 5}, {4, 1, 1, 5}, true, 2, 2},      // filter smaller than the stride
+  };
+  unsigned seed = 700;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    auto x = randomValues(count(c.in), seed * 7 + 1);
+    auto w = randomValues(count(c.filter), seed * 7 + 2);
+    auto bias = randomValues(c.filter[0], seed * 7 + 3);
+    requirePathsAgree(transposeBiasModel(c.in, c.filter, w, bias,
+                                         le32({c.same ? kTfLitePaddingSame : kTfLitePaddingValid,
+                                               c.strideW, c.strideH})),
+                      {x});
+    ++seed;
   }
 }
 

@@ -2,6 +2,9 @@
 // reference (unravel every output index into coordinates and map them into
 // each input, written independently of the kernel's stride walk) over many
 // shape pairs up to rank 6, fused activations, INT32 semantics and errors.
+// Every case runs on each kernel path (reference, optimized on one and two
+// threads; float ADD/SUB/MUL use XNNPACK there) against the same
+// expectations; a larger random case compares the paths directly.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -19,6 +22,9 @@ using namespace inferd;
 using namespace inferd::test;
 
 using Act = fb::ActivationFunctionType;
+
+// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
+engine::InterpreterOptions gPath;
 
 OptionsFn arithOptions(fb::BuiltinOperator op, Act act) {
   return [op, act](flatbuffers::FlatBufferBuilder& b) -> std::pair<fb::BuiltinOptions, flatbuffers::Offset<void>> {
@@ -117,58 +123,62 @@ float applyFloat(fb::BuiltinOperator op, float x, float y) {
 
 Result<std::vector<OutputTensor>> runInt32(const std::vector<uint8_t>& model, const std::vector<int32_t>& a,
                                            const std::vector<int32_t>& b) {
-  return runModel(model, {InputData::of(a), InputData::of(b)});
+  return runModel(model, {InputData::of(a), InputData::of(b)}, gPath);
 }
 
 }  // namespace
 
 TEST_CASE("ADD of equal shapes, hand-computed", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   auto model = binaryModel(fb::BuiltinOperator::ADD, {2, 2}, {2, 2});
   std::string err;
   Dims dims;
-  auto y = runFloat(model, {{1, 2, 3, 4}, {10, -20, 0.5f, -4}}, &err, 0, &dims);
+  auto y = runFloat(model, {{1, 2, 3, 4}, {10, -20, 0.5f, -4}}, &err, 0, &dims, gPath);
   REQUIRE(err.empty());
   CHECK(dims == Dims{2, 2});
   CHECK(y == std::vector<float>{11, -18, 3.5f, 0});
 }
 
 TEST_CASE("SUB, MUL, DIV hand-computed with broadcasting of a row", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::string err;
   Dims dims;
   auto sub = runFloat(binaryModel(fb::BuiltinOperator::SUB, {2, 3}, {3}), {{1, 2, 3, 4, 5, 6}, {1, 10, 100}},
-                      &err, 0, &dims);
+                      &err, 0, &dims, gPath);
   REQUIRE(err.empty());
   CHECK(dims == Dims{2, 3});
   CHECK(sub == std::vector<float>{0, -8, -97, 3, -5, -94});
 
   auto mul = runFloat(binaryModel(fb::BuiltinOperator::MUL, {2, 1}, {1, 3}), {{2, -3}, {1, 10, 0.5f}}, &err, 0,
-                      &dims);
+                      &dims, gPath);
   REQUIRE(err.empty());
   CHECK(dims == Dims{2, 3});
   CHECK(mul == std::vector<float>{2, 20, 1, -3, -30, -1.5f});
 
-  auto div = runFloat(binaryModel(fb::BuiltinOperator::DIV, {3}, {2, 1}), {{1, 2, 4}, {2, -4}}, &err, 0, &dims);
+  auto div = runFloat(binaryModel(fb::BuiltinOperator::DIV, {3}, {2, 1}), {{1, 2, 4}, {2, -4}}, &err, 0, &dims, gPath);
   REQUIRE(err.empty());
   CHECK(dims == Dims{2, 3});
   CHECK(div == std::vector<float>{0.5f, 1, 2, -0.25f, -0.5f, -1});
 }
 
 TEST_CASE("scalar operands take either side", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::string err;
   Dims dims;
   // a is a rank-0 scalar.
-  auto y = runFloat(binaryModel(fb::BuiltinOperator::SUB, {}, {2, 2}), {{10}, {1, 2, 3, 4}}, &err, 0, &dims);
+  auto y = runFloat(binaryModel(fb::BuiltinOperator::SUB, {}, {2, 2}), {{10}, {1, 2, 3, 4}}, &err, 0, &dims, gPath);
   REQUIRE(err.empty());
   CHECK(dims == Dims{2, 2});
   CHECK(y == std::vector<float>{9, 8, 7, 6});
   // b is [1, 1, 1] against a rank-2 a: the output takes rank 3.
-  y = runFloat(binaryModel(fb::BuiltinOperator::DIV, {2, 2}, {1, 1, 1}), {{1, 2, 3, 4}, {2}}, &err, 0, &dims);
+  y = runFloat(binaryModel(fb::BuiltinOperator::DIV, {2, 2}, {1, 1, 1}), {{1, 2, 3, 4}, {2}}, &err, 0, &dims, gPath);
   REQUIRE(err.empty());
   CHECK(dims == Dims{1, 2, 2});
   CHECK(y == std::vector<float>{0.5f, 1, 1.5f, 2});
 }
 
 TEST_CASE("broadcasting matches a naive reference up to rank 6", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<std::pair<Dims, Dims>> shapes = {
       {{4}, {4}},
       {{2, 3, 4}, {4}},
@@ -201,7 +211,7 @@ TEST_CASE("broadcasting matches a naive reference up to rank 6", "[elementwise]"
         auto expect = naiveBinary(a, x, b, z, expectDims, [op](float p, float q) { return applyFloat(op, p, q); });
         std::string err;
         Dims dims;
-        auto y = runFloat(binaryModel(op, x, z), {a, b}, &err, 0, &dims);
+        auto y = runFloat(binaryModel(op, x, z), {a, b}, &err, 0, &dims, gPath);
         REQUIRE(err.empty());
         CHECK(dims == expectDims);
         // One IEEE operation per element: results must be identical.
@@ -212,6 +222,7 @@ TEST_CASE("broadcasting matches a naive reference up to rank 6", "[elementwise]"
 }
 
 TEST_CASE("fused activations clamp the result", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> a = {-8, -3, -0.5f, 0, 0.5f, 3, 8};
   const std::vector<float> b(a.size(), 0.25f);
   struct Case {
@@ -224,7 +235,7 @@ TEST_CASE("fused activations clamp the result", "[elementwise]") {
     for (auto op : {fb::BuiltinOperator::ADD, fb::BuiltinOperator::MUL}) {
       INFO(fb::EnumNameBuiltinOperator(op) << " activation " << fb::EnumNameActivationFunctionType(c.act));
       std::string err;
-      auto y = runFloat(binaryModel(op, {7}, {7}, c.act), {a, b}, &err);
+      auto y = runFloat(binaryModel(op, {7}, {7}, c.act), {a, b}, &err, 0, nullptr, gPath);
       REQUIRE(err.empty());
       REQUIRE(y.size() == a.size());
       for (size_t i = 0; i < a.size(); ++i) {
@@ -237,16 +248,18 @@ TEST_CASE("fused activations clamp the result", "[elementwise]") {
 }
 
 TEST_CASE("a missing options table means no activation", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::string err;
   auto y = runFloat(binaryModel(fb::BuiltinOperator::SUB, {3}, {3}, Act::NONE, ElementType::kFloat32, false),
-                    {{-5, 0, 10}, {1, 1, 1}}, &err);
+                    {{-5, 0, 10}, {1, 1, 1}}, &err, 0, nullptr, gPath);
   REQUIRE(err.empty());
   CHECK(y == std::vector<float>{-6, -1, 9});
 }
 
 TEST_CASE("float DIV by zero gives IEEE infinities", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::string err;
-  auto y = runFloat(binaryModel(fb::BuiltinOperator::DIV, {3}, {3}), {{1, -1, 0}, {0, 0, 0}}, &err);
+  auto y = runFloat(binaryModel(fb::BuiltinOperator::DIV, {3}, {3}), {{1, -1, 0}, {0, 0, 0}}, &err, 0, nullptr, gPath);
   REQUIRE(err.empty());
   REQUIRE(y.size() == 3);
   CHECK(std::isinf(y[0]));
@@ -257,30 +270,33 @@ TEST_CASE("float DIV by zero gives IEEE infinities", "[elementwise]") {
 }
 
 TEST_CASE("a constant operand works like a runtime one", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   OpModelBuilder mb;
   int a = mb.addInput(ElementType::kFloat32, {2, 3});
   int b = mb.addConstant<float>(ElementType::kFloat32, {3}, {0.5f, -1, 2});
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addOp(fb::BuiltinOperator::MUL, {a, b}, {out}, arithOptions(fb::BuiltinOperator::MUL, Act::NONE));
   std::string err;
-  auto y = runFloat(mb.finish(), {{1, 2, 3, 4, 5, 6}}, &err);
+  auto y = runFloat(mb.finish(), {{1, 2, 3, 4, 5, 6}}, &err, 0, nullptr, gPath);
   REQUIRE(err.empty());
   CHECK(y == std::vector<float>{0.5f, -2, 6, 2, -5, 12});
 }
 
 TEST_CASE("equal shapes above rank 6 take the flat path", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const Dims d = {1, 2, 1, 2, 1, 2, 2};
   std::vector<float> a(16), b(16);
   for (int i = 0; i < 16; ++i) a[i] = static_cast<float>(i), b[i] = static_cast<float>(100 * i);
   std::string err;
   Dims dims;
-  auto y = runFloat(binaryModel(fb::BuiltinOperator::ADD, d, d), {a, b}, &err, 0, &dims);
+  auto y = runFloat(binaryModel(fb::BuiltinOperator::ADD, d, d), {a, b}, &err, 0, &dims, gPath);
   REQUIRE(err.empty());
   CHECK(dims == d);
   for (int i = 0; i < 16; ++i) CHECK(y[static_cast<size_t>(i)] == static_cast<float>(101 * i));
 }
 
 TEST_CASE("INT32 ADD, SUB, MUL with broadcasting and activations", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<int32_t> a = {-7, 0, 3, 9, -2, 5};  // [2, 3]
   const std::vector<int32_t> b = {2, -3, 4};           // [3]
   auto run = [&](fb::BuiltinOperator op, Act act) {
@@ -299,6 +315,7 @@ TEST_CASE("INT32 ADD, SUB, MUL with broadcasting and activations", "[elementwise
 }
 
 TEST_CASE("INT32 DIV truncates toward zero like TFLite", "[elementwise]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   auto r = runInt32(binaryModel(fb::BuiltinOperator::DIV, {6}, {6}, Act::NONE, ElementType::kInt32),
                     {7, -7, 7, -7, 1, std::numeric_limits<int32_t>::min()}, {2, 2, -2, -2, 3, -1});
   REQUIRE(r.isOk());
@@ -312,6 +329,7 @@ TEST_CASE("INT32 DIV truncates toward zero like TFLite", "[elementwise]") {
 }
 
 TEST_CASE("INT32 DIV by zero is an error", "[elementwise][error]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   auto r = runInt32(binaryModel(fb::BuiltinOperator::DIV, {3}, {3}, Act::NONE, ElementType::kInt32), {1, 2, 3},
                     {1, 0, 1});
   REQUIRE_FALSE(r.isOk());
@@ -319,32 +337,39 @@ TEST_CASE("INT32 DIV by zero is an error", "[elementwise][error]") {
 }
 
 TEST_CASE("incompatible shapes are rejected", "[elementwise][error]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::string err;
-  auto y = runFloat(binaryModel(fb::BuiltinOperator::ADD, {2, 3}, {4}), {{1, 2, 3, 4, 5, 6}, {1, 2, 3, 4}}, &err);
+  auto y = runFloat(binaryModel(fb::BuiltinOperator::ADD, {2, 3}, {4}), {{1, 2, 3, 4, 5, 6}, {1, 2, 3, 4}}, &err, 0,
+                    nullptr, gPath);
   CHECK(y.empty());
   CHECK_THAT(err, Catch::Contains("broadcast"));
   CHECK_THAT(err, Catch::Contains("[2, 3]"));
 }
 
 TEST_CASE("broadcasting above rank 6 is unsupported", "[elementwise][error]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::string err;
-  auto y = runFloat(binaryModel(fb::BuiltinOperator::MUL, {1, 1, 1, 1, 1, 1, 2}, {2}), {{1, 2}, {3, 4}}, &err);
+  auto y = runFloat(binaryModel(fb::BuiltinOperator::MUL, {1, 1, 1, 1, 1, 1, 2}, {2}), {{1, 2}, {3, 4}}, &err, 0,
+                    nullptr, gPath);
   CHECK(y.empty());
   CHECK_THAT(err, Catch::Contains("rank 7"));
 }
 
 TEST_CASE("mismatched input types are rejected", "[elementwise][error]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   OpModelBuilder mb;
   int a = mb.addInput(ElementType::kFloat32, {2});
   int b = mb.addInput(ElementType::kInt32, {2});
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addOp(fb::BuiltinOperator::ADD, {a, b}, {out});
-  auto r = runModel(mb.finish(), {InputData::of(std::vector<float>{1, 2}), InputData::of(std::vector<int32_t>{1, 2})});
+  auto r = runModel(mb.finish(), {InputData::of(std::vector<float>{1, 2}), InputData::of(std::vector<int32_t>{1, 2})},
+                    gPath);
   REQUIRE_FALSE(r.isOk());
   CHECK_THAT(r.status().message(), Catch::Contains("types"));
 }
 
 TEST_CASE("quantized types are reported as unsupported", "[elementwise][error]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   OpModelBuilder mb;
   QuantParams q;
   q.scale = {0.5f};
@@ -353,8 +378,39 @@ TEST_CASE("quantized types are reported as unsupported", "[elementwise][error]")
   int b = mb.addInput(ElementType::kInt8, {2}, q);
   int out = mb.addOutput(ElementType::kInt8, {}, q);
   mb.addOp(fb::BuiltinOperator::ADD, {a, b}, {out}, {}, 2);
-  auto r = runModel(mb.finish(), {InputData::of(std::vector<int8_t>{1, 2}), InputData::of(std::vector<int8_t>{1, 2})});
+  auto r = runModel(mb.finish(), {InputData::of(std::vector<int8_t>{1, 2}), InputData::of(std::vector<int8_t>{1, 2})},
+                    gPath);
   REQUIRE_FALSE(r.isOk());
   CHECK(r.status().code() == StatusCode::kUnsupported);
   CHECK_THAT(r.status().message(), Catch::Contains("INT8"));
+}
+
+TEST_CASE("ADD, SUB, MUL: XNNPACK with 2 threads matches the reference kernels", "[elementwise][xnnpack]") {
+  // MediaPipe's shapes (same shape; per-channel constant or runtime scale)
+  // and odd broadcasts, with and without fused activations.
+  struct Case {
+    Dims a, b;
+    Act act;
+  };
+  const std::vector<Case> cases = {
+      {{1, 64, 64, 24}, {1, 64, 64, 24}, Act::RELU},
+      {{1, 32, 32, 16}, {1, 1, 1, 16}, Act::NONE},
+      {{1, 33, 31, 7}, {7}, Act::RELU6},
+      {{2, 1, 17, 5}, {3, 1, 5}, Act::NONE},
+      {{1, 1}, {9, 5, 3, 1, 7, 2}, Act::RELU_N1_TO_1},
+  };
+  std::mt19937 rng(99);
+  for (const Case& c : cases) {
+    for (auto op : {fb::BuiltinOperator::ADD, fb::BuiltinOperator::SUB, fb::BuiltinOperator::MUL}) {
+      INFO(fb::EnumNameBuiltinOperator(op) << " " << engine::dimsToString(c.a) << " " << engine::dimsToString(c.b));
+      auto a = randomFloats(static_cast<size_t>(count(c.a)), rng);
+      auto b = randomFloats(static_cast<size_t>(count(c.b)), rng);
+      BothPaths r = runBothPaths(binaryModel(op, c.a, c.b, c.act), {a, b});
+      INFO(r.error);
+      REQUIRE(r.error.empty());
+      CHECK(r.xnnpackOperators > 0);
+      CHECK(r.optimizedDims == r.referenceDims);
+      CHECK(r.optimized == r.reference);  // one IEEE operation per element: exact
+    }
+  }
 }

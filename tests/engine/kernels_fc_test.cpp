@@ -2,7 +2,10 @@
 // dot products, written independently of the kernel) over batch / unit /
 // input-size combinations that hit the kernel's row and column tails,
 // keep_num_dims, optional bias, fused activations, weights computed at run
-// time, and the error cases.
+// time, and the error cases. Every case runs on each kernel path (reference,
+// XNNPACK on one and two threads) with |got - want| <= 1e-4 + 1e-4 * |want|;
+// larger random cases compare XNNPACK (two threads) with the reference
+// kernel directly.
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -20,6 +23,9 @@ using namespace inferd;
 using namespace inferd::test;
 using A = fb::ActivationFunctionType;
 using Op = fb::BuiltinOperator;
+
+// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
+engine::InterpreterOptions gPath;
 
 std::vector<float> randomValues(int64_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -99,7 +105,7 @@ Result<std::vector<OutputTensor>> runFloats(const std::vector<uint8_t>& model,
                                             const std::vector<std::vector<float>>& inputs) {
   std::vector<InputData> in;
   for (const auto& v : inputs) in.push_back(InputData::of(v));
-  return runModel(model, in);
+  return runModel(model, in, gPath);
 }
 
 std::vector<float> run(const std::vector<uint8_t>& model,
@@ -118,6 +124,7 @@ Status runStatus(const std::vector<uint8_t>& model, const std::vector<std::vecto
 }  // namespace
 
 TEST_CASE("FULLY_CONNECTED 2x3 by 2 units with bias, hand computed", "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // rows {1,2,3} and {-1,0,4}; units w0 = {1,0,-1}, w1 = {0.5,0.5,0.5}; bias {1, -1}.
   std::vector<float> x = {1, 2, 3, -1, 0, 4};
   std::vector<float> w = {1, 0, -1, 0.5f, 0.5f, 0.5f};
@@ -129,6 +136,7 @@ TEST_CASE("FULLY_CONNECTED 2x3 by 2 units with bias, hand computed", "[kernels][
 }
 
 TEST_CASE("FULLY_CONNECTED flattens the input and honours keep_num_dims", "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // Input [2, 2, 3] = 4 rows of 3; 1 unit summing its row.
   std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
   std::vector<float> w = {1, 1, 1};
@@ -145,6 +153,7 @@ TEST_CASE("FULLY_CONNECTED flattens the input and honours keep_num_dims", "[kern
 
 TEST_CASE("FULLY_CONNECTED reshapes rows across dimensions without keep_num_dims",
           "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // Input [1, 2, 3] with input size 6: a single row of 6.
   std::vector<float> x = {1, 2, 3, 4, 5, 6};
   std::vector<float> w = {1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0};
@@ -155,6 +164,7 @@ TEST_CASE("FULLY_CONNECTED reshapes rows across dimensions without keep_num_dims
 }
 
 TEST_CASE("FULLY_CONNECTED fused activations", "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::vector<float> x = {1};
   std::vector<float> w = {-3, -0.5f, 0.5f, 8};  // 4 units, input size 1
   Dims od;
@@ -168,6 +178,7 @@ TEST_CASE("FULLY_CONNECTED fused activations", "[kernels][fc]") {
 }
 
 TEST_CASE("FULLY_CONNECTED without options uses TFLite's defaults", "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   FcParams p;
   p.withOptions = false;  // no activation, no keep_num_dims
   Dims od;
@@ -177,6 +188,7 @@ TEST_CASE("FULLY_CONNECTED without options uses TFLite's defaults", "[kernels][f
 }
 
 TEST_CASE("FULLY_CONNECTED matches a naive reference", "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   struct Case {
     int rows, inputSize, units;
     A act;
@@ -209,6 +221,7 @@ TEST_CASE("FULLY_CONNECTED matches a naive reference", "[kernels][fc]") {
 }
 
 TEST_CASE("FULLY_CONNECTED with weights computed at run time", "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   auto x = randomValues(3 * 10, 41);
   auto w = randomValues(11 * 10, 42);
   auto bias = randomValues(11, 43);
@@ -221,6 +234,7 @@ TEST_CASE("FULLY_CONNECTED with weights computed at run time", "[kernels][fc]") 
 }
 
 TEST_CASE("FULLY_CONNECTED accepts an omitted bias (-1) and version 13", "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   FcParams p;
   p.omittedBias = true;
   p.version = 13;
@@ -231,6 +245,7 @@ TEST_CASE("FULLY_CONNECTED accepts an omitted bias (-1) and version 13", "[kerne
 }
 
 TEST_CASE("FULLY_CONNECTED rejects bad models", "[kernels][fc]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x(6, 1.f);
   SECTION("weights of rank 3") {
     auto s = runStatus(fcModel({1, 6}, {1, 2, 3}, std::vector<float>(6, 1.f), std::nullopt, {}),
@@ -283,5 +298,40 @@ TEST_CASE("FULLY_CONNECTED rejects bad models", "[kernels][fc]") {
     REQUIRE_FALSE(s.isOk());
     CHECK(s.code() == StatusCode::kUnsupported);
     CHECK_THAT(s.message(), Catch::Contains("INT8"));
+  }
+}
+
+TEST_CASE("FULLY_CONNECTED: XNNPACK with 2 threads matches the reference kernel", "[kernels][fc][xnnpack]") {
+  struct Case {
+    Dims in;
+    int units;
+    A act;
+    bool bias, keepNumDims;
+  };
+  const std::vector<Case> cases = {
+      {{37, 129}, 67, A::RELU, true, false},
+      {{1, 1152}, 63, A::NONE, true, false},
+      {{3, 5, 7, 64}, 10, A::RELU6, false, true},  // keep_num_dims: [3, 5, 7, 10]
+      {{2, 3, 50}, 33, A::NONE, true, false},      // rows across dimensions
+  };
+  unsigned seed = 100;
+  for (const Case& c : cases) {
+    INFO("case " << seed);
+    const int inputSize = c.in.back();
+    auto x = randomValues(engine::numElements(c.in), seed * 5 + 1);
+    auto w = randomValues(int64_t{c.units} * inputSize, seed * 5 + 2);
+    std::optional<std::vector<float>> bias;
+    if (c.bias) bias = randomValues(c.units, seed * 5 + 3);
+    FcParams p;
+    p.act = c.act;
+    p.keepNumDims = c.keepNumDims;
+    BothPaths r = runBothPaths(fcModel(c.in, {c.units, inputSize}, w, bias, p), {x});
+    INFO(r.error);
+    REQUIRE(r.error.empty());
+    CHECK(r.xnnpackOperators > 0);  // the optimized run used XNNPACK
+    CHECK(r.optimizedDims == r.referenceDims);
+    // Summation order differs (XNNPACK's GEMM, FMA where available).
+    CHECK(maxScaledDiff(r.optimized, r.reference) <= 1e-5);
+    ++seed;
   }
 }

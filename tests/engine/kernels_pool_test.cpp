@@ -1,7 +1,9 @@
 // Tests for AVERAGE_POOL_2D and MAX_POOL_2D: hand-computed cases, a naive
 // per-element reference (bounds checked per tap, written independently of
 // the kernel) over padding/stride/filter combinations, fused activations
-// and error cases.
+// and error cases. Every case runs on each kernel path (reference, XNNPACK
+// on one and two threads) within 1e-5; larger random cases compare XNNPACK
+// (two threads) with the reference kernel directly.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,6 +19,9 @@ namespace {
 
 using namespace inferd;
 using namespace inferd::test;
+
+// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
+engine::InterpreterOptions gPath;
 
 struct PoolParams {
   fb::Padding padding = fb::Padding::VALID;
@@ -103,7 +108,7 @@ std::vector<float> randomValues(size_t n, unsigned seed, float lo = -8.f, float 
 std::vector<float> run(const std::vector<uint8_t>& model, const std::vector<float>& x,
                        Dims* outDims) {
   std::string err;
-  auto y = runFloat(model, {x}, &err, 0, outDims);
+  auto y = runFloat(model, {x}, &err, 0, outDims, gPath);
   INFO(err);
   REQUIRE(err.empty());
   return y;
@@ -119,7 +124,7 @@ void requireClose(const std::vector<float>& got, const std::vector<float>& want)
 
 std::string runError(const std::vector<uint8_t>& model, const Dims& inDims) {
   std::vector<float> x(static_cast<size_t>(engine::numElements(inDims)), 1.f);
-  auto r = runModel(model, {InputData::of(x)});
+  auto r = runModel(model, {InputData::of(x)}, gPath);
   REQUIRE_FALSE(r.isOk());
   return r.status().message();
 }
@@ -127,6 +132,7 @@ std::string runError(const std::vector<uint8_t>& model, const Dims& inDims) {
 }  // namespace
 
 TEST_CASE("AVERAGE_POOL_2D 2x2 stride 2 VALID, hand computed", "[kernels][pool]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x4x4x1: rows 0..15.
   std::vector<float> x(16);
   for (int i = 0; i < 16; ++i) x[i] = static_cast<float>(i);
@@ -139,6 +145,7 @@ TEST_CASE("AVERAGE_POOL_2D 2x2 stride 2 VALID, hand computed", "[kernels][pool]"
 }
 
 TEST_CASE("MAX_POOL_2D 2x2 stride 2 VALID, hand computed", "[kernels][pool]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::vector<float> x = {1, -2, 3, 0, 5, 6, -7, 8, 9, 1, 2, -3, 4, 5, 6, 7};
   PoolParams p{fb::Padding::VALID, 2, 2, 2, 2};
   Dims od;
@@ -148,6 +155,7 @@ TEST_CASE("MAX_POOL_2D 2x2 stride 2 VALID, hand computed", "[kernels][pool]") {
 }
 
 TEST_CASE("AVERAGE_POOL_2D SAME divides by the in-bounds count", "[kernels][pool]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x3x3x1, 3x3 filter, stride 1, SAME: the corner window sees 4 elements,
   // the edge windows 6, the centre 9 (padding zeros are not counted).
   std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
@@ -161,6 +169,7 @@ TEST_CASE("AVERAGE_POOL_2D SAME divides by the in-bounds count", "[kernels][pool
 }
 
 TEST_CASE("MAX_POOL_2D SAME puts the odd padding pixel after", "[kernels][pool]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 1x1x4x1 with a 2-wide window, stride 1, SAME: total padding 1, all of it
   // on the right, so outputs are max(x0,x1), max(x1,x2), max(x2,x3), x3.
   std::vector<float> x = {-1, -5, -3, -4};
@@ -172,6 +181,7 @@ TEST_CASE("MAX_POOL_2D SAME puts the odd padding pixel after", "[kernels][pool]"
 }
 
 TEST_CASE("pooling matches a naive reference across options", "[kernels][pool]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   struct Case {
     Dims in;
     PoolParams p;
@@ -204,6 +214,7 @@ TEST_CASE("pooling matches a naive reference across options", "[kernels][pool]")
 }
 
 TEST_CASE("pooling applies the fused activation", "[kernels][pool]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   std::vector<float> x = {-3, -1, 10, 7};  // 1x2x2x1, one 1x1 window per pixel
   PoolParams p{fb::Padding::VALID, 1, 1, 1, 1};
   Dims od;
@@ -219,6 +230,7 @@ TEST_CASE("pooling applies the fused activation", "[kernels][pool]") {
 }
 
 TEST_CASE("pooling accepts op versions 1-3", "[kernels][pool]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   OpModelBuilder mb;
   int in = mb.addInput(ElementType::kFloat32, {1, 2, 2, 1});
   int out = mb.addOutput(ElementType::kFloat32, {});
@@ -235,6 +247,7 @@ TEST_CASE("pooling accepts op versions 1-3", "[kernels][pool]") {
 }
 
 TEST_CASE("pooling rejects bad models", "[kernels][pool]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   PoolParams p{fb::Padding::VALID, 1, 1, 2, 2};
   SECTION("input rank 3") {
     auto msg = runError(poolModel(fb::BuiltinOperator::AVERAGE_POOL_2D, {4, 4, 1}, p), {4, 4, 1});
@@ -278,9 +291,40 @@ TEST_CASE("pooling rejects bad models", "[kernels][pool]") {
       return std::make_pair(fb::BuiltinOptions::Pool2DOptions,
                             fb::CreatePool2DOptions(b, fb::Padding::VALID, 1, 1, 1, 1).Union());
     });
-    auto r = runModel(mb.finish(), {InputData::of(std::vector<int32_t>{1, 2, 3, 4})});
+    auto r = runModel(mb.finish(), {InputData::of(std::vector<int32_t>{1, 2, 3, 4})}, gPath);
     REQUIRE_FALSE(r.isOk());
     CHECK(r.status().code() == StatusCode::kUnsupported);
     CHECK_THAT(r.status().message(), Catch::Contains("INT32"));
+  }
+}
+
+TEST_CASE("pooling: XNNPACK with 2 threads matches the reference kernel", "[kernels][pool][xnnpack]") {
+  using P = fb::Padding;
+  using Act = fb::ActivationFunctionType;
+  struct Case {
+    Dims in;
+    PoolParams p;
+  };
+  const std::vector<Case> cases = {
+      {{1, 33, 31, 19}, {P::SAME, 2, 2, 3, 3, Act::NONE}},
+      {{2, 32, 32, 24}, {P::VALID, 2, 2, 2, 2, Act::RELU}},
+      {{1, 17, 23, 8}, {P::SAME, 1, 2, 5, 3, Act::RELU6}},
+      {{1, 16, 16, 16}, {P::VALID, 16, 16, 16, 16, Act::NONE}},  // one window: global pooling
+      {{1, 15, 14, 5}, {P::SAME, 3, 3, 2, 2, Act::NONE}},      // stride larger than the window
+  };
+  unsigned seed = 50;
+  for (const Case& c : cases) {
+    for (auto op : {fb::BuiltinOperator::AVERAGE_POOL_2D, fb::BuiltinOperator::MAX_POOL_2D}) {
+      INFO("case " << seed << " " << fb::EnumNameBuiltinOperator(op));
+      auto x = randomValues(static_cast<size_t>(engine::numElements(c.in)), seed);
+      BothPaths r = runBothPaths(poolModel(op, c.in, c.p), {x});
+      INFO(r.error);
+      REQUIRE(r.error.empty());
+      CHECK(r.xnnpackOperators > 0);  // the optimized run used XNNPACK
+      CHECK(r.optimizedDims == r.referenceDims);
+      // The max is exact; XNNPACK's average multiplies by 1/count.
+      CHECK(maxScaledDiff(r.optimized, r.reference) <= 1e-6);
+    }
+    ++seed;
   }
 }

@@ -3,6 +3,10 @@
 // examples), a separable double-precision bilinear reference, index-table
 // checks for nearest neighbour, block rearrangements checked by coordinate
 // formulas and round trips, a non-constant size input, and error cases.
+// Every case runs on each kernel path (reference, optimized on one and two
+// threads; float RESIZE_BILINEAR with a constant size uses XNNPACK there)
+// against the same expectations; larger random cases compare the paths
+// directly.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -19,6 +23,9 @@ namespace {
 using namespace inferd;
 using namespace inferd::test;
 using Op = fb::BuiltinOperator;
+
+// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
+engine::InterpreterOptions gPath;
 
 std::vector<uint8_t> resizeModel(Op op, const Dims& inDims, int outH, int outW, bool align,
                                  bool halfPixel, ElementType type = ElementType::kFloat32,
@@ -62,7 +69,7 @@ std::vector<uint8_t> blockModel(Op op, const Dims& inDims, int blockSize,
 std::vector<float> runF(const std::vector<uint8_t>& model, const std::vector<float>& x,
                         Dims* outDims) {
   std::string err;
-  auto y = runFloat(model, {x}, &err, 0, outDims);
+  auto y = runFloat(model, {x}, &err, 0, outDims, gPath);
   INFO(err);
   REQUIRE(err.empty());
   return y;
@@ -70,7 +77,7 @@ std::vector<float> runF(const std::vector<uint8_t>& model, const std::vector<flo
 
 template <typename T>
 std::vector<T> runT(const std::vector<uint8_t>& model, const std::vector<T>& x, Dims* outDims) {
-  auto r = runModel(model, {InputData::of(x)});
+  auto r = runModel(model, {InputData::of(x)}, gPath);
   INFO(r.status().toString());
   REQUIRE(r.isOk());
   *outDims = r.value()[0].dims;
@@ -95,7 +102,7 @@ std::vector<float> randomValues(size_t n, unsigned seed) {
 }
 
 std::string errorOf(const std::vector<uint8_t>& model, const std::vector<float>& x) {
-  auto r = runModel(model, {InputData::of(x)});
+  auto r = runModel(model, {InputData::of(x)}, gPath);
   REQUIRE_FALSE(r.isOk());
   return r.status().message();
 }
@@ -152,6 +159,7 @@ std::vector<int> nearestIndices(const std::vector<float>& x1d) {
 }  // namespace
 
 TEST_CASE("RESIZE_BILINEAR 2x2 -> 3x3, hand computed", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x = {1, 2, 3, 4};
   Dims od;
   SECTION("default") {
@@ -173,6 +181,7 @@ TEST_CASE("RESIZE_BILINEAR 2x2 -> 3x3, hand computed", "[kernels][resize]") {
 }
 
 TEST_CASE("RESIZE_BILINEAR matches a separable reference", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   struct Case {
     Dims in;
     int oh, ow;
@@ -196,6 +205,7 @@ TEST_CASE("RESIZE_BILINEAR matches a separable reference", "[kernels][resize]") 
 }
 
 TEST_CASE("RESIZE_NEAREST_NEIGHBOR index rules", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // A 1-row image whose values are their own column index, so the output
   // spells the source column chosen for each output column.
   auto columns = [](int w) {
@@ -224,6 +234,7 @@ TEST_CASE("RESIZE_NEAREST_NEIGHBOR index rules", "[kernels][resize]") {
 }
 
 TEST_CASE("RESIZE_NEAREST_NEIGHBOR copies whole pixels, any batch", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // 2x2x2x2 -> 2x3x4x2 default mode: rows floor(i*2/3) = 0,0,1; cols floor(j/2) = 0,0,1,1.
   std::vector<float> x(16);
   for (int i = 0; i < 16; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i);
@@ -240,6 +251,7 @@ TEST_CASE("RESIZE_NEAREST_NEIGHBOR copies whole pixels, any batch", "[kernels][r
 }
 
 TEST_CASE("RESIZE_NEAREST_NEIGHBOR on integer types", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   Dims od;
   auto u8 = runT<uint8_t>(resizeModel(Op::RESIZE_NEAREST_NEIGHBOR, {1, 2, 2, 1}, 4, 4, false,
                                       false, ElementType::kUInt8, true, 2),
@@ -254,6 +266,7 @@ TEST_CASE("RESIZE_NEAREST_NEIGHBOR on integer types", "[kernels][resize]") {
 }
 
 TEST_CASE("resize with a non-constant size input", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   for (Op op : {Op::RESIZE_BILINEAR, Op::RESIZE_NEAREST_NEIGHBOR}) {
     INFO(fb::EnumNameBuiltinOperator(op));
     OpModelBuilder mb;
@@ -262,8 +275,10 @@ TEST_CASE("resize with a non-constant size input", "[kernels][resize]") {
     int out = mb.addOutput(ElementType::kFloat32, {});
     mb.addOp(op, {in, size}, {out});  // no options: both flags false
     auto model = mb.finish();
-    auto r = runModel(model, {InputData::of(std::vector<float>{1, 2, 3, 4}),
-                              InputData::of(std::vector<int32_t>{1, 4})});
+    auto r = runModel(model,
+                      {InputData::of(std::vector<float>{1, 2, 3, 4}),
+                       InputData::of(std::vector<int32_t>{1, 4})},
+                      gPath);
     INFO(r.status().toString());
     REQUIRE(r.isOk());
     CHECK(r.value()[0].dims == Dims{1, 1, 4, 1});
@@ -273,14 +288,17 @@ TEST_CASE("resize with a non-constant size input", "[kernels][resize]") {
     } else {
       requireClose(y, {1, 1, 2, 2}, 0.0);
     }
-    r = runModel(model, {InputData::of(std::vector<float>{1, 2, 3, 4}),
-                         InputData::of(std::vector<int32_t>{0, 4})});
+    r = runModel(model,
+                 {InputData::of(std::vector<float>{1, 2, 3, 4}),
+                  InputData::of(std::vector<int32_t>{0, 4})},
+                 gPath);
     REQUIRE_FALSE(r.isOk());
     CHECK_THAT(r.status().message(), Catch::Contains("size"));
   }
 }
 
 TEST_CASE("resize rejects bad models", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x = {1, 2, 3, 4};
   SECTION("align_corners with half_pixel_centers (bilinear)") {
     auto msg = errorOf(resizeModel(Op::RESIZE_BILINEAR, {1, 2, 2, 1}, 3, 3, true, true), x);
@@ -306,6 +324,7 @@ TEST_CASE("resize rejects bad models", "[kernels][resize]") {
 }
 
 TEST_CASE("DEPTH_TO_SPACE, TensorFlow's documented examples", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   Dims od;
   auto y = runF(blockModel(Op::DEPTH_TO_SPACE, {1, 1, 1, 4}, 2), {1, 2, 3, 4}, &od);
   CHECK(od == Dims{1, 2, 2, 1});
@@ -325,6 +344,7 @@ TEST_CASE("DEPTH_TO_SPACE, TensorFlow's documented examples", "[kernels][resize]
 }
 
 TEST_CASE("SPACE_TO_DEPTH, TensorFlow's documented examples", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   Dims od;
   auto y = runF(blockModel(Op::SPACE_TO_DEPTH, {1, 2, 2, 1}, 2), {1, 2, 3, 4}, &od);
   CHECK(od == Dims{1, 1, 1, 4});
@@ -339,6 +359,7 @@ TEST_CASE("SPACE_TO_DEPTH, TensorFlow's documented examples", "[kernels][resize]
 }
 
 TEST_CASE("DEPTH_TO_SPACE / SPACE_TO_DEPTH by coordinates and round trip", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   // SPACE_TO_DEPTH: out[b, i, j, (dy*bs + dx)*C + k] = in[b, i*bs+dy, j*bs+dx, k].
   const int n = 2, h = 6, w = 9, c = 2, bs = 3;
   std::vector<int64_t> x(static_cast<size_t>(n * h * w * c));
@@ -375,6 +396,7 @@ TEST_CASE("DEPTH_TO_SPACE / SPACE_TO_DEPTH by coordinates and round trip", "[ker
 }
 
 TEST_CASE("DEPTH_TO_SPACE / SPACE_TO_DEPTH reject bad models", "[kernels][resize]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
   SECTION("channels not divisible by block_size^2") {
     auto msg = errorOf(blockModel(Op::DEPTH_TO_SPACE, {1, 1, 1, 6}, 2), std::vector<float>(6));
     CHECK_THAT(msg, Catch::Contains("divisible"));
@@ -390,5 +412,40 @@ TEST_CASE("DEPTH_TO_SPACE / SPACE_TO_DEPTH reject bad models", "[kernels][resize
   SECTION("rank 2") {
     auto msg = errorOf(blockModel(Op::DEPTH_TO_SPACE, {2, 4}, 2), std::vector<float>(8));
     CHECK_THAT(msg, Catch::Contains("rank"));
+  }
+}
+
+TEST_CASE("RESIZE_BILINEAR: XNNPACK with 2 threads matches the reference kernel", "[kernels][resize][xnnpack]") {
+  // Up- and downscaling by integer and non-integer ratios, every sampling
+  // mode. XNNPACK clamps the half-pixel source coordinate into the image and
+  // interpolates as a + (b - a) * t; TFLite weights both neighbours, which is
+  // the same value up to float rounding. With half_pixel_centers XNNPACK also
+  // computes the source coordinate as i * s + (s / 2 - 1 / 2) rather than
+  // (i + 1/2) * s - 1/2, which can move a sample by an ulp of the coordinate:
+  // up to ~2e-5 relative with these sizes and values in [-10, 10].
+  struct Case {
+    Dims in;
+    int oh, ow;
+  };
+  const std::vector<Case> cases = {
+      {{1, 64, 64, 8}, 128, 128},  // selfie segmentation's 2x upsampling
+      {{1, 17, 13, 5}, 40, 29},
+      {{2, 31, 27, 3}, 12, 10},
+      {{1, 1, 7, 4}, 5, 15},
+      {{1, 9, 9, 16}, 1, 1},
+  };
+  unsigned seed = 900;
+  for (const Case& c : cases) {
+    for (int mode = 0; mode < 3; ++mode) {
+      const bool align = mode == 1, half = mode == 2;
+      INFO("case " << seed << " align " << align << " half " << half);
+      auto x = randomValues(static_cast<size_t>(engine::numElements(c.in)), seed++);
+      BothPaths r = runBothPaths(resizeModel(Op::RESIZE_BILINEAR, c.in, c.oh, c.ow, align, half), {x});
+      INFO(r.error);
+      REQUIRE(r.error.empty());
+      CHECK(r.xnnpackOperators > 0);
+      CHECK(r.optimizedDims == r.referenceDims);
+      CHECK(maxScaledDiff(r.optimized, r.reference) <= (half ? 1e-4 : 1e-5));
+    }
   }
 }

@@ -1,6 +1,11 @@
 // Implementation of the in-memory model builder used by kernel tests.
 #include "op_test_util.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/xnnpack_util.h"
+
 namespace inferd::test {
 
 int OpModelBuilder::addTensorDef(TensorDef t) {
@@ -116,10 +121,11 @@ std::vector<uint8_t> OpModelBuilder::build(const std::vector<uint64_t>* offsets)
   return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }
 
-Result<std::vector<OutputTensor>> runModel(const std::vector<uint8_t>& bytes, const std::vector<InputData>& inputs) {
+Result<std::vector<OutputTensor>> runModel(const std::vector<uint8_t>& bytes, const std::vector<InputData>& inputs,
+                                           const engine::InterpreterOptions& options) {
   auto model = engine::Model::loadFromBuffer(bytes.data(), bytes.size(), "test-model");
   if (!model) return model.status();
-  auto interp = engine::Interpreter::create(model.value());
+  auto interp = engine::Interpreter::create(model.value(), options);
   if (!interp) return interp.status();
   engine::Interpreter& in = *interp.value();
   if (inputs.size() != in.numInputs()) {
@@ -146,10 +152,11 @@ Result<std::vector<OutputTensor>> runModel(const std::vector<uint8_t>& bytes, co
 }
 
 std::vector<float> runFloat(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
-                            std::string* error, int outputIndex, Dims* outDims) {
+                            std::string* error, int outputIndex, Dims* outDims,
+                            const engine::InterpreterOptions& options) {
   std::vector<InputData> in;
   for (const auto& v : inputs) in.push_back(InputData::of(v));
-  auto r = runModel(model, in);
+  auto r = runModel(model, in, options);
   if (!r) {
     if (error) *error = r.status().toString();
     return {};
@@ -158,6 +165,48 @@ std::vector<float> runFloat(const std::vector<uint8_t>& model, const std::vector
   const OutputTensor& o = r.value().at(static_cast<size_t>(outputIndex));
   if (outDims) *outDims = o.dims;
   return o.values<float>();
+}
+
+engine::InterpreterOptions kernelPathOptions(KernelPath path) {
+  engine::InterpreterOptions options;
+  options.optimizedKernels = path != KernelPath::kReference;
+  options.numThreads = path == KernelPath::kOptimized2Threads ? 2 : 1;
+  return options;
+}
+
+BothPaths runBothPaths(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
+                       int outputIndex) {
+  BothPaths r;
+  std::string error;
+  r.reference = runFloat(model, inputs, &error, outputIndex, &r.referenceDims,
+                         kernelPathOptions(KernelPath::kReference));
+  if (!error.empty()) r.error = "reference kernels: " + error;
+  const uint64_t before = engine::kernels::xnn::createdOperators();
+  r.optimized = runFloat(model, inputs, &error, outputIndex, &r.optimizedDims,
+                         kernelPathOptions(KernelPath::kOptimized2Threads));
+  r.xnnpackOperators = engine::kernels::xnn::createdOperators() - before;
+  if (!error.empty()) r.error += (r.error.empty() ? "" : "; ") + ("optimized kernels: " + error);
+  return r;
+}
+
+double maxScaledDiff(const std::vector<float>& got, const std::vector<float>& want) {
+  if (got.size() != want.size()) return INFINITY;
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double d = std::fabs(static_cast<double>(got[i]) - want[i]) / (1.0 + std::fabs(want[i]));
+    if (std::isnan(d)) return INFINITY;
+    worst = std::max(worst, d);
+  }
+  return worst;
+}
+
+const char* kernelPathName(KernelPath path) {
+  switch (path) {
+    case KernelPath::kReference: return "reference";
+    case KernelPath::kOptimized: return "optimized, 1 thread";
+    case KernelPath::kOptimized2Threads: return "optimized, 2 threads";
+  }
+  return "?";
 }
 
 }  // namespace inferd::test

@@ -110,12 +110,49 @@ struct OutputTensor {
 
 // Loads the model bytes, sets the inputs (graph input order), invokes, and
 // returns copies of all outputs. Any failure comes back as a Status.
-Result<std::vector<OutputTensor>> runModel(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs);
+// `options` picks the kernels (optimizedKernels = false: the reference
+// kernels) and threads; the default runs the optimized paths on one thread.
+Result<std::vector<OutputTensor>> runModel(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs,
+                                           const engine::InterpreterOptions& options = {});
 
 // Convenience for float models: the float values of output `index`, or
 // throws a Catch-visible failure (returns empty) with the status message in
 // `error`.
 std::vector<float> runFloat(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
-                            std::string* error = nullptr, int outputIndex = 0, Dims* outDims = nullptr);
+                            std::string* error = nullptr, int outputIndex = 0, Dims* outDims = nullptr,
+                            const engine::InterpreterOptions& options = {});
+
+// The kernel paths the kernel tests check: the reference kernels (the
+// oracle), and the optimized kernels (XNNPACK) on one thread and on two.
+enum class KernelPath { kReference, kOptimized, kOptimized2Threads };
+engine::InterpreterOptions kernelPathOptions(KernelPath path);
+const char* kernelPathName(KernelPath path);
+
+// A float model's output `outputIndex` on the reference kernels and on the
+// optimized kernels with two threads, for comparing the paths directly.
+// `error` is empty when both runs succeeded.
+struct BothPaths {
+  std::vector<float> reference, optimized;
+  Dims referenceDims, optimizedDims;
+  std::string error;
+  uint64_t xnnpackOperators = 0;  // created by the optimized run
+};
+BothPaths runBothPaths(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
+                       int outputIndex = 0);
+
+// max |got[i] - want[i]| / (1 + |want[i]|); infinity when the sizes differ
+// or a value is NaN.
+double maxScaledDiff(const std::vector<float>& got, const std::vector<float>& want);
 
 }  // namespace inferd::test
+
+// Inside a Catch2 TEST_CASE: runs the rest of the test case once per kernel
+// path (a Catch generator), with `options` (an engine::InterpreterOptions
+// lvalue the file's run helpers pass on) set for it. The path is available
+// as `kernelPath` for the few checks that only hold on one path.
+#define INFERD_EACH_KERNEL_PATH(options)                                                        \
+  const ::inferd::test::KernelPath kernelPath =                                                 \
+      GENERATE(::inferd::test::KernelPath::kReference, ::inferd::test::KernelPath::kOptimized, \
+               ::inferd::test::KernelPath::kOptimized2Threads);                                 \
+  (options) = ::inferd::test::kernelPathOptions(kernelPath);                                    \
+  INFO("kernel path: " << ::inferd::test::kernelPathName(kernelPath))

@@ -1,7 +1,11 @@
 // Activation kernels: SOFTMAX (beta, last axis), LOGISTIC, TANH, RELU, RELU6,
 // RELU_N1_TO_1, LEAKY_RELU, PRELU (alpha broadcast against the input) and
 // HARD_SWISH, for FLOAT32. Formulas follow TFLite's float reference kernels
-// so results agree bit for bit where the math library does.
+// so results agree bit for bit where the math library does. With optimized
+// kernels on, LOGISTIC, HARD_SWISH and the RELU family run through XNNPACK
+// (its sigmoid is a polynomial within a few ulp of the std::exp formula and
+// flushes results below ~1e-38 to zero; its clamps may turn a NaN into the
+// lower bound instead of passing it through).
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -9,6 +13,7 @@
 #include "elementwise_util.h"
 #include "kernel_util.h"
 #include "register.h"
+#include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
 namespace {
@@ -23,6 +28,76 @@ Status prepareUnaryFloat(OpContext& ctx) {
   return ctx.resizeOutput(0, in->dims);
 }
 
+// --- XNNPACK unary operators (the whole tensor as one flat row) ---
+
+enum class XnnUnary { kSigmoid, kHardSwish, kClamp };
+
+struct XnnUnaryState : KernelState {
+  xnn::Operator op;
+  XnnUnary kind = XnnUnary::kClamp;
+};
+
+// Prepares the FLOAT32 input/output and, when XNNPACK can run it, an
+// operator in the node's state; eval without that state runs the reference.
+Status prepareXnnUnary(OpContext& ctx, XnnUnary kind, float lo = 0.f, float hi = 0.f) {
+  INFERD_RETURN_IF_ERROR(prepareUnaryFloat(ctx));
+  const Tensor* in = ctx.input(0);
+  if (!xnn::enabled(ctx) || in->isConstant || in->numElements() == 0) return Status::ok();
+  auto st = std::make_unique<XnnUnaryState>();
+  st->kind = kind;
+  xnn_status status = xnn_status_uninitialized;
+  switch (kind) {
+    case XnnUnary::kSigmoid:
+      status = xnn_create_sigmoid_nc_f32(1, 1, 1, 0, st->op.out());
+      break;
+    case XnnUnary::kHardSwish:
+      status = xnn_create_hardswish_nc_f32(1, 1, 1, 0, st->op.out());
+      break;
+    case XnnUnary::kClamp:
+      status = xnn_create_clamp_nc_f32(1, 1, 1, lo, hi, 0, st->op.out());
+      break;
+  }
+  if (xnn::created(status, st->op)) ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// Runs the node's XNNPACK operator; false when the node has none.
+bool runXnnUnary(OpContext& ctx, Status* result) {
+  const auto* st = ctx.state<XnnUnaryState>();
+  if (st == nullptr) return false;
+  const Tensor* in = ctx.input(0);
+  Tensor* out = ctx.output(0);
+  const auto n = static_cast<size_t>(in->numElements());
+  xnn_status status = xnn_status_uninitialized;
+  switch (st->kind) {
+    case XnnUnary::kSigmoid:
+      status = xnn_setup_sigmoid_nc_f32(st->op.get(), n, in->as<float>(), out->as<float>(),
+                                        xnn::threadPool(ctx));
+      break;
+    case XnnUnary::kHardSwish:
+      status = xnn_setup_hardswish_nc_f32(st->op.get(), n, in->as<float>(), out->as<float>(),
+                                          xnn::threadPool(ctx));
+      break;
+    case XnnUnary::kClamp:
+      status = xnn_setup_clamp_nc_f32(st->op.get(), n, in->as<float>(), out->as<float>(),
+                                      xnn::threadPool(ctx));
+      break;
+  }
+  *result = xnn::check(ctx, status, "unary setup");
+  if (result->isOk()) *result = xnn::run(ctx, st->op);
+  return true;
+}
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+Status prepareRelu(OpContext& ctx) { return prepareXnnUnary(ctx, XnnUnary::kClamp, 0.f, kInf); }
+Status prepareRelu6(OpContext& ctx) { return prepareXnnUnary(ctx, XnnUnary::kClamp, 0.f, 6.f); }
+Status prepareReluN1To1(OpContext& ctx) {
+  return prepareXnnUnary(ctx, XnnUnary::kClamp, -1.f, 1.f);
+}
+Status prepareLogistic(OpContext& ctx) { return prepareXnnUnary(ctx, XnnUnary::kSigmoid); }
+Status prepareHardSwish(OpContext& ctx) { return prepareXnnUnary(ctx, XnnUnary::kHardSwish); }
+
 // Applies f to every element.
 template <typename F>
 Status evalUnary(OpContext& ctx, F f) {
@@ -35,16 +110,24 @@ Status evalUnary(OpContext& ctx, F f) {
   return Status::ok();
 }
 
+// For ops prepared by prepareXnnUnary: XNNPACK when prepared, else f.
+template <typename F>
+Status evalUnaryOrXnn(OpContext& ctx, F f) {
+  Status viaXnn;
+  if (runXnnUnary(ctx, &viaXnn)) return viaXnn;
+  return evalUnary(ctx, f);
+}
+
 Status evalRelu(OpContext& ctx) {
-  return evalUnary(ctx, [](float x) { return x < 0.f ? 0.f : x; });
+  return evalUnaryOrXnn(ctx, [](float x) { return x < 0.f ? 0.f : x; });
 }
 
 Status evalRelu6(OpContext& ctx) {
-  return evalUnary(ctx, [](float x) { return std::min(std::max(0.f, x), 6.f); });
+  return evalUnaryOrXnn(ctx, [](float x) { return std::min(std::max(0.f, x), 6.f); });
 }
 
 Status evalReluN1To1(OpContext& ctx) {
-  return evalUnary(ctx, [](float x) { return std::min(std::max(-1.f, x), 1.f); });
+  return evalUnaryOrXnn(ctx, [](float x) { return std::min(std::max(-1.f, x), 1.f); });
 }
 
 Status evalTanh(OpContext& ctx) {
@@ -57,7 +140,7 @@ Status evalLogistic(OpContext& ctx) {
   // keep exp() from overflowing.
   constexpr float kCutoffUpper = 16.619047164916992188f;
   constexpr float kCutoffLower = -9.f;
-  return evalUnary(ctx, [](float x) {
+  return evalUnaryOrXnn(ctx, [](float x) {
     if (x > kCutoffUpper) return 1.f;
     if (x < kCutoffLower) return std::exp(x);
     return 1.f / (1.f + std::exp(-x));
@@ -65,7 +148,8 @@ Status evalLogistic(OpContext& ctx) {
 }
 
 Status evalHardSwish(OpContext& ctx) {
-  return evalUnary(ctx, [](float x) { return x * std::min(6.f, std::max(0.f, x + 3.f)) / 6.f; });
+  return evalUnaryOrXnn(ctx,
+                        [](float x) { return x * std::min(6.f, std::max(0.f, x + 3.f)) / 6.f; });
 }
 
 // --- LEAKY_RELU ---
@@ -194,12 +278,12 @@ KernelRegistration unary(fb::BuiltinOperator code, int32_t maxVersion, KernelFn 
 void registerActivationKernels(OpResolver& r) {
   // Version ranges from TFLite's register.cc; versions above 1 add quantized
   // types, which prepare rejects with a clear message.
-  r.add(unary(fb::BuiltinOperator::RELU, 3, prepareUnaryFloat, evalRelu));
-  r.add(unary(fb::BuiltinOperator::RELU6, 3, prepareUnaryFloat, evalRelu6));
-  r.add(unary(fb::BuiltinOperator::RELU_N1_TO_1, 1, prepareUnaryFloat, evalReluN1To1));
+  r.add(unary(fb::BuiltinOperator::RELU, 3, prepareRelu, evalRelu));
+  r.add(unary(fb::BuiltinOperator::RELU6, 3, prepareRelu6, evalRelu6));
+  r.add(unary(fb::BuiltinOperator::RELU_N1_TO_1, 1, prepareReluN1To1, evalReluN1To1));
   r.add(unary(fb::BuiltinOperator::TANH, 3, prepareUnaryFloat, evalTanh));
-  r.add(unary(fb::BuiltinOperator::LOGISTIC, 3, prepareUnaryFloat, evalLogistic));
-  r.add(unary(fb::BuiltinOperator::HARD_SWISH, 1, prepareUnaryFloat, evalHardSwish));
+  r.add(unary(fb::BuiltinOperator::LOGISTIC, 3, prepareLogistic, evalLogistic));
+  r.add(unary(fb::BuiltinOperator::HARD_SWISH, 1, prepareHardSwish, evalHardSwish));
   r.add(unary(fb::BuiltinOperator::LEAKY_RELU, 2, prepareLeakyRelu, evalLeakyRelu));
   r.add(unary(fb::BuiltinOperator::SOFTMAX, 3, prepareSoftmax, evalSoftmax));
   KernelRegistration prelu = unary(fb::BuiltinOperator::PRELU, 1, preparePrelu, evalPrelu);

@@ -5,6 +5,10 @@
 // MediaPipe's custom op Convolution2DTransposeBias. Semantics follow
 // TensorFlow Lite's reference kernels (MediaPipe's for the custom op);
 // CONV_2D and TRANSPOSE_CONV run through the packed GEMM in conv_util.h.
+// With optimized kernels on and constant weights, all four run through
+// XNNPACK's convolution / deconvolution operators instead, set up with the
+// same explicit padding (the reference paths stay the oracle and the
+// fallback for whatever XNNPACK declines).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +18,7 @@
 #include "conv_util.h"
 #include "kernel_util.h"
 #include "register.h"
+#include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
 namespace {
@@ -28,6 +33,7 @@ constexpr int32_t kCustomCode = 32;  // BuiltinOperator CUSTOM
 struct Axis {
   int64_t out = 0;
   int64_t padBefore = 0;
+  int64_t padAfter = 0;  // the rest of the total padding (XNNPACK takes both)
 };
 
 Axis forwardAxis(fb::Padding padding, int64_t in, int64_t filter, int64_t stride,
@@ -39,6 +45,7 @@ Axis forwardAxis(fb::Padding padding, int64_t in, int64_t filter, int64_t stride
   int64_t total = (a.out - 1) * stride + effFilter - in;
   if (total < 0) total = 0;
   a.padBefore = total / 2;
+  a.padAfter = total - a.padBefore;
   return a;
 }
 
@@ -122,6 +129,77 @@ Status checkOutputDims(const OpContext& ctx, int64_t h, int64_t w) {
   return Status::ok();
 }
 
+// --- XNNPACK fast paths --------------------------------------------------------
+
+// A forward convolution as XNNPACK sees it (TFLite's geometry, resolved).
+struct XnnConv {
+  Axis h, w;
+  int64_t filterH = 1, filterW = 1;
+  int32_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  int64_t groups = 1, groupIn = 1, groupOut = 1;
+  uint32_t flags = 0;
+};
+
+// XNNPACK's output size for explicit padding, to confirm it agrees with ours.
+int64_t xnnConvOut(int64_t in, int64_t padBefore, int64_t padAfter, int64_t filter,
+                   int64_t stride, int64_t dilation) {
+  const int64_t padded = in + padBefore + padAfter;
+  const int64_t effFilter = (filter - 1) * dilation + 1;
+  return padded < effFilter ? 0 : (padded - effFilter) / stride + 1;
+}
+
+// Creates XNNPACK's convolution for node input 0 (NHWC) when the weights
+// (input 1) and the optional bias (input 2) are constants; an empty Operator
+// means the reference kernel runs (optimized kernels off, weights computed at
+// run time, a shape XNNPACK declines).
+xnn::Operator createXnnConv(const OpContext& ctx, const XnnConv& g, const ActivationRange& act) {
+  xnn::Operator op;
+  const Tensor* input = ctx.input(0);
+  const Tensor* filter = ctx.input(1);
+  const Tensor* bias = ctx.input(2);
+  if (!xnn::enabled(ctx) || input->isConstant || !filter->isConstant ||
+      (bias != nullptr && !bias->isConstant)) {
+    return op;
+  }
+  const int64_t inH = input->dim(1), inW = input->dim(2);
+  if (input->dim(0) <= 0 || inH <= 0 || inW <= 0 || g.h.out <= 0 || g.w.out <= 0) return op;
+  for (int64_t v : {g.h.padBefore, g.h.padAfter, g.w.padBefore, g.w.padAfter, g.filterH,
+                    g.filterW, g.groups}) {
+    if (!xnn::fitsU32(v)) return op;
+  }
+  if (xnnConvOut(inH, g.h.padBefore, g.h.padAfter, g.filterH, g.strideH, g.dilationH) != g.h.out ||
+      xnnConvOut(inW, g.w.padBefore, g.w.padAfter, g.filterW, g.strideW, g.dilationW) != g.w.out) {
+    return op;
+  }
+  const size_t inC = static_cast<size_t>(g.groups * g.groupIn);
+  const size_t outC = static_cast<size_t>(g.groups * g.groupOut);
+  const xnn_status status = xnn_create_convolution2d_nhwc_f32(
+      static_cast<uint32_t>(g.h.padBefore), static_cast<uint32_t>(g.w.padAfter),
+      static_cast<uint32_t>(g.h.padAfter), static_cast<uint32_t>(g.w.padBefore),
+      static_cast<uint32_t>(g.filterH), static_cast<uint32_t>(g.filterW),
+      static_cast<uint32_t>(g.strideH), static_cast<uint32_t>(g.strideW),
+      static_cast<uint32_t>(g.dilationH), static_cast<uint32_t>(g.dilationW),
+      static_cast<uint32_t>(g.groups), static_cast<size_t>(g.groupIn),
+      static_cast<size_t>(g.groupOut), inC, outC, filter->as<float>(),
+      bias != nullptr ? bias->as<float>() : nullptr, act.min, act.max, g.flags, op.out());
+  xnn::created(status, op);
+  return op;
+}
+
+// Runs a convolution created by createXnnConv on the current tensors.
+Status runXnnConv(OpContext& ctx, const xnn::Operator& op) {
+  const Tensor* input = ctx.input(0);
+  Tensor* output = ctx.output(0);
+  INFERD_RETURN_IF_ERROR(xnn::check(
+      ctx,
+      xnn_setup_convolution2d_nhwc_f32(op.get(), static_cast<size_t>(input->dim(0)),
+                                       static_cast<size_t>(input->dim(1)),
+                                       static_cast<size_t>(input->dim(2)), input->as<float>(),
+                                       output->as<float>(), xnn::threadPool(ctx)),
+      "convolution setup"));
+  return xnn::run(ctx, op);
+}
+
 // --- CONV_2D -----------------------------------------------------------------
 
 struct ConvState : KernelState {
@@ -140,6 +218,7 @@ struct ConvState : KernelState {
   // Constant filters are packed here once; others into scratch on each eval.
   std::vector<float> packed;
   int packScratch = -1;
+  xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
 };
 
 void packConvFilter(const ConvState& st, const float* filter, float* dst) {
@@ -210,6 +289,26 @@ Status prepareConv(OpContext& ctx) {
   st->padW = static_cast<int32_t>(aw.padBefore);
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(batches, ah.out, aw.out, outChannels)));
 
+  XnnConv g;
+  g.h = ah;
+  g.w = aw;
+  g.filterH = filterH;
+  g.filterW = filterW;
+  g.strideH = st->strideH;
+  g.strideW = st->strideW;
+  g.dilationH = st->dilationH;
+  g.dilationW = st->dilationW;
+  g.groups = groups;
+  g.groupIn = st->inPerGroup;
+  g.groupOut = st->outPerGroup;
+  st->xnnOp = createXnnConv(ctx, g, st->act);
+  if (st->xnnOp) {
+    // XNNPACK packed its own copy of the weights; the reference path's
+    // packing and scratch are not needed.
+    ctx.setState(std::move(st));
+    return Status::ok();
+  }
+
   st->groupPackedFloats = packedPanelFloats(st->k, st->outPerGroup);
   const int64_t packedFloats = st->groupPackedFloats * groups;
   if (filter->isConstant) {
@@ -266,6 +365,7 @@ void im2colRows(const ConvState& st, const float* inBatch, int64_t inH, int64_t 
 
 Status evalConv(OpContext& ctx) {
   const auto* st = ctx.state<ConvState>();
+  if (st->xnnOp) return runXnnConv(ctx, st->xnnOp);
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);
@@ -321,6 +421,7 @@ struct DepthwiseState : KernelState {
   int32_t padH = 0, padW = 0;
   int32_t multiplier = 1;
   ActivationRange act;
+  xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
 };
 
 // The filter taps t in [0, filter) with 0 <= origin + t*dilation < in form
@@ -387,6 +488,23 @@ Status prepareDepthwise(OpContext& ctx) {
   st->padH = static_cast<int32_t>(ah.padBefore);
   st->padW = static_cast<int32_t>(aw.padBefore);
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(batches, ah.out, aw.out, outChannels)));
+
+  // TFLite's [1, kh, kw, C * multiplier] filter is XNNPACK's depthwise (HWGo)
+  // layout with one group per input channel.
+  XnnConv g;
+  g.h = ah;
+  g.w = aw;
+  g.filterH = filterH;
+  g.filterW = filterW;
+  g.strideH = st->strideH;
+  g.strideW = st->strideW;
+  g.dilationH = st->dilationH;
+  g.dilationW = st->dilationW;
+  g.groups = inChannels;
+  g.groupIn = 1;
+  g.groupOut = st->multiplier;
+  g.flags = XNN_FLAG_DEPTHWISE_CONVOLUTION;
+  st->xnnOp = createXnnConv(ctx, g, st->act);
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -398,6 +516,7 @@ Status evalDepthwise(OpContext& ctx) {
   using gemm_detail::splat4;
   using gemm_detail::store4;
   const auto* st = ctx.state<DepthwiseState>();
+  if (st->xnnOp) return runXnnConv(ctx, st->xnnOp);
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);
@@ -501,6 +620,8 @@ struct TransposeState : KernelState {
   int colScratch = -1;
   std::vector<float> packed;
   int packScratch = -1;
+  xnn::Operator xnnOp;  // when set, eval runs XNNPACK's deconvolution instead
+  uint32_t adjustH = 0, adjustW = 0;  // XNNPACK's extra output rows/columns
 };
 
 void packTransposeWeights(const float* w, int64_t outC, int64_t taps, int64_t inC, float* dst) {
@@ -512,7 +633,7 @@ void packTransposeWeights(const float* w, int64_t outC, int64_t taps, int64_t in
              dst);
 }
 
-// Checks weights/input/bias shared by both ops and sets up packing and scratch.
+// Checks weights/input/bias shared by both ops.
 Status prepareTransposeCommon(OpContext& ctx, TransposeState* st, const Tensor** input,
                               const Tensor** weights) {
   INFERD_RETURN_IF_ERROR(requireInput(ctx, st->inputIndex, input));
@@ -529,19 +650,93 @@ Status prepareTransposeCommon(OpContext& ctx, TransposeState* st, const Tensor**
   const Tensor* bias = nullptr;
   INFERD_RETURN_IF_ERROR(checkBias(ctx, st->biasIndex, outC, st->mediapipe, &bias));
   if (st->mediapipe && bias == nullptr) return ctx.error("bias (input 2) is required");
+  return Status::ok();
+}
 
-  const int64_t taps = static_cast<int64_t>((*weights)->dim(1)) * (*weights)->dim(2);
+// The reference path's weight packing and GEMM scratch.
+Status prepareTransposeReference(OpContext& ctx, TransposeState* st, const Tensor* input,
+                                 const Tensor* weights) {
+  const int64_t inC = input->dim(3);
+  const int64_t outC = weights->dim(0);
+  const int64_t taps = static_cast<int64_t>(weights->dim(1)) * weights->dim(2);
   st->n = taps * outC;
   const int64_t packedFloats = packedPanelFloats(inC, st->n);
-  if ((*weights)->isConstant) {
+  if (weights->isConstant) {
     st->packed.resize(static_cast<size_t>(packedFloats));
-    packTransposeWeights((*weights)->as<float>(), outC, taps, inC, st->packed.data());
+    packTransposeWeights(weights->as<float>(), outC, taps, inC, st->packed.data());
   } else {
     st->packScratch = ctx.requestScratch(static_cast<size_t>(packedFloats) * sizeof(float));
   }
   st->tileRows = gemmTileRows(st->n);
   st->colScratch = ctx.requestScratch(static_cast<size_t>(st->tileRows * st->n) * sizeof(float));
   return Status::ok();
+}
+
+// One axis of XNNPACK's deconvolution, which writes output row
+// iy*stride + ky - padBefore for rows [0, stride*(in-1) + adjust + k -
+// padBefore - padAfter): the reference scatter once the leading padding
+// agrees and the trailing crop (or `adjust` < stride extra rows, when the
+// requested output is taller than the scatter) gives the same size. False
+// when XNNPACK cannot express it.
+bool xnnDeconvAxis(int64_t in, int64_t filter, int64_t stride, int64_t out, int64_t padBefore,
+                   Axis* axis, uint32_t* adjust) {
+  const int64_t full = stride * (in - 1) + filter;
+  const int64_t rest = full - padBefore - out;
+  axis->out = out;
+  axis->padBefore = padBefore;
+  axis->padAfter = rest >= 0 ? rest : 0;
+  const int64_t adj = rest >= 0 ? 0 : -rest;
+  if (adj >= stride || !xnn::fitsU32(padBefore) || !xnn::fitsU32(axis->padAfter)) return false;
+  *adjust = static_cast<uint32_t>(adj);
+  return full + adj - padBefore - axis->padAfter == out;
+}
+
+// Creates XNNPACK's deconvolution (into st->xnnOp) when the weights and the
+// bias are constants and the geometry fits; otherwise st->xnnOp stays empty
+// and the reference path runs. `padH/padW` are the leading paddings.
+void createXnnDeconv(const OpContext& ctx, TransposeState* st, int64_t outH, int64_t outW,
+                     int64_t padH, int64_t padW) {
+  const Tensor* input = ctx.input(st->inputIndex);
+  const Tensor* weights = ctx.input(st->weightsIndex);
+  const Tensor* bias = ctx.input(st->biasIndex);
+  if (!xnn::enabled(ctx) || input->isConstant || !weights->isConstant ||
+      (bias != nullptr && !bias->isConstant)) {
+    return;
+  }
+  const int64_t inH = input->dim(1), inW = input->dim(2);
+  const int64_t outC = weights->dim(0), filterH = weights->dim(1), filterW = weights->dim(2);
+  const int64_t inC = weights->dim(3);
+  if (input->dim(0) <= 0 || inH <= 0 || inW <= 0 || outH <= 0 || outW <= 0) return;
+  if (!xnn::fitsU32(filterH) || !xnn::fitsU32(filterW)) return;
+  Axis ah, aw;
+  if (!xnnDeconvAxis(inH, filterH, st->strideH, outH, padH, &ah, &st->adjustH) ||
+      !xnnDeconvAxis(inW, filterW, st->strideW, outW, padW, &aw, &st->adjustW)) {
+    return;
+  }
+  // Weights [out, kh, kw, in] are XNNPACK's deconvolution layout for one group.
+  const xnn_status status = xnn_create_deconvolution2d_nhwc_f32(
+      static_cast<uint32_t>(ah.padBefore), static_cast<uint32_t>(aw.padAfter),
+      static_cast<uint32_t>(ah.padAfter), static_cast<uint32_t>(aw.padBefore),
+      static_cast<uint32_t>(filterH), static_cast<uint32_t>(filterW),
+      static_cast<uint32_t>(st->strideH), static_cast<uint32_t>(st->strideW), 1, 1, 1,
+      static_cast<size_t>(inC), static_cast<size_t>(outC), static_cast<size_t>(inC),
+      static_cast<size_t>(outC), weights->as<float>(),
+      bias != nullptr ? bias->as<float>() : nullptr, st->act.min, st->act.max, 0,
+      st->xnnOp.out());
+  xnn::created(status, st->xnnOp);
+}
+
+Status runXnnDeconv(OpContext& ctx, const TransposeState& st) {
+  const Tensor* input = ctx.input(st.inputIndex);
+  Tensor* output = ctx.output(0);
+  INFERD_RETURN_IF_ERROR(xnn::check(
+      ctx,
+      xnn_setup_deconvolution2d_nhwc_f32(
+          st.xnnOp.get(), static_cast<size_t>(input->dim(0)), static_cast<size_t>(input->dim(1)),
+          static_cast<size_t>(input->dim(2)), st.adjustH, st.adjustW, input->as<float>(),
+          output->as<float>(), xnn::threadPool(ctx)),
+      "deconvolution setup"));
+  return xnn::run(ctx, st.xnnOp);
 }
 
 // TRANSPOSE_CONV's output size comes from its output_shape input.
@@ -585,9 +780,16 @@ Status prepareTransposeConv(OpContext& ctx) {
     Dims dims;
     INFERD_RETURN_IF_ERROR(readOutputShape(ctx, shape, input, weights, &dims));
     INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims));
+    // TFLite pads as if this were the forward convolution from the output.
+    const int64_t padH =
+        forwardAxis(st->padding, dims[1], weights->dim(1), st->strideH, 1).padBefore;
+    const int64_t padW =
+        forwardAxis(st->padding, dims[2], weights->dim(2), st->strideW, 1).padBefore;
+    createXnnDeconv(ctx, st.get(), dims[1], dims[2], padH, padW);
   } else {
     ctx.markOutputDynamic(0);
   }
+  if (!st->xnnOp) INFERD_RETURN_IF_ERROR(prepareTransposeReference(ctx, st.get(), input, weights));
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -608,6 +810,7 @@ Axis mediapipeAxis(bool same, int64_t in, int64_t filter, int64_t stride) {
   Axis a;
   a.out = stride * (in - 1) + filter - total;
   a.padBefore = total / 2;
+  a.padAfter = total - a.padBefore;
   return a;
 }
 
@@ -639,12 +842,15 @@ Status prepareTransposeConvBias(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
   INFERD_RETURN_IF_ERROR(
       ctx.resizeOutput(0, dims4(input->dim(0), ah.out, aw.out, weights->dim(0))));
+  createXnnDeconv(ctx, st.get(), ah.out, aw.out, ah.padBefore, aw.padBefore);
+  if (!st->xnnOp) INFERD_RETURN_IF_ERROR(prepareTransposeReference(ctx, st.get(), input, weights));
   ctx.setState(std::move(st));
   return Status::ok();
 }
 
 Status evalTranspose(OpContext& ctx) {
   const auto* st = ctx.state<TransposeState>();
+  if (st->xnnOp) return runXnnDeconv(ctx, *st);
   const Tensor* input = ctx.input(st->inputIndex);
   const Tensor* weights = ctx.input(st->weightsIndex);
   const Tensor* bias = ctx.input(st->biasIndex);

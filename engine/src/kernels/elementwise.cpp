@@ -1,13 +1,19 @@
 // Binary arithmetic kernels: ADD, SUB, MUL, DIV with numpy broadcasting (up
 // to rank 6; equal shapes of any rank) and a fused activation, for FLOAT32
 // and INT32. Quantized types are rejected in prepare for now; they will get
-// their own eval functions behind the same prepare.
+// their own eval functions behind the same prepare. FLOAT32 ADD, SUB and MUL
+// run through XNNPACK's N-d binary operators when optimized kernels are on
+// (threaded, the same IEEE operation per element; XNNPACK's clamp turns a
+// NaN result into the activation's lower bound, so DIV, where 0/0 is an
+// ordinary input, keeps the reference loop).
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "elementwise_util.h"
 #include "kernel_util.h"
 #include "register.h"
+#include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
 namespace {
@@ -19,7 +25,53 @@ struct ArithState : KernelState {
   ActivationRange floatRange;
   int32_t intMin = std::numeric_limits<int32_t>::min();
   int32_t intMax = std::numeric_limits<int32_t>::max();
+  // XNNPACK path (FLOAT32): the operator, both shapes, and padded copies of
+  // constant operands (XNNPACK reads a little past an input's end).
+  xnn::Operator xnnOp;
+  size_t rankA = 0, rankB = 0;
+  size_t shapeA[XNN_MAX_TENSOR_DIMS] = {};
+  size_t shapeB[XNN_MAX_TENSOR_DIMS] = {};
+  std::vector<float> constA, constB;
 };
+
+using XnnBinarySetup = xnn_status (*)(xnn_operator_t, size_t, const size_t*, size_t, const size_t*,
+                                      const float*, const float*, float*, pthreadpool_t);
+
+template <ArithOp Op>
+xnn_status createXnnArith(float lo, float hi, xnn_operator_t* op) {
+  if constexpr (Op == ArithOp::kAdd) return xnn_create_add_nd_f32(lo, hi, 0, op);
+  if constexpr (Op == ArithOp::kSub) return xnn_create_subtract_nd_f32(lo, hi, 0, op);
+  return xnn_create_multiply_nd_f32(lo, hi, 0, op);
+}
+
+template <ArithOp Op>
+constexpr XnnBinarySetup xnnArithSetup() {
+  if constexpr (Op == ArithOp::kAdd) return xnn_setup_add_nd_f32;
+  if constexpr (Op == ArithOp::kSub) return xnn_setup_subtract_nd_f32;
+  return xnn_setup_multiply_nd_f32;
+}
+
+// Sets up state->xnnOp for FLOAT32 ADD/SUB/MUL inputs of rank <= 6 with
+// elements; otherwise it stays empty and the reference loops run.
+template <ArithOp Op>
+void prepareXnnArith(const OpContext& ctx, const Tensor* a, const Tensor* b, ArithState* state) {
+  if constexpr (Op == ArithOp::kDiv) return;
+  if (a->type != ElementType::kFloat32 || !xnn::enabled(ctx)) return;
+  if (a->rank() > XNN_MAX_TENSOR_DIMS || b->rank() > XNN_MAX_TENSOR_DIMS) return;
+  if (a->numElements() == 0 || b->numElements() == 0) return;
+  state->rankA = static_cast<size_t>(a->rank());
+  state->rankB = static_cast<size_t>(b->rank());
+  for (int i = 0; i < a->rank(); ++i) state->shapeA[i] = static_cast<size_t>(a->dim(i));
+  for (int i = 0; i < b->rank(); ++i) state->shapeB[i] = static_cast<size_t>(b->dim(i));
+  if (a->isConstant) {
+    state->constA = xnn::paddedCopy(a->as<float>(), static_cast<size_t>(a->numElements()));
+  }
+  if (b->isConstant) {
+    state->constB = xnn::paddedCopy(b->as<float>(), static_cast<size_t>(b->numElements()));
+  }
+  xnn::created(createXnnArith<Op>(state->floatRange.min, state->floatRange.max, state->xnnOp.out()),
+               state->xnnOp);
+}
 
 fb::ActivationFunctionType fusedActivation(const OpContext& ctx, ArithOp op) {
   // TFLite's defaults when the options table is absent: no activation.
@@ -73,6 +125,7 @@ Status prepareArith(OpContext& ctx) {
   Dims outDims;
   INFERD_RETURN_IF_ERROR(planBinary(ctx, a->dims, b->dims, &outDims, &state->plan));
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
+  prepareXnnArith<Op>(ctx, a, b, state.get());
   ctx.setState(std::move(state));
   return Status::ok();
 }
@@ -130,6 +183,18 @@ Status evalArith(OpContext& ctx) {
   const Tensor* a = ctx.input(0);
   const Tensor* b = ctx.input(1);
   Tensor* out = ctx.output(0);
+  if constexpr (Op != ArithOp::kDiv) {
+    if (s.xnnOp) {
+      const float* pa = s.constA.empty() ? a->as<float>() : s.constA.data();
+      const float* pb = s.constB.empty() ? b->as<float>() : s.constB.data();
+      INFERD_RETURN_IF_ERROR(
+          xnn::check(ctx,
+                     xnnArithSetup<Op>()(s.xnnOp.get(), s.rankA, s.shapeA, s.rankB, s.shapeB, pa,
+                                         pb, out->as<float>(), xnn::threadPool(ctx)),
+                     "binary setup"));
+      return xnn::run(ctx, s.xnnOp);
+    }
+  }
   switch (out->type) {
     case ElementType::kFloat32:
       evalFloat<Op>(s, a->as<float>(), b->as<float>(), out->as<float>());

@@ -2,7 +2,8 @@
 // with weights [units, inputSize] in the DEFAULT format, an optional bias and
 // keep_num_dims, following TensorFlow Lite's reference semantics (the input
 // is flattened to [elements / inputSize, inputSize]). Runs through the packed
-// GEMM in conv_util.h.
+// GEMM in conv_util.h, or XNNPACK's fully-connected operator when optimized
+// kernels are on and the weights and bias are constants.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "conv_util.h"
 #include "kernel_util.h"
 #include "register.h"
+#include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
 namespace {
@@ -23,7 +25,25 @@ struct FullyConnectedState : KernelState {
   // Constant weights are packed once here; others into scratch on each eval.
   std::vector<float> packed;
   int packScratch = -1;
+  xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
 };
+
+// XNNPACK's fully-connected operator for constant weights [units, inputSize]
+// (its default layout) and bias; empty when it cannot run this node.
+void prepareXnnFullyConnected(const OpContext& ctx, const Tensor* input, const Tensor* weights,
+                              const Tensor* bias, FullyConnectedState* st) {
+  if (!xnn::enabled(ctx) || input->isConstant || !weights->isConstant ||
+      (bias != nullptr && !bias->isConstant)) {
+    return;
+  }
+  if (st->batches <= 0 || st->units <= 0) return;
+  const auto in = static_cast<size_t>(st->inputSize);
+  const auto units = static_cast<size_t>(st->units);
+  xnn::created(xnn_create_fully_connected_nc_f32(in, units, in, units, weights->as<float>(),
+                                                 bias != nullptr ? bias->as<float>() : nullptr,
+                                                 st->act.min, st->act.max, 0, st->xnnOp.out()),
+               st->xnnOp);
+}
 
 void packWeights(const FullyConnectedState& st, const float* weights, float* dst) {
   // weights [units, inputSize] is row n = unit, column k = input element.
@@ -108,6 +128,12 @@ Status prepareFullyConnected(OpContext& ctx) {
   }
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
 
+  prepareXnnFullyConnected(ctx, input, weights, bias, st.get());
+  if (st->xnnOp) {
+    // XNNPACK packed its own copy of the weights.
+    ctx.setState(std::move(st));
+    return Status::ok();
+  }
   const int64_t packedFloats = packedPanelFloats(st->inputSize, st->units);
   if (weights->isConstant) {
     st->packed.resize(static_cast<size_t>(packedFloats));
@@ -125,6 +151,15 @@ Status evalFullyConnected(OpContext& ctx) {
   const Tensor* weights = ctx.input(1);
   const Tensor* bias = ctx.input(2);
   Tensor* output = ctx.output(0);
+  if (st->xnnOp) {
+    INFERD_RETURN_IF_ERROR(xnn::check(
+        ctx,
+        xnn_setup_fully_connected_nc_f32(st->xnnOp.get(), static_cast<size_t>(st->batches),
+                                         input->as<float>(), output->as<float>(),
+                                         xnn::threadPool(ctx)),
+        "fully connected setup"));
+    return xnn::run(ctx, st->xnnOp);
+  }
 
   const float* packed = st->packed.data();
   if (st->packScratch >= 0) {

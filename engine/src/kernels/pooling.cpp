@@ -1,7 +1,9 @@
 // Reference kernels for 2-D pooling over NHWC tensors: AVERAGE_POOL_2D and
 // MAX_POOL_2D with SAME/VALID padding, strides, filter size and a fused
 // activation, following TensorFlow Lite's reference semantics (the average
-// divides by the number of window elements that lie inside the input).
+// divides by the number of window elements that lie inside the input). With
+// optimized kernels on, both run through XNNPACK's pooling operators, which
+// follow the same rule (padding never counts, the max ignores it).
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -9,6 +11,7 @@
 
 #include "kernel_util.h"
 #include "register.h"
+#include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
 namespace {
@@ -23,6 +26,7 @@ struct PoolState : KernelState {
   int32_t padH = 0;  // padding before the first row/column (TFLite puts the odd pixel after)
   int32_t padW = 0;
   ActivationRange act;
+  xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
 };
 
 // Output size and leading padding along one dimension, in 64-bit so absurd
@@ -32,6 +36,7 @@ struct PoolState : KernelState {
 struct AxisGeometry {
   int64_t out = 0;
   int64_t padBefore = 0;
+  int64_t padAfter = 0;  // the rest of the total padding (XNNPACK takes both)
 };
 
 AxisGeometry poolAxis(fb::Padding padding, int64_t in, int64_t filter, int64_t stride) {
@@ -44,9 +49,52 @@ AxisGeometry poolAxis(fb::Padding padding, int64_t in, int64_t filter, int64_t s
   int64_t total = (g.out - 1) * stride + filter - in;
   if (padding != fb::Padding::SAME || total < 0) total = 0;
   g.padBefore = total / 2;
+  g.padAfter = total - g.padBefore;
   return g;
 }
 
+// XNNPACK's output size for explicit padding, to confirm it agrees with ours.
+int64_t xnnPoolOut(int64_t in, const AxisGeometry& g, int64_t filter, int64_t stride) {
+  const int64_t padded = in + g.padBefore + g.padAfter;
+  return padded < filter ? 0 : (padded - filter) / stride + 1;
+}
+
+// Creates the XNNPACK pooling operator into st->xnnOp when it can run this
+// node; XNNPACK declines 1x1 windows, which then use the reference loop.
+void prepareXnnPool(const OpContext& ctx, PoolKind kind, const Tensor* input,
+                    const AxisGeometry& gh, const AxisGeometry& gw, PoolState* st) {
+  if (!xnn::enabled(ctx) || input->isConstant || input->numElements() == 0) return;
+  if (gh.out <= 0 || gw.out <= 0) return;
+  for (int64_t v : {gh.padBefore, gh.padAfter, gw.padBefore, gw.padAfter}) {
+    if (!xnn::fitsU32(v)) return;
+  }
+  if (xnnPoolOut(input->dim(1), gh, st->filterH, st->strideH) != gh.out ||
+      xnnPoolOut(input->dim(2), gw, st->filterW, st->strideW) != gw.out) {
+    return;
+  }
+  const auto channels = static_cast<size_t>(input->dim(3));
+  const auto top = static_cast<uint32_t>(gh.padBefore);
+  const auto bottom = static_cast<uint32_t>(gh.padAfter);
+  const auto left = static_cast<uint32_t>(gw.padBefore);
+  const auto right = static_cast<uint32_t>(gw.padAfter);
+  const auto fh = static_cast<uint32_t>(st->filterH);
+  const auto fw = static_cast<uint32_t>(st->filterW);
+  const auto sh = static_cast<uint32_t>(st->strideH);
+  const auto sw = static_cast<uint32_t>(st->strideW);
+  xnn_status status;
+  if (kind == PoolKind::kMax) {
+    status = xnn_create_max_pooling2d_nhwc_f32(top, right, bottom, left, fh, fw, sh, sw, 1, 1,
+                                               channels, channels, channels, st->act.min,
+                                               st->act.max, 0, st->xnnOp.out());
+  } else {
+    status = xnn_create_average_pooling2d_nhwc_f32(top, right, bottom, left, fh, fw, sh, sw,
+                                                   channels, channels, channels, st->act.min,
+                                                   st->act.max, 0, st->xnnOp.out());
+  }
+  xnn::created(status, st->xnnOp);
+}
+
+template <PoolKind kind>
 Status preparePool(OpContext& ctx) {
   const Tensor* input = nullptr;
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
@@ -98,6 +146,7 @@ Status preparePool(OpContext& ctx) {
 
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(
       0, Dims{batches, static_cast<int32_t>(gh.out), static_cast<int32_t>(gw.out), channels}));
+  prepareXnnPool(ctx, kind, input, gh, gw, st.get());
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -110,6 +159,17 @@ Status evalPool(OpContext& ctx) {
   const auto* st = ctx.state<PoolState>();
   const Tensor* input = ctx.input(0);
   Tensor* output = ctx.output(0);
+  if (st->xnnOp) {
+    const auto setup = kind == PoolKind::kMax ? xnn_setup_max_pooling2d_nhwc_f32
+                                              : xnn_setup_average_pooling2d_nhwc_f32;
+    INFERD_RETURN_IF_ERROR(xnn::check(
+        ctx,
+        setup(st->xnnOp.get(), static_cast<size_t>(input->dim(0)),
+              static_cast<size_t>(input->dim(1)), static_cast<size_t>(input->dim(2)),
+              input->as<float>(), output->as<float>(), xnn::threadPool(ctx)),
+        "pooling setup"));
+    return xnn::run(ctx, st->xnnOp);
+  }
   const int32_t batches = input->dim(0);
   const int32_t inH = input->dim(1);
   const int32_t inW = input->dim(2);
@@ -187,9 +247,9 @@ KernelRegistration poolRegistration(fb::BuiltinOperator op, KernelFn prepare, Ke
 }  // namespace
 
 void registerPoolingKernels(OpResolver& r) {
-  r.add(poolRegistration(fb::BuiltinOperator::AVERAGE_POOL_2D, preparePool,
+  r.add(poolRegistration(fb::BuiltinOperator::AVERAGE_POOL_2D, preparePool<PoolKind::kAverage>,
                          evalPool<PoolKind::kAverage>));
-  r.add(poolRegistration(fb::BuiltinOperator::MAX_POOL_2D, preparePool,
+  r.add(poolRegistration(fb::BuiltinOperator::MAX_POOL_2D, preparePool<PoolKind::kMax>,
                          evalPool<PoolKind::kMax>));
 }
 

@@ -3,7 +3,11 @@
 // half_pixel_centers, output size from an INT32 [2] input), DEPTH_TO_SPACE
 // and SPACE_TO_DEPTH (block_size). The coordinate mapping, clamping and
 // rounding are TensorFlow Lite's reference formulas, evaluated in float in
-// the same order so results match bit for bit.
+// the same order so results match bit for bit. With optimized kernels on,
+// float RESIZE_BILINEAR runs through XNNPACK's resize operator: the same
+// sampling (its half-pixel mode clamps the source coordinate into the image
+// before interpolating, which TFLite's weights amount to), within float
+// rounding of the reference.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -13,6 +17,7 @@
 
 #include "kernel_util.h"
 #include "register.h"
+#include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
 namespace {
@@ -24,7 +29,28 @@ struct ResizeState : KernelState {
   bool alignCorners = false;
   bool halfPixelCenters = false;
   bool constantSize = true;
+  xnn::Operator xnnOp;  // bilinear with a constant size: XNNPACK runs it
 };
+
+// XNNPACK's resize for a float input with a constant output size; left
+// empty (reference path) otherwise.
+void prepareXnnBilinear(OpContext& ctx, const Tensor* input, ResizeState* st) {
+  if (!xnn::enabled(ctx) || !st->constantSize || input->isConstant) return;
+  const Tensor* output = ctx.output(0);
+  if (input->numElements() == 0 || output->numElements() == 0) return;
+  constexpr int32_t kMaxSide = 1 << 24;  // XNNPACK's limit on each image side
+  if (std::max({input->dim(1), input->dim(2), output->dim(1), output->dim(2)}) >= kMaxSide) return;
+  uint32_t flags = 0;
+  if (st->alignCorners) {
+    flags = XNN_FLAG_ALIGN_CORNERS;
+  } else if (!st->halfPixelCenters) {
+    flags = XNN_FLAG_TENSORFLOW_LEGACY_MODE;  // TensorFlow 1's src = dst * scale
+  }
+  const auto channels = static_cast<size_t>(input->dim(3));
+  xnn::created(
+      xnn_create_resize_bilinear2d_nhwc_f32(channels, channels, channels, flags, st->xnnOp.out()),
+      st->xnnOp);
+}
 
 // Reads the [height, width] size input and checks it.
 Status readResizeSize(const OpContext& ctx, const Tensor* size, int32_t* height, int32_t* width) {
@@ -104,6 +130,7 @@ Status prepareResize(OpContext& ctx) {
   } else {
     ctx.markOutputDynamic(0);
   }
+  if constexpr (bilinear) prepareXnnBilinear(ctx, input, st.get());
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -141,6 +168,17 @@ Status evalResizeBilinear(OpContext& ctx) {
   const Tensor* input = ctx.input(0);
   if (!st->constantSize) INFERD_RETURN_IF_ERROR(resizeImageOutput(ctx, input, ctx.input(1)));
   Tensor* output = ctx.output(0);
+  if (st->xnnOp) {
+    INFERD_RETURN_IF_ERROR(xnn::check(
+        ctx,
+        xnn_setup_resize_bilinear2d_nhwc_f32(
+            st->xnnOp.get(), static_cast<size_t>(input->dim(0)), static_cast<size_t>(input->dim(1)),
+            static_cast<size_t>(input->dim(2)), static_cast<size_t>(output->dim(1)),
+            static_cast<size_t>(output->dim(2)), input->as<float>(), output->as<float>(),
+            xnn::threadPool(ctx)),
+        "resize setup"));
+    return xnn::run(ctx, st->xnnOp);
+  }
 
   const int32_t batches = input->dim(0);
   const int32_t inH = input->dim(1);

@@ -30,6 +30,9 @@ struct PrepareOptions {
   Preference preference = Preference::kFastSingleAnswer;
   int priority = 0;
   std::string cacheDir;  // where a device may cache compiled artifacts
+  // Threads one execution may use (the cpu device's kernel thread pool);
+  // 1 runs on the calling thread.
+  int numThreads = 1;
 };
 
 struct OpSupport {

@@ -1,0 +1,130 @@
+// BATCH_MATMUL for FLOAT32: lhs [..., M, K] (or [..., K, M] with adj_x) times
+// rhs [..., K, N] (or [..., N, K] with adj_y), batch dimensions broadcast
+// numpy-style through BroadcastIndexer, as TensorFlow Lite's reference
+// kernel. Each output element accumulates over k in order; the inner loop
+// runs over contiguous memory (n, or k with adj_y).
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "array_util.h"
+#include "kernel_util.h"
+#include "register.h"
+
+namespace inferd::engine::kernels {
+namespace {
+
+// TFLite supports operands of rank 2 to 5.
+constexpr int kMaxMatMulRank = 5;
+
+struct MatMulState : KernelState {
+  bool adjX = false, adjY = false;
+  int64_t m = 0, k = 0, n = 0;
+  BroadcastIndexer batch{Dims{}, Dims{}, Dims{}};  // batch index of lhs (A) and rhs (B)
+};
+
+Status prepareBatchMatMul(OpContext& ctx) {
+  const Tensor* lhs = nullptr;
+  const Tensor* rhs = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &lhs));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &rhs));
+  if (lhs->type != ElementType::kFloat32 || rhs->type != ElementType::kFloat32) {
+    // Quantized and hybrid (int8 weights) forms come with the quantized work.
+    return ctx.unsupported("inputs of type {} and {} are not supported (FLOAT32 is)", elementTypeName(lhs->type),
+                           elementTypeName(rhs->type));
+  }
+  INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, ElementType::kFloat32));
+  for (const Tensor* t : {lhs, rhs}) {
+    if (t->rank() < 2 || t->rank() > kMaxMatMulRank) {
+      return ctx.error("{} must have rank 2 to {}, has shape {}", t == lhs ? "lhs" : "rhs", kMaxMatMulRank,
+                       dimsToString(t->dims));
+    }
+  }
+  auto state = std::make_unique<MatMulState>();
+  if (const auto* o = options<fb::BatchMatMulOptions>(ctx)) {
+    state->adjX = o->adj_x();
+    state->adjY = o->adj_y();
+  }
+  const int lr = lhs->rank();
+  const int rr = rhs->rank();
+  state->m = state->adjX ? lhs->dim(lr - 1) : lhs->dim(lr - 2);
+  state->k = state->adjX ? lhs->dim(lr - 2) : lhs->dim(lr - 1);
+  const int64_t rk = state->adjY ? rhs->dim(rr - 1) : rhs->dim(rr - 2);
+  state->n = state->adjY ? rhs->dim(rr - 2) : rhs->dim(rr - 1);
+  if (rk != state->k) {
+    return ctx.error("lhs {} (adj_x {}) and rhs {} (adj_y {}) have different contraction sizes {} and {}",
+                     dimsToString(lhs->dims), state->adjX, dimsToString(rhs->dims), state->adjY, state->k, rk);
+  }
+  const Dims lb(lhs->dims.begin(), lhs->dims.end() - 2);
+  const Dims rb(rhs->dims.begin(), rhs->dims.end() - 2);
+  Dims outDims;
+  INFERD_RETURN_IF_ERROR(broadcastShape(ctx, lb, rb, &outDims));
+  state->batch = BroadcastIndexer(lb, rb, outDims);
+  outDims.push_back(static_cast<int32_t>(state->m));
+  outDims.push_back(static_cast<int32_t>(state->n));
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
+  ctx.setState(std::move(state));
+  return Status::ok();
+}
+
+void matmulOne(const MatMulState& s, const float* a, const float* b, float* out) {
+  const int64_t m = s.m, k = s.k, n = s.n;
+  if (!s.adjY) {
+    // out[i, :] = sum_p A(i, p) * rhs[p, :], rows of rhs contiguous.
+    for (int64_t i = 0; i < m; ++i) {
+      float* o = out + i * n;
+      for (int64_t j = 0; j < n; ++j) o[j] = 0.f;
+      for (int64_t p = 0; p < k; ++p) {
+        const float av = s.adjX ? a[p * m + i] : a[i * k + p];
+        const float* br = b + p * n;
+        for (int64_t j = 0; j < n; ++j) o[j] += av * br[j];
+      }
+    }
+    return;
+  }
+  // adj_y: rhs is [N, K], so each output is a dot product over contiguous k.
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      const float* br = b + j * k;
+      float acc = 0.f;
+      if (s.adjX) {
+        for (int64_t p = 0; p < k; ++p) acc += a[p * m + i] * br[p];
+      } else {
+        const float* ar = a + i * k;
+        for (int64_t p = 0; p < k; ++p) acc += ar[p] * br[p];
+      }
+      out[i * n + j] = acc;
+    }
+  }
+}
+
+Status evalBatchMatMul(OpContext& ctx) {
+  const MatMulState& s = *ctx.state<MatMulState>();
+  const float* lhs = ctx.input(0)->as<float>();
+  const float* rhs = ctx.input(1)->as<float>();
+  float* out = ctx.output(0)->as<float>();
+  const int64_t lhsSize = s.m * s.k, rhsSize = s.k * s.n, outSize = s.m * s.n;
+  forEachBroadcast(s.batch, [&](int64_t o, int64_t a, int64_t b) {
+    matmulOne(s, lhs + a * lhsSize, rhs + b * rhsSize, out + o * outSize);
+  });
+  return Status::ok();
+}
+
+}  // namespace
+
+void registerMatMulKernels(OpResolver& r) {
+  KernelRegistration k;
+  k.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::BATCH_MATMUL);
+  // Version range from TFLite's register.cc; versions 2-4 add int8/int16 and
+  // hybrid forms, which prepare rejects with a clear message.
+  k.minVersion = 1;
+  k.maxVersion = 4;
+  k.minInputs = 2;
+  k.maxInputs = 2;
+  k.prepare = prepareBatchMatMul;
+  k.eval = evalBatchMatMul;
+  k.types = {ElementType::kFloat32};
+  r.add(std::move(k));
+}
+
+}  // namespace inferd::engine::kernels
