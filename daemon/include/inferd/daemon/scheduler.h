@@ -1,0 +1,146 @@
+// The per-model scheduler: a pool of worker threads, each owning one HAL
+// PreparedModel (its own interpreter and arena) over the one shared Model,
+// fed from a bounded queue ordered by priority (lower value first, FIFO
+// within a priority). A request still queued when its timeout expires is
+// answered DEADLINE_EXCEEDED at that moment and never runs. Statistics are
+// counted per model.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "inferd/engine/model.h"
+#include "inferd/engine/status.h"
+#include "inferd/hal/device.h"
+#include "inferd/ipc/backend.h"
+
+namespace inferd::daemon {
+
+using Clock = std::chrono::steady_clock;
+
+// Counters of one model, shared by every loaded version of it so that a
+// reload does not reset them. Thread-safe.
+class StatsRecorder {
+ public:
+  void recordSuccess(uint64_t queueNs, uint64_t computeNs, uint64_t totalNs);
+  void recordFailure(uint64_t totalNs, bool executed);
+  ipc::ModelStatistics snapshot(const std::string& name, const std::string& version) const;
+
+ private:
+  mutable std::mutex mu_;
+  ipc::ModelStatistics s_;
+};
+
+struct SchedulerOptions {
+  std::string model;        // names the model in messages and responses
+  std::string version = "1";
+  int workers = 1;
+  size_t queueSize = 64;    // requests waiting for a worker (running ones excluded)
+  int64_t defaultPriority = 0;
+  hal::PrepareOptions prepare;
+};
+
+// One request as the scheduler runs it: inputs already matched to the
+// model's input order, outputs already resolved to model output indices.
+struct Job {
+  std::vector<ipc::Tensor> inputs;  // model input order
+  std::vector<size_t> outputs;      // model output indices, in response order
+  std::string id;
+  std::optional<int64_t> priority;       // unset: the model's default
+  std::optional<int64_t> timeoutMicros;  // > 0: answered DEADLINE_EXCEEDED if still queued after this
+  Clock::time_point arrival = Clock::now();
+  ipc::InferCallback done;  // called exactly once, from a worker or the timer thread
+};
+
+class Scheduler {
+ public:
+  // Prepares one PreparedModel per worker on `device` and starts the
+  // workers. Fails (naming the model) when the device cannot prepare it.
+  static Result<std::unique_ptr<Scheduler>> create(std::shared_ptr<const engine::Model> model, hal::Device& device,
+                                                   SchedulerOptions options,
+                                                   std::shared_ptr<StatsRecorder> stats = nullptr);
+  ~Scheduler();  // stop()
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues `job`. On success the job is consumed and job.done runs later.
+  // On failure the job is left untouched (its `done` is not called):
+  // RESOURCE_EXHAUSTED when queue_size requests are waiting, UNAVAILABLE
+  // after close(), INVALID_ARGUMENT for a negative timeout.
+  Status submit(Job&& job);
+
+  // Stops accepting requests. Queued requests still run, except those still
+  // waiting at `cancelQueuedAt`, which are answered UNAVAILABLE.
+  void close(Clock::time_point cancelQueuedAt = Clock::time_point::max());
+  // Waits until every queued and running request is answered and joins the
+  // threads. Implies close(). Never call it from a `done` callback.
+  void join();
+  void stop() {
+    close();
+    join();
+  }
+
+  bool accepting() const;
+  size_t queued() const;
+  size_t running() const;
+
+  const std::shared_ptr<const engine::Model>& model() const { return model_; }
+  const std::vector<hal::TensorDesc>& inputs() const { return workers_.front().prepared->inputs(); }
+  const std::vector<hal::TensorDesc>& outputs() const { return workers_.front().prepared->outputs(); }
+  std::string deviceName() const { return workers_.front().prepared->deviceName(); }
+  // Activation memory of all workers together (bytes).
+  size_t workingBytes() const;
+  int workerCount() const { return static_cast<int>(workers_.size()); }
+  const SchedulerOptions& options() const { return options_; }
+  const std::shared_ptr<StatsRecorder>& stats() const { return stats_; }
+
+ private:
+  struct Worker {
+    std::unique_ptr<hal::PreparedModel> prepared;
+    std::thread thread;
+  };
+  // Queue order: (priority, arrival sequence).
+  using Key = std::pair<int64_t, uint64_t>;
+  struct Queued {
+    Job job;
+    std::optional<Clock::time_point> deadline;
+  };
+
+  Scheduler(std::shared_ptr<const engine::Model> model, SchedulerOptions options,
+            std::shared_ptr<StatsRecorder> stats);
+  void workerLoop(Worker& worker);
+  void timerLoop();
+  void run(Worker& worker, Job& job, std::optional<Clock::time_point> deadline);
+  void fail(Job& job, Status status, bool executed);
+
+  std::shared_ptr<const engine::Model> model_;
+  SchedulerOptions options_;
+  std::shared_ptr<StatsRecorder> stats_;
+  std::vector<Worker> workers_;
+  std::thread timer_;
+
+  mutable std::mutex mu_;
+  std::condition_variable workCv_;   // workers: a job or stop
+  std::condition_variable timerCv_;  // timer: an earlier deadline or stop
+  std::map<Key, Queued> queue_;
+  std::set<std::pair<Clock::time_point, Key>> deadlines_;
+  uint64_t nextSeq_ = 0;
+  size_t running_ = 0;
+  bool accepting_ = true;
+  bool closing_ = false;
+  bool timerExit_ = false;
+  Clock::time_point cancelQueuedAt_ = Clock::time_point::max();
+
+  std::mutex joinMu_;  // serializes join() callers
+};
+
+}  // namespace inferd::daemon

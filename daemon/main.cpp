@@ -1,0 +1,133 @@
+// inferd: the on-device inference daemon. Reads the config (flags override
+// it), loads the configured models, serves the Open Inference Protocol over
+// gRPC on a Unix socket (and TCP when asked), and lives by signals:
+// SIGTERM/SIGINT drain and exit 0, SIGHUP re-reads the config. Signals are
+// blocked in every thread and taken with sigwaitinfo() on the main thread,
+// so no work happens inside a signal handler.
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include "inferd/daemon/config.h"
+#include "inferd/daemon/daemon.h"
+#include "inferd/daemon/logging.h"
+#include "inferd/ipc/server.h"
+#include "inferd/ipc/socket_path.h"
+
+#ifdef INFERD_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+namespace {
+
+using namespace inferd;
+using namespace inferd::daemon;
+
+// Tells systemd (Type=notify) where we are; a no-op outside systemd.
+void notify([[maybe_unused]] const std::string& state) {
+#ifdef INFERD_HAVE_SYSTEMD
+  sd_notify(0, state.c_str());
+#endif
+}
+
+std::string monotonicUsec() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::to_string(static_cast<uint64_t>(ts.tv_sec) * 1000000ull + static_cast<uint64_t>(ts.tv_nsec) / 1000);
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "inferd: error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ParsedArgs args = parseCommandLine(argc, argv);
+  if (args.exit) {
+    std::fputs(args.message.c_str(), args.exitCode == 0 ? stdout : stderr);
+    return args.exitCode;
+  }
+  const CommandLine& cl = args.commandLine;
+  auto resolved = resolveConfig(cl);
+  if (!resolved) return fail(resolved.status().message());
+  config::DaemonConfig config = std::move(resolved).value();
+  if (cl.checkConfig) {
+    std::fputs(configToText(config, true).c_str(), stdout);
+    return 0;
+  }
+  setLogLevel(*parseLogLevel(config.log_level()));
+  auto log = logger("inferd");
+
+  // Before any thread starts, so that every thread inherits the mask and
+  // the signals wait for sigwaitinfo() below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  log->info("inferd {} starting: socket {}{}{}, model_dir {}", INFERD_VERSION, config.socket_path(),
+            config.listen().empty() ? "" : ", tcp ", config.listen(),
+            config.model_dir().empty() ? "(none)" : config.model_dir());
+  Daemon daemon(config);
+  const auto failed = daemon.loadConfiguredModels();
+  if (!failed.empty()) log->warn("{} configured model(s) failed to load; see the errors above", failed.size());
+
+  if (Status s = ipc::ensureSocketDir(config.socket_path()); !s) return fail(s.message());
+  ipc::ServerOptions so;
+  so.socketPath = config.socket_path();
+  so.socketMode = static_cast<mode_t>(config.socket_mode());
+  so.tcpAddress = config.listen();
+  so.allowNonLoopbackTcp = config.listen_allow_remote();
+  // A request carries at most a few tensors of max_tensor_bytes; leave room
+  // for the envelope so the size check, not gRPC, answers oversize tensors.
+  const uint64_t maxMessage = std::min<uint64_t>(config.max_tensor_bytes() * 4 + (1u << 20), INT32_MAX);
+  so.maxMessageBytes = static_cast<int>(maxMessage);
+  ipc::GrpcServer server(daemon.backend(), so);
+  if (Status s = server.start(); !s) {
+    daemon.shutdown();
+    return fail(s.message());
+  }
+  log->info("serving on {}{} ({} model(s) loaded)", server.target(),
+            server.tcpPort() ? fmt::format(" and tcp port {}", server.tcpPort()) : "",
+            daemon.registry().loadedModels().size());
+  notify("READY=1\nSTATUS=serving on " + config.socket_path());
+
+  for (;;) {
+    siginfo_t info{};
+    const int sig = sigwaitinfo(&signals, &info);
+    if (sig < 0) continue;  // EINTR
+    if (sig == SIGHUP) {
+      notify("RELOADING=1\nMONOTONIC_USEC=" + monotonicUsec());
+      log->info("SIGHUP: re-reading {}", cl.configPath.empty() ? "the command line (no --config)" : cl.configPath);
+      auto next = resolveConfig(cl);
+      if (!next) {
+        log->error("config not reloaded, keeping the current one: {}", next.status().message());
+      } else {
+        daemon.applyConfig(*next);
+      }
+      notify("READY=1");
+      continue;
+    }
+    log->info("{}: stopping; answering the requests in flight (grace {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+              config.shutdown_grace_ms());
+    break;
+  }
+
+  notify("STOPPING=1");
+  const auto grace = std::chrono::milliseconds(config.shutdown_grace_ms());
+  const auto deadline = Clock::now() + grace;
+  // New requests get UNAVAILABLE from here on; queued and running ones are
+  // still answered while the server waits for its RPCs.
+  daemon.backend().setShuttingDown();
+  server.setServing(false);
+  server.shutdown(std::chrono::system_clock::now() + grace);
+  daemon.shutdown(deadline);
+  log->info("stopped");
+  return 0;
+}

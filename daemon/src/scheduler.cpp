@@ -1,0 +1,292 @@
+// Scheduler: bounded priority queue, worker pool over HAL PreparedModels,
+// queue timeouts, draining stop, per-model statistics.
+#include "inferd/daemon/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "inferd/daemon/logging.h"
+
+namespace inferd::daemon {
+
+namespace {
+
+uint64_t nsBetween(Clock::time_point from, Clock::time_point to) {
+  if (to <= from) return 0;
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count());
+}
+
+uint64_t epochMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace
+
+void StatsRecorder::recordSuccess(uint64_t queueNs, uint64_t computeNs, uint64_t totalNs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  s_.lastInferenceMs = epochMs();
+  ++s_.inferenceCount;  // no batching: one inference per execution
+  ++s_.executionCount;
+  ++s_.successCount;
+  s_.successNs += totalNs;
+  ++s_.queueCount;
+  s_.queueNs += queueNs;
+  ++s_.computeCount;
+  s_.computeNs += computeNs;
+}
+
+void StatsRecorder::recordFailure(uint64_t totalNs, bool executed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++s_.failCount;
+  s_.failNs += totalNs;
+  if (executed) {
+    ++s_.executionCount;
+    s_.lastInferenceMs = epochMs();
+  }
+}
+
+ipc::ModelStatistics StatsRecorder::snapshot(const std::string& name, const std::string& version) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  ipc::ModelStatistics s = s_;
+  s.name = name;
+  s.version = version;
+  return s;
+}
+
+Scheduler::Scheduler(std::shared_ptr<const engine::Model> model, SchedulerOptions options,
+                     std::shared_ptr<StatsRecorder> stats)
+    : model_(std::move(model)), options_(std::move(options)), stats_(std::move(stats)) {
+  if (!stats_) stats_ = std::make_shared<StatsRecorder>();
+}
+
+Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const engine::Model> model,
+                                                     hal::Device& device, SchedulerOptions options,
+                                                     std::shared_ptr<StatsRecorder> stats) {
+  if (options.workers < 1) {
+    return makeError(StatusCode::kInvalidArgument, "model '{}': workers is {}, need at least 1", options.model,
+                     options.workers);
+  }
+  if (options.queueSize < 1) {
+    return makeError(StatusCode::kInvalidArgument, "model '{}': queue_size is 0, need at least 1", options.model);
+  }
+  std::unique_ptr<Scheduler> s(new Scheduler(model, std::move(options), std::move(stats)));
+  // Threads keep references into workers_: size it before any thread starts.
+  s->workers_.resize(static_cast<size_t>(s->options_.workers));
+  for (size_t i = 0; i < s->workers_.size(); ++i) {
+    auto prepared = device.prepare(model, s->options_.prepare);
+    if (!prepared) {
+      return prepared.status().withContext(
+          fmt::format("model '{}': cannot prepare worker {} on device '{}'", s->options_.model, i, device.name()));
+    }
+    s->workers_[i].prepared = std::move(prepared).value();
+  }
+  for (Worker& w : s->workers_) w.thread = std::thread([raw = s.get(), &w] { raw->workerLoop(w); });
+  s->timer_ = std::thread([raw = s.get()] { raw->timerLoop(); });
+  return s;
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+Status Scheduler::submit(Job&& job) {
+  if (job.timeoutMicros && *job.timeoutMicros < 0) {
+    return makeError(StatusCode::kInvalidArgument, "model '{}': timeout is {} us; it must be 0 (none) or positive",
+                     options_.model, *job.timeoutMicros);
+  }
+  std::optional<Clock::time_point> deadline;
+  if (job.timeoutMicros && *job.timeoutMicros > 0) {
+    deadline = job.arrival + std::chrono::microseconds(*job.timeoutMicros);
+  }
+  const int64_t priority = job.priority.value_or(options_.defaultPriority);
+  Status status;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!accepting_) {
+      status = makeError(StatusCode::kUnavailable,
+                         "model '{}' is not accepting requests (it is being unloaded or the daemon is stopping)",
+                         options_.model);
+    } else if (queue_.size() >= options_.queueSize) {
+      status = makeError(StatusCode::kResourceExhausted,
+                         "model '{}': the queue is full ({} requests waiting, queue_size {}); retry later",
+                         options_.model, queue_.size(), options_.queueSize);
+    } else {
+      const Key key{priority, nextSeq_++};
+      queue_.emplace(key, Queued{std::move(job), deadline});
+      if (deadline) deadlines_.emplace(*deadline, key);
+    }
+  }
+  if (!status) {
+    stats_->recordFailure(nsBetween(job.arrival, Clock::now()), false);
+    return status;
+  }
+  workCv_.notify_one();
+  if (deadline) timerCv_.notify_one();
+  return Status::ok();
+}
+
+void Scheduler::close(Clock::time_point cancelQueuedAt) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    accepting_ = false;
+    closing_ = true;
+    cancelQueuedAt_ = std::min(cancelQueuedAt_, cancelQueuedAt);
+  }
+  workCv_.notify_all();
+  timerCv_.notify_all();
+}
+
+void Scheduler::join() {
+  close();
+  std::lock_guard<std::mutex> joinLock(joinMu_);
+  for (Worker& w : workers_) {
+    if (w.thread.joinable()) w.thread.join();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    timerExit_ = true;
+  }
+  timerCv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+}
+
+bool Scheduler::accepting() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return accepting_;
+}
+
+size_t Scheduler::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+size_t Scheduler::running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_;
+}
+
+size_t Scheduler::workingBytes() const {
+  size_t total = 0;
+  for (const Worker& w : workers_) total += w.prepared->workingBytes();
+  return total;
+}
+
+void Scheduler::workerLoop(Worker& worker) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    workCv_.wait(lock, [this] { return !queue_.empty() || closing_; });
+    if (queue_.empty()) return;  // closing and drained
+    auto node = queue_.extract(queue_.begin());
+    Queued& q = node.mapped();
+    if (q.deadline) deadlines_.erase({*q.deadline, node.key()});
+    ++running_;
+    lock.unlock();
+    run(worker, q.job, q.deadline);
+    lock.lock();
+    --running_;
+  }
+}
+
+void Scheduler::timerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!timerExit_) {
+    const auto now = Clock::now();
+    std::vector<Job> expired, cancelled;
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      auto it = queue_.find(deadlines_.begin()->second);
+      if (it != queue_.end()) {
+        expired.push_back(std::move(it->second.job));
+        queue_.erase(it);
+      }
+      deadlines_.erase(deadlines_.begin());
+    }
+    if (closing_ && now >= cancelQueuedAt_) {
+      for (auto& [key, q] : queue_) cancelled.push_back(std::move(q.job));
+      queue_.clear();
+      deadlines_.clear();
+    }
+    if (!expired.empty() || !cancelled.empty()) {
+      lock.unlock();
+      for (Job& job : expired) {
+        const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - job.arrival);
+        fail(job,
+             makeError(StatusCode::kDeadlineExceeded,
+                       "model '{}': request{}{} waited {} us in the queue, over its timeout of {} us; it was not run",
+                       options_.model, job.id.empty() ? "" : " ", job.id, waited.count(), job.timeoutMicros.value_or(0)),
+             false);
+      }
+      for (Job& job : cancelled) {
+        fail(job,
+             makeError(StatusCode::kUnavailable,
+                       "model '{}': the daemon is stopping and its grace period ended before this request ran",
+                       options_.model),
+             false);
+      }
+      lock.lock();
+      continue;
+    }
+    auto wake = deadlines_.empty() ? Clock::time_point::max() : deadlines_.begin()->first;
+    if (closing_ && !queue_.empty()) wake = std::min(wake, cancelQueuedAt_);
+    if (wake == Clock::time_point::max()) {
+      timerCv_.wait(lock);
+    } else {
+      timerCv_.wait_until(lock, wake);
+    }
+  }
+}
+
+void Scheduler::fail(Job& job, Status status, bool executed) {
+  stats_->recordFailure(nsBetween(job.arrival, Clock::now()), executed);
+  if (job.done) job.done(std::move(status));
+}
+
+void Scheduler::run(Worker& worker, Job& job, std::optional<Clock::time_point> deadline) {
+  const auto start = Clock::now();
+  // The timer may not have caught it yet: never run an expired request.
+  if (deadline && start >= *deadline) {
+    fail(job,
+         makeError(StatusCode::kDeadlineExceeded,
+                   "model '{}': request{}{} waited {} us in the queue, over its timeout of {} us; it was not run",
+                   options_.model, job.id.empty() ? "" : " ", job.id,
+                   std::chrono::duration_cast<std::chrono::microseconds>(start - job.arrival).count(),
+                   job.timeoutMicros.value_or(0)),
+         false);
+    return;
+  }
+  std::vector<hal::TensorView> views;
+  views.reserve(job.inputs.size());
+  for (const ipc::Tensor& t : job.inputs) views.push_back({t.type, t.dims, t.data.data(), t.data.size()});
+  std::vector<hal::OwnedTensor> outs;
+  hal::ExecutionTiming timing;
+  Status s = worker.prepared->execute(views, &outs, hal::Deadline::none(), &timing);
+  if (!s) {
+    fail(job, s.withContext(fmt::format("model '{}'", options_.model)), true);
+    return;
+  }
+  ipc::InferResponse response;
+  response.model = options_.model;
+  response.version = options_.version;
+  response.id = job.id;
+  const auto& descs = worker.prepared->outputs();
+  for (size_t index : job.outputs) {
+    if (index >= outs.size()) {
+      fail(job, makeError(StatusCode::kInternal, "model '{}': output {} requested, the model produced {}",
+                          options_.model, index, outs.size()),
+           true);
+      return;
+    }
+    ipc::Tensor t;
+    t.name = descs[index].name;
+    t.type = outs[index].type;
+    t.dims = outs[index].dims;
+    // Moving is fine: an index is requested once (the backend rejects duplicates).
+    t.data = std::move(outs[index].data);
+    response.outputs.push_back(std::move(t));
+  }
+  response.queueNs = nsBetween(job.arrival, start);
+  response.computeNs = timing.computeNs;
+  stats_->recordSuccess(response.queueNs, timing.computeNs, nsBetween(job.arrival, Clock::now()));
+  if (job.done) job.done(std::move(response));
+}
+
+}  // namespace inferd::daemon

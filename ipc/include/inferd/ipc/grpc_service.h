@@ -1,0 +1,126 @@
+// The Open Inference Protocol v2 gRPC service (package inference,
+// GRPCInferenceService) over an ipc::Backend. It owns the wire: it checks
+// every request against the model's metadata before the backend sees it and
+// turns backend results into protocol messages; errors leave through the
+// status mapping in status_map.h.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "inference.grpc.pb.h"
+#include "inference.pb.h"
+#include "inferd/engine/status.h"
+#include "inferd/ipc/backend.h"
+
+namespace inferd::ipc {
+
+// Extensions reported by ServerMetadata when the backend names none.
+const std::vector<std::string>& defaultServerExtensions();
+
+// Triton's model-config DataType for an engine type (TYPE_INVALID if none).
+inference::DataType configDataType(ElementType type);
+
+// Request parameters inferd understands (ModelInferRequest.parameters).
+inline constexpr const char* kPriorityParameter = "priority";  // int64/uint64, lower runs first
+inline constexpr const char* kTimeoutParameter = "timeout";    // int64/uint64 microseconds, 0 = none
+
+// Validates `request` against `metadata` (the model the request names) and
+// converts it into an InferRequest: input names, count, datatype, shape and
+// byte size, raw vs typed contents, the size limit, requested outputs and
+// the priority/timeout parameters. Unknown tensor names -> kNotFound,
+// everything else -> kInvalidArgument (kUnsupported for BYTES). Messages name
+// the model, the tensor, the expected and the received value.
+Result<InferRequest> buildInferRequest(const inference::ModelInferRequest& request,
+                                       const ModelMetadata& metadata, size_t maxTensorBytes);
+
+// Fills `out` from a backend response: outputs in raw_output_contents with
+// name/datatype/shape, in the order of `request.outputs` when outputs were
+// requested. kInternal if the backend left out a requested output.
+Status fillInferResponse(const InferRequest& request, InferResponse response,
+                         inference::ModelInferResponse* out);
+
+// ModelInfer uses the callback API so that a request waiting in the
+// scheduler holds no thread; every other RPC is short and synchronous.
+class GrpcInferenceService final
+    : public inference::GRPCInferenceService::WithCallbackMethod_ModelInfer<
+          inference::GRPCInferenceService::Service> {
+ public:
+  explicit GrpcInferenceService(Backend& backend);
+
+  // Graceful stop, used by GrpcServer::shutdown before grpc::Server::Shutdown:
+  // from now on ModelInfer and repository load/unload answer UNAVAILABLE
+  // (metadata and health RPCs still work), and waitIdle() waits until every
+  // RPC already running has sent its answer. Draining before gRPC's own
+  // shutdown matters: gRPC 1.51 closes a connection as soon as its last
+  // stream ends after GOAWAY, and a client still reading a response then
+  // loses it (EPIPE on its next write); answers sent before the GOAWAY are
+  // safe because the client reads them before it acks the GOAWAY ping.
+  void beginDrain();
+  bool draining() const;
+  // True when no RPC is in flight; false when `deadline` passed first.
+  bool waitIdle(std::chrono::system_clock::time_point deadline);
+  int inFlight() const;
+
+  grpc::Status ServerLive(grpc::ServerContext* context, const inference::ServerLiveRequest* request,
+                          inference::ServerLiveResponse* response) override;
+  grpc::Status ServerReady(grpc::ServerContext* context,
+                           const inference::ServerReadyRequest* request,
+                           inference::ServerReadyResponse* response) override;
+  grpc::Status ModelReady(grpc::ServerContext* context, const inference::ModelReadyRequest* request,
+                          inference::ModelReadyResponse* response) override;
+  grpc::Status ServerMetadata(grpc::ServerContext* context,
+                              const inference::ServerMetadataRequest* request,
+                              inference::ServerMetadataResponse* response) override;
+  grpc::Status ModelMetadata(grpc::ServerContext* context,
+                             const inference::ModelMetadataRequest* request,
+                             inference::ModelMetadataResponse* response) override;
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
+                                       const inference::ModelInferRequest* request,
+                                       inference::ModelInferResponse* response) override;
+  grpc::Status ModelConfig(grpc::ServerContext* context,
+                           const inference::ModelConfigRequest* request,
+                           inference::ModelConfigResponse* response) override;
+  grpc::Status ModelStatistics(grpc::ServerContext* context,
+                               const inference::ModelStatisticsRequest* request,
+                               inference::ModelStatisticsResponse* response) override;
+  grpc::Status RepositoryIndex(grpc::ServerContext* context,
+                               const inference::RepositoryIndexRequest* request,
+                               inference::RepositoryIndexResponse* response) override;
+  grpc::Status RepositoryModelLoad(grpc::ServerContext* context,
+                                   const inference::RepositoryModelLoadRequest* request,
+                                   inference::RepositoryModelLoadResponse* response) override;
+  grpc::Status RepositoryModelUnload(grpc::ServerContext* context,
+                                     const inference::RepositoryModelUnloadRequest* request,
+                                     inference::RepositoryModelUnloadResponse* response) override;
+
+ private:
+  class InferReactor;
+  // Counts an RPC in flight for as long as it lives.
+  class CallGuard {
+   public:
+    explicit CallGuard(GrpcInferenceService& service) : service_(service) { service_.callStarted(); }
+    ~CallGuard() { service_.callEnded(); }
+    CallGuard(const CallGuard&) = delete;
+    CallGuard& operator=(const CallGuard&) = delete;
+
+   private:
+    GrpcInferenceService& service_;
+  };
+
+  void callStarted();
+  void callEnded();
+  Status drainingError(const char* rpc) const;
+
+  Backend& backend_;
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;
+  int inFlight_ = 0;
+  bool draining_ = false;
+};
+
+}  // namespace inferd::ipc

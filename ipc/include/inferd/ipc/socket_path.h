@@ -1,0 +1,27 @@
+// Where the daemon's Unix socket lives by default, and making its folder.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "inferd/engine/status.h"
+
+namespace inferd::ipc {
+
+// $XDG_RUNTIME_DIR/inferd/inferd.sock when XDG_RUNTIME_DIR is set (and
+// absolute), else /tmp/inferd-<uid>/inferd.sock. Used by the daemon and the
+// clients alike so that both agree without configuration.
+std::string defaultSocketPath();
+
+// Makes sure the folder holding `socketPath` exists: creates missing folders,
+// the last one with `mode` (default 0700, so only this user reaches the
+// socket). An existing folder must be a directory owned by this user or by
+// root; otherwise another user could have planted it (e.g. in /tmp) and
+// would see or replace our socket -> kPermissionDenied.
+Status ensureSocketDir(const std::string& socketPath, mode_t mode = 0700);
+
+// Longest path a sockaddr_un can hold (without the terminating NUL).
+size_t maxSocketPathLength();
+
+}  // namespace inferd::ipc

@@ -1,0 +1,741 @@
+// GRPCInferenceService over an ipc::Backend: request validation and
+// conversion, response building, and the RPC handlers.
+#include "inferd/ipc/grpc_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "inferd/ipc/status_map.h"
+
+namespace inferd::ipc {
+namespace {
+
+using inference::InferParameter;
+using inference::InferTensorContents;
+
+std::string quotedList(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += "'" + n + "'";
+  }
+  return out.empty() ? "none" : out;
+}
+
+template <typename Range>
+std::string shapeString(const Range& shape) {
+  std::string out = "[";
+  bool first = true;
+  for (auto d : shape) {
+    if (!first) out += ", ";
+    out += std::to_string(d);
+    first = false;
+  }
+  return out + "]";
+}
+
+std::vector<std::string> tensorNames(const std::vector<TensorMetadata>& tensors) {
+  std::vector<std::string> names;
+  names.reserve(tensors.size());
+  for (const auto& t : tensors) names.push_back(t.name);
+  return names;
+}
+
+// Reads an integer request parameter given as int64_param or uint64_param
+// (tritonclient uses either depending on its version).
+Result<int64_t> intParameter(const std::string& model, const std::string& key,
+                             const InferParameter& p) {
+  switch (p.parameter_choice_case()) {
+    case InferParameter::kInt64Param:
+      return static_cast<int64_t>(p.int64_param());
+    case InferParameter::kUint64Param:
+      if (p.uint64_param() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return makeError(StatusCode::kInvalidArgument,
+                         "model '{}': parameter '{}' is {}, larger than the maximum {}", model, key,
+                         p.uint64_param(), std::numeric_limits<int64_t>::max());
+      }
+      return static_cast<int64_t>(p.uint64_param());
+    default:
+      return makeError(StatusCode::kInvalidArgument,
+                       "model '{}': parameter '{}' must be an int64_param or uint64_param", model,
+                       key);
+  }
+}
+
+// Field names of InferTensorContents with how many values each holds.
+std::vector<std::pair<const char*, int>> contentsFields(const InferTensorContents& c) {
+  return {{"bool_contents", c.bool_contents_size()},   {"int_contents", c.int_contents_size()},
+          {"int64_contents", c.int64_contents_size()}, {"uint_contents", c.uint_contents_size()},
+          {"uint64_contents", c.uint64_contents_size()}, {"fp32_contents", c.fp32_contents_size()},
+          {"fp64_contents", c.fp64_contents_size()},   {"bytes_contents", c.bytes_contents_size()}};
+}
+
+// The InferTensorContents field that carries `type`; nullptr when the type
+// has none (FP16 travels only as raw bytes).
+const char* contentsFieldFor(ElementType type) {
+  switch (type) {
+    case ElementType::kBool: return "bool_contents";
+    case ElementType::kInt8:
+    case ElementType::kInt16:
+    case ElementType::kInt32: return "int_contents";
+    case ElementType::kInt64: return "int64_contents";
+    case ElementType::kUInt8:
+    case ElementType::kUInt16:
+    case ElementType::kUInt32: return "uint_contents";
+    case ElementType::kUInt64: return "uint64_contents";
+    case ElementType::kFloat32: return "fp32_contents";
+    case ElementType::kFloat64: return "fp64_contents";
+    default: return nullptr;
+  }
+}
+
+struct TensorContext {
+  const std::string& model;
+  const std::string& tensor;
+  ElementType type;
+};
+
+// Copies typed values into little-endian element bytes, refusing values
+// that do not fit the tensor's type (int_contents is int32 for INT8 too).
+template <typename Dst, typename Field>
+Status copyValues(const TensorContext& ctx, const Field& values, std::vector<uint8_t>& out) {
+  out.resize(static_cast<size_t>(values.size()) * sizeof(Dst));
+  for (int i = 0; i < values.size(); ++i) {
+    auto v = values.Get(i);
+    Dst d;
+    if constexpr (std::is_same_v<Dst, uint8_t> && std::is_same_v<decltype(v), bool>) {
+      d = v ? 1 : 0;
+    } else if constexpr (std::is_integral_v<Dst>) {
+      if (!std::in_range<Dst>(v)) {
+        return makeError(StatusCode::kInvalidArgument,
+                         "input '{}' of model '{}': value {} at index {} is out of range for {}",
+                         ctx.tensor, ctx.model, v, i, datatypeName(ctx.type));
+      }
+      d = static_cast<Dst>(v);
+    } else {
+      d = static_cast<Dst>(v);
+    }
+    std::memcpy(out.data() + static_cast<size_t>(i) * sizeof(Dst), &d, sizeof(Dst));
+  }
+  return Status::ok();
+}
+
+Status convertTyped(const TensorContext& ctx, const InferTensorContents& c,
+                    std::vector<uint8_t>& out) {
+  switch (ctx.type) {
+    case ElementType::kBool: return copyValues<uint8_t>(ctx, c.bool_contents(), out);
+    case ElementType::kInt8: return copyValues<int8_t>(ctx, c.int_contents(), out);
+    case ElementType::kInt16: return copyValues<int16_t>(ctx, c.int_contents(), out);
+    case ElementType::kInt32: return copyValues<int32_t>(ctx, c.int_contents(), out);
+    case ElementType::kInt64: return copyValues<int64_t>(ctx, c.int64_contents(), out);
+    case ElementType::kUInt8: return copyValues<uint8_t>(ctx, c.uint_contents(), out);
+    case ElementType::kUInt16: return copyValues<uint16_t>(ctx, c.uint_contents(), out);
+    case ElementType::kUInt32: return copyValues<uint32_t>(ctx, c.uint_contents(), out);
+    case ElementType::kUInt64: return copyValues<uint64_t>(ctx, c.uint64_contents(), out);
+    case ElementType::kFloat32: return copyValues<float>(ctx, c.fp32_contents(), out);
+    case ElementType::kFloat64: return copyValues<double>(ctx, c.fp64_contents(), out);
+    default:
+      return makeError(StatusCode::kInvalidArgument,
+                       "input '{}' of model '{}': {} has no typed contents field; send it in "
+                       "raw_input_contents",
+                       ctx.tensor, ctx.model, datatypeName(ctx.type));
+  }
+}
+
+// Checks the typed contents of one input: only the field of its datatype is
+// used and it holds exactly `numElements` values.
+Status checkTypedContents(const TensorContext& ctx, const InferTensorContents& c,
+                          int64_t numElements, const std::string& shape) {
+  const char* expected = contentsFieldFor(ctx.type);
+  for (const auto& [field, count] : contentsFields(c)) {
+    if (count == 0) continue;
+    if (expected == nullptr) {
+      return makeError(StatusCode::kInvalidArgument,
+                       "input '{}' of model '{}': {} data must be sent in raw_input_contents, got "
+                       "{} values in {}",
+                       ctx.tensor, ctx.model, datatypeName(ctx.type), count, field);
+    }
+    if (std::strcmp(field, expected) != 0) {
+      return makeError(StatusCode::kInvalidArgument,
+                       "input '{}' of model '{}': datatype {} expects {}, got {} values in {}",
+                       ctx.tensor, ctx.model, datatypeName(ctx.type), expected, count, field);
+    }
+  }
+  if (expected == nullptr) {
+    if (numElements == 0) return Status::ok();
+    return makeError(StatusCode::kInvalidArgument,
+                     "input '{}' of model '{}': {} data must be sent in raw_input_contents",
+                     ctx.tensor, ctx.model, datatypeName(ctx.type));
+  }
+  for (const auto& [field, count] : contentsFields(c)) {
+    if (std::strcmp(field, expected) == 0 && count != numElements) {
+      return makeError(StatusCode::kInvalidArgument,
+                       "input '{}' of model '{}': contents.{} holds {} values, expected {} for "
+                       "shape {}",
+                       ctx.tensor, ctx.model, field, count, numElements, shape);
+    }
+  }
+  return Status::ok();
+}
+
+size_t findTensor(const std::vector<TensorMetadata>& tensors, const std::string& name) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i].name == name) return i;
+  }
+  return tensors.size();
+}
+
+Status parseParameters(const inference::ModelInferRequest& request, InferRequest& out) {
+  const std::string& model = request.model_name();
+  // Parameters inferd does not know are ignored, as Triton passes unknown
+  // parameters on to backends that may not look at them either.
+  for (const auto& [key, value] : request.parameters()) {
+    if (key == kPriorityParameter) {
+      Result<int64_t> v = intParameter(model, key, value);
+      if (!v) return v.status();
+      out.priority = *v;
+    } else if (key == kTimeoutParameter) {
+      Result<int64_t> v = intParameter(model, key, value);
+      if (!v) return v.status();
+      if (*v < 0) {
+        return makeError(StatusCode::kInvalidArgument,
+                         "model '{}': parameter 'timeout' is {} microseconds, expected >= 0", model,
+                         *v);
+      }
+      // As in Triton, 0 means "no timeout".
+      if (*v > 0) out.timeoutMicros = *v;
+    }
+  }
+  return Status::ok();
+}
+
+Status convertInput(const inference::ModelInferRequest& request, int index,
+                    const TensorMetadata& spec, size_t maxTensorBytes, bool raw, Tensor& out) {
+  const std::string& model = request.model_name();
+  const auto& in = request.inputs(index);
+  const std::string& name = in.name();
+
+  if (raw && in.has_contents()) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "input '{}' of model '{}': has typed contents while the request uses "
+                     "raw_input_contents; send all inputs one way or the other",
+                     name, model);
+  }
+
+  std::optional<ElementType> type = datatypeFromName(in.datatype());
+  if (!type) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "input '{}' of model '{}': unknown datatype '{}', expected {}", name, model,
+                     in.datatype(), datatypeName(spec.type));
+  }
+  if (*type == ElementType::kString) {
+    return makeError(StatusCode::kUnsupported,
+                     "input '{}' of model '{}': datatype BYTES is not supported by inferd", name,
+                     model);
+  }
+  if (*type != spec.type) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "input '{}' of model '{}': datatype expected {}, got {}", name, model,
+                     datatypeName(spec.type), in.datatype());
+  }
+
+  // Shape: same rank, each dimension equal unless the model leaves it dynamic.
+  bool shapeOk = in.shape_size() == static_cast<int>(spec.shape.size());
+  for (int d = 0; shapeOk && d < in.shape_size(); ++d) {
+    int64_t got = in.shape(d);
+    int64_t want = spec.shape[static_cast<size_t>(d)];
+    if (got < 0 || got > std::numeric_limits<int32_t>::max() || (want >= 0 && got != want)) {
+      shapeOk = false;
+    }
+  }
+  if (!shapeOk) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "input '{}' of model '{}': shape expected {}, got {}", name, model,
+                     shapeString(spec.shape), shapeString(in.shape()));
+  }
+  Dims dims(in.shape().begin(), in.shape().end());
+  std::optional<int64_t> numElements = engine::checkedNumElements(dims);
+  const size_t elemSize = engine::elementSize(spec.type);
+  if (!numElements || elemSize == 0 ||
+      static_cast<uint64_t>(*numElements) > std::numeric_limits<size_t>::max() / elemSize) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "input '{}' of model '{}': shape {} is too large", name, model,
+                     shapeString(in.shape()));
+  }
+  const size_t byteSize = static_cast<size_t>(*numElements) * elemSize;
+  if (byteSize > maxTensorBytes) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "input '{}' of model '{}': {} bytes (shape {} of {}) exceeds the limit of {} "
+                     "bytes per tensor",
+                     name, model, byteSize, shapeString(in.shape()), in.datatype(),
+                     maxTensorBytes);
+  }
+
+  out.name = name;
+  out.type = spec.type;
+  out.dims = std::move(dims);
+  if (raw) {
+    const std::string& bytes = request.raw_input_contents(index);
+    if (bytes.size() != byteSize) {
+      return makeError(StatusCode::kInvalidArgument,
+                       "input '{}' of model '{}': raw_input_contents holds {} bytes, expected {} "
+                       "(shape {} of {})",
+                       name, model, bytes.size(), byteSize, shapeString(in.shape()),
+                       in.datatype());
+    }
+    out.data.assign(bytes.begin(), bytes.end());
+    return Status::ok();
+  }
+  TensorContext ctx{model, name, spec.type};
+  if (!in.has_contents()) {
+    if (*numElements == 0) return Status::ok();
+    const char* field = contentsFieldFor(spec.type);
+    return makeError(StatusCode::kInvalidArgument,
+                     "input '{}' of model '{}': no data; expected {} bytes in "
+                     "raw_input_contents{}",
+                     name, model, byteSize,
+                     field != nullptr
+                         ? fmt::format(" or {} values in contents.{}", *numElements, field)
+                         : std::string());
+  }
+  INFERD_RETURN_IF_ERROR(
+      checkTypedContents(ctx, in.contents(), *numElements, shapeString(in.shape())));
+  if (*numElements == 0) return Status::ok();
+  return convertTyped(ctx, in.contents(), out.data);
+}
+
+}  // namespace
+
+inference::DataType configDataType(ElementType type) {
+  switch (type) {
+    case ElementType::kBool: return inference::TYPE_BOOL;
+    case ElementType::kUInt8: return inference::TYPE_UINT8;
+    case ElementType::kUInt16: return inference::TYPE_UINT16;
+    case ElementType::kUInt32: return inference::TYPE_UINT32;
+    case ElementType::kUInt64: return inference::TYPE_UINT64;
+    case ElementType::kInt8: return inference::TYPE_INT8;
+    case ElementType::kInt16: return inference::TYPE_INT16;
+    case ElementType::kInt32: return inference::TYPE_INT32;
+    case ElementType::kInt64: return inference::TYPE_INT64;
+    case ElementType::kFloat16: return inference::TYPE_FP16;
+    case ElementType::kFloat32: return inference::TYPE_FP32;
+    case ElementType::kFloat64: return inference::TYPE_FP64;
+    case ElementType::kString: return inference::TYPE_STRING;
+    default: return inference::TYPE_INVALID;
+  }
+}
+
+const std::vector<std::string>& defaultServerExtensions() {
+  static const std::vector<std::string> kExtensions = {"model_repository", "statistics"};
+  return kExtensions;
+}
+
+Result<InferRequest> buildInferRequest(const inference::ModelInferRequest& request,
+                                       const ModelMetadata& metadata, size_t maxTensorBytes) {
+  const std::string& model = request.model_name();
+  InferRequest out;
+  out.model = model;
+  out.version = request.model_version();
+  out.id = request.id();
+
+  INFERD_RETURN_IF_ERROR(parseParameters(request, out));
+
+  const bool raw = request.raw_input_contents_size() > 0;
+  if (raw && request.raw_input_contents_size() != request.inputs_size()) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "model '{}': {} raw_input_contents entries for {} inputs; expected one per "
+                     "input, in the order of 'inputs'",
+                     model, request.raw_input_contents_size(), request.inputs_size());
+  }
+
+  // Inputs go to the backend in model order, whatever order they came in.
+  std::vector<std::optional<Tensor>> inputs(metadata.inputs.size());
+  for (int i = 0; i < request.inputs_size(); ++i) {
+    const std::string& name = request.inputs(i).name();
+    size_t j = findTensor(metadata.inputs, name);
+    if (j == metadata.inputs.size()) {
+      return makeError(StatusCode::kNotFound, "model '{}' has no input '{}' (inputs: {})", model,
+                       name, quotedList(tensorNames(metadata.inputs)));
+    }
+    if (inputs[j]) {
+      return makeError(StatusCode::kInvalidArgument, "input '{}' of model '{}' is given twice",
+                       name, model);
+    }
+    Tensor t;
+    INFERD_RETURN_IF_ERROR(convertInput(request, i, metadata.inputs[j], maxTensorBytes, raw, t));
+    inputs[j] = std::move(t);
+  }
+  std::vector<std::string> missing;
+  for (size_t j = 0; j < inputs.size(); ++j) {
+    if (!inputs[j]) missing.push_back(metadata.inputs[j].name);
+  }
+  if (!missing.empty()) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "model '{}': missing input {}; expected {} inputs ({}), got {}", model,
+                     quotedList(missing), metadata.inputs.size(),
+                     quotedList(tensorNames(metadata.inputs)), request.inputs_size());
+  }
+  out.inputs.reserve(inputs.size());
+  for (auto& t : inputs) out.inputs.push_back(std::move(*t));
+
+  for (const auto& requested : request.outputs()) {
+    const std::string& name = requested.name();
+    if (findTensor(metadata.outputs, name) == metadata.outputs.size()) {
+      return makeError(StatusCode::kNotFound, "model '{}' has no output '{}' (outputs: {})", model,
+                       name, quotedList(tensorNames(metadata.outputs)));
+    }
+    if (std::find(out.outputs.begin(), out.outputs.end(), name) != out.outputs.end()) {
+      return makeError(StatusCode::kInvalidArgument, "output '{}' of model '{}' is requested twice",
+                       name, model);
+    }
+    out.outputs.push_back(name);
+  }
+  return out;
+}
+
+Status fillInferResponse(const InferRequest& request, InferResponse response,
+                         inference::ModelInferResponse* out) {
+  out->set_model_name(request.model);
+  out->set_model_version(response.version.empty() ? request.version : response.version);
+  out->set_id(request.id);
+
+  std::vector<Tensor*> order;
+  if (request.outputs.empty()) {
+    for (auto& t : response.outputs) order.push_back(&t);
+  } else {
+    for (const auto& name : request.outputs) {
+      auto it = std::find_if(response.outputs.begin(), response.outputs.end(),
+                             [&](const Tensor& t) { return t.name == name; });
+      if (it == response.outputs.end()) {
+        return makeError(StatusCode::kInternal,
+                         "model '{}': the backend returned no output '{}' although it was "
+                         "requested",
+                         request.model, name);
+      }
+      order.push_back(&*it);
+    }
+  }
+  for (Tensor* t : order) {
+    std::optional<int64_t> n = engine::checkedNumElements(t->dims);
+    const size_t expected = n ? static_cast<size_t>(*n) * engine::elementSize(t->type) : 0;
+    if (!n || t->data.size() != expected) {
+      return makeError(StatusCode::kInternal,
+                       "model '{}': output '{}' has {} bytes, expected {} for shape {} of {}",
+                       request.model, t->name, t->data.size(), expected,
+                       engine::dimsToString(t->dims), datatypeName(t->type));
+    }
+    auto* o = out->add_outputs();
+    o->set_name(t->name);
+    o->set_datatype(datatypeName(t->type));
+    for (int32_t d : t->dims) o->add_shape(d);
+    out->add_raw_output_contents(reinterpret_cast<const char*>(t->data.data()), t->data.size());
+    // Release each output as soon as it is copied: large outputs would
+    // otherwise be held twice until the response is sent.
+    std::vector<uint8_t>().swap(t->data);
+  }
+  return Status::ok();
+}
+
+GrpcInferenceService::GrpcInferenceService(Backend& backend) : backend_(backend) {}
+
+void GrpcInferenceService::callStarted() {
+  std::lock_guard lock(mutex_);
+  ++inFlight_;
+}
+
+void GrpcInferenceService::callEnded() {
+  std::lock_guard lock(mutex_);
+  if (--inFlight_ == 0) idle_.notify_all();
+}
+
+void GrpcInferenceService::beginDrain() {
+  std::lock_guard lock(mutex_);
+  draining_ = true;
+}
+
+bool GrpcInferenceService::draining() const {
+  std::lock_guard lock(mutex_);
+  return draining_;
+}
+
+bool GrpcInferenceService::waitIdle(std::chrono::system_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_until(lock, deadline, [&] { return inFlight_ == 0; });
+}
+
+int GrpcInferenceService::inFlight() const {
+  std::lock_guard lock(mutex_);
+  return inFlight_;
+}
+
+Status GrpcInferenceService::drainingError(const char* rpc) const {
+  return makeError(StatusCode::kUnavailable, "{}: the server is shutting down", rpc);
+}
+
+// ModelInfer's reactor: counts the call in flight until gRPC reports it
+// done (the answer handed to the transport), not merely until Finish.
+class GrpcInferenceService::InferReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit InferReactor(GrpcInferenceService& service) : service_(service) {
+    service_.callStarted();
+  }
+  void OnDone() override {
+    service_.callEnded();
+    delete this;
+  }
+  void OnCancel() override {}  // the backend still answers; Finish then is a no-op
+
+ private:
+  GrpcInferenceService& service_;
+};
+
+grpc::Status GrpcInferenceService::ServerLive(grpc::ServerContext*,
+                                              const inference::ServerLiveRequest*,
+                                              inference::ServerLiveResponse* response) {
+  CallGuard guard(*this);
+  response->set_live(backend_.live());
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcInferenceService::ServerReady(grpc::ServerContext*,
+                                               const inference::ServerReadyRequest*,
+                                               inference::ServerReadyResponse* response) {
+  CallGuard guard(*this);
+  response->set_ready(backend_.ready());
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcInferenceService::ModelReady(grpc::ServerContext*,
+                                              const inference::ModelReadyRequest* request,
+                                              inference::ModelReadyResponse* response) {
+  CallGuard guard(*this);
+  if (request->name().empty()) {
+    return toGrpcStatus(Status(StatusCode::kInvalidArgument, "ModelReady: model name is empty"));
+  }
+  // An unknown model is simply not ready (as in Triton), not an error.
+  response->set_ready(backend_.modelReady(request->name(), request->version()));
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcInferenceService::ServerMetadata(grpc::ServerContext*,
+                                                  const inference::ServerMetadataRequest*,
+                                                  inference::ServerMetadataResponse* response) {
+  CallGuard guard(*this);
+  ServerInfo info = backend_.serverInfo();
+  response->set_name(info.name);
+  response->set_version(info.version);
+  const auto& extensions = info.extensions.empty() ? defaultServerExtensions() : info.extensions;
+  for (const auto& e : extensions) response->add_extensions(e);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcInferenceService::ModelMetadata(grpc::ServerContext*,
+                                                 const inference::ModelMetadataRequest* request,
+                                                 inference::ModelMetadataResponse* response) {
+  CallGuard guard(*this);
+  if (request->name().empty()) {
+    return toGrpcStatus(
+        Status(StatusCode::kInvalidArgument, "ModelMetadata: model name is empty"));
+  }
+  Result<ipc::ModelMetadata> md = backend_.modelMetadata(request->name(), request->version());
+  if (!md) return toGrpcStatus(md.status());
+  response->set_name(md->name);
+  for (const auto& v : md->versions) response->add_versions(v);
+  response->set_platform(md->platform);
+  auto fill = [](const TensorMetadata& t, inference::ModelMetadataResponse::TensorMetadata* o) {
+    o->set_name(t.name);
+    o->set_datatype(datatypeName(t.type));
+    for (int64_t d : t.shape) o->add_shape(d);
+  };
+  for (const auto& t : md->inputs) fill(t, response->add_inputs());
+  for (const auto& t : md->outputs) fill(t, response->add_outputs());
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* GrpcInferenceService::ModelInfer(
+    grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
+    inference::ModelInferResponse* response) {
+  (void)context;
+  grpc::ServerUnaryReactor* reactor = new InferReactor(*this);
+  auto fail = [reactor](const Status& status) {
+    reactor->Finish(toGrpcStatus(status));
+    return reactor;
+  };
+  if (draining()) return fail(drainingError("ModelInfer"));
+
+  const std::string& model = request->model_name();
+  if (model.empty()) {
+    return fail(Status(StatusCode::kInvalidArgument, "ModelInfer: model_name is empty"));
+  }
+  Result<ipc::ModelMetadata> md = backend_.modelMetadata(model, request->model_version());
+  if (!md) return fail(md.status());
+  if (!backend_.modelReady(model, request->model_version())) {
+    return fail(makeError(StatusCode::kUnavailable,
+                          "model '{}' (version '{}') is not ready; load it first", model,
+                          request->model_version().empty() ? "latest" : request->model_version()));
+  }
+  Result<InferRequest> built = buildInferRequest(*request, *md, backend_.maxTensorBytes());
+  if (!built) return fail(built.status());
+  InferRequest inferRequest = std::move(built).value();
+
+  // A client that stops waiting at its gRPC deadline gains nothing from a
+  // request that runs later: let the scheduler drop it like a timeout.
+  const auto deadline = context->deadline();
+  const auto now = std::chrono::system_clock::now();
+  if (deadline < now + std::chrono::hours(24 * 365)) {
+    const int64_t remaining = std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::microseconds>(deadline - now).count());
+    if (!inferRequest.timeoutMicros || *inferRequest.timeoutMicros > remaining) {
+      inferRequest.timeoutMicros = remaining;
+    }
+  }
+
+  // What the response needs from the request, kept apart because the
+  // request itself (with its input bytes) moves into the backend.
+  InferRequest echo;
+  echo.model = inferRequest.model;
+  echo.version = inferRequest.version;
+  echo.id = inferRequest.id;
+  echo.outputs = inferRequest.outputs;
+
+  backend_.infer(std::move(inferRequest),
+                 [reactor, response, echo = std::move(echo)](Result<InferResponse> result) {
+                   if (!result) {
+                     reactor->Finish(toGrpcStatus(result.status()));
+                     return;
+                   }
+                   Status s = fillInferResponse(echo, std::move(result).value(), response);
+                   reactor->Finish(toGrpcStatus(s));
+                 });
+  return reactor;
+}
+
+grpc::Status GrpcInferenceService::ModelConfig(grpc::ServerContext*,
+                                               const inference::ModelConfigRequest* request,
+                                               inference::ModelConfigResponse* response) {
+  CallGuard guard(*this);
+  if (request->name().empty()) {
+    return toGrpcStatus(Status(StatusCode::kInvalidArgument, "ModelConfig: model name is empty"));
+  }
+  Result<ipc::ModelMetadata> md = backend_.modelMetadata(request->name(), request->version());
+  if (!md) return toGrpcStatus(md.status());
+  auto* config = response->mutable_config();
+  config->set_name(md->name);
+  config->set_platform(md->platform);
+  config->set_backend(md->platform);
+  // TFLite shapes already carry their batch dimension and inferd does not
+  // batch requests together: Triton's way to say so is max_batch_size 0.
+  config->set_max_batch_size(0);
+  for (const auto& t : md->inputs) {
+    auto* in = config->add_input();
+    in->set_name(t.name);
+    in->set_data_type(configDataType(t.type));
+    for (int64_t d : t.shape) in->add_dims(d);
+  }
+  for (const auto& t : md->outputs) {
+    auto* out = config->add_output();
+    out->set_name(t.name);
+    out->set_data_type(configDataType(t.type));
+    for (int64_t d : t.shape) out->add_dims(d);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcInferenceService::ModelStatistics(
+    grpc::ServerContext*, const inference::ModelStatisticsRequest* request,
+    inference::ModelStatisticsResponse* response) {
+  CallGuard guard(*this);
+  Result<std::vector<ipc::ModelStatistics>> stats =
+      backend_.statistics(request->name(), request->version());
+  if (!stats) return toGrpcStatus(stats.status());
+  for (const auto& s : *stats) {
+    auto* m = response->add_model_stats();
+    m->set_name(s.name);
+    m->set_version(s.version);
+    m->set_last_inference(s.lastInferenceMs);
+    m->set_inference_count(s.inferenceCount);
+    m->set_execution_count(s.executionCount);
+    auto* is = m->mutable_inference_stats();
+    auto set = [](inference::StatisticDuration* d, uint64_t count, uint64_t ns) {
+      d->set_count(count);
+      d->set_ns(ns);
+    };
+    set(is->mutable_success(), s.successCount, s.successNs);
+    set(is->mutable_fail(), s.failCount, s.failNs);
+    set(is->mutable_queue(), s.queueCount, s.queueNs);
+    set(is->mutable_compute_infer(), s.computeCount, s.computeNs);
+    // Inputs are copied before the request is queued and outputs after it
+    // ran, so the separate input/output phases Triton reports take no time
+    // of their own here; present but zero keeps clients that read them happy.
+    set(is->mutable_compute_input(), 0, 0);
+    set(is->mutable_compute_output(), 0, 0);
+    if (s.executionCount > 0) {
+      // inferd runs requests one by one (no dynamic batching): batch size 1.
+      auto* b = m->add_batch_stats();
+      b->set_batch_size(1);
+      set(b->mutable_compute_infer(), s.computeCount, s.computeNs);
+      set(b->mutable_compute_input(), 0, 0);
+      set(b->mutable_compute_output(), 0, 0);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcInferenceService::RepositoryIndex(grpc::ServerContext*,
+                                                   const inference::RepositoryIndexRequest* request,
+                                                   inference::RepositoryIndexResponse* response) {
+  CallGuard guard(*this);
+  // inferd serves one repository; repository_name is accepted and ignored.
+  for (const auto& e : backend_.repositoryIndex(request->ready())) {
+    auto* m = response->add_models();
+    m->set_name(e.name);
+    m->set_version(e.version);
+    m->set_state(e.state);
+    m->set_reason(e.reason);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcInferenceService::RepositoryModelLoad(
+    grpc::ServerContext*, const inference::RepositoryModelLoadRequest* request,
+    inference::RepositoryModelLoadResponse*) {
+  CallGuard guard(*this);
+  if (draining()) return toGrpcStatus(drainingError("RepositoryModelLoad"));
+  if (request->model_name().empty()) {
+    return toGrpcStatus(
+        Status(StatusCode::kInvalidArgument, "RepositoryModelLoad: model_name is empty"));
+  }
+  // Triton's "config" (a JSON config override) and "file:<path>" (model files
+  // in the request) change what gets loaded; silently ignoring them would
+  // load something other than what the client asked for.
+  for (const auto& [key, value] : request->parameters()) {
+    if (key == "config" || key.rfind("file:", 0) == 0) {
+      return toGrpcStatus(makeError(StatusCode::kUnsupported,
+                                    "RepositoryModelLoad of model '{}': parameter '{}' is not "
+                                    "supported by inferd; models load from the model directory",
+                                    request->model_name(), key));
+    }
+  }
+  return toGrpcStatus(backend_.loadModel(request->model_name()));
+}
+
+grpc::Status GrpcInferenceService::RepositoryModelUnload(
+    grpc::ServerContext*, const inference::RepositoryModelUnloadRequest* request,
+    inference::RepositoryModelUnloadResponse*) {
+  CallGuard guard(*this);
+  if (draining()) return toGrpcStatus(drainingError("RepositoryModelUnload"));
+  if (request->model_name().empty()) {
+    return toGrpcStatus(
+        Status(StatusCode::kInvalidArgument, "RepositoryModelUnload: model_name is empty"));
+  }
+  // "unload_dependents" (sent by tritonclient on every unload) concerns
+  // ensembles, which inferd does not have: nothing to do for it.
+  return toGrpcStatus(backend_.unloadModel(request->model_name()));
+}
+
+}  // namespace inferd::ipc

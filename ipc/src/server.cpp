@@ -1,0 +1,259 @@
+// GrpcServer: builds, starts and stops the gRPC server (Unix socket + optional
+// TCP, health service, reflection).
+#include "inferd/ipc/server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <grpc/grpc.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include "inferd/ipc/grpc_service.h"
+#include "inferd/ipc/socket_path.h"
+
+namespace inferd::ipc {
+namespace {
+
+constexpr const char* kServiceName = "inference.GRPCInferenceService";
+
+// Removes a socket file left behind by a process that died without cleaning
+// up, but never one a live server still listens on (gRPC itself would
+// unlink it and silently steal the address from a running daemon).
+Status prepareSocketPath(const std::string& path) {
+  if (path.size() > maxSocketPathLength()) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "socket path '{}' is {} characters, longer than the {} a Unix socket allows",
+                     path, path.size(), maxSocketPathLength());
+  }
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+    return makeError(StatusCode::kNotFound, "folder '{}' of socket '{}' does not exist",
+                     parent.string(), path);
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::ok();
+    return makeError(StatusCode::kInternal, "cannot stat socket path '{}': {}", path,
+                     std::strerror(errno));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "'{}' exists and is not a socket; refusing to replace it", path);
+  }
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return makeError(StatusCode::kInternal, "socket(AF_UNIX) failed: {}", std::strerror(errno));
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  int err = errno;
+  ::close(fd);
+  if (rc == 0) {
+    return makeError(StatusCode::kUnavailable,
+                     "another process is already listening on socket '{}' (is inferd already "
+                     "running?)",
+                     path);
+  }
+  if (err != ECONNREFUSED) {
+    return makeError(StatusCode::kPermissionDenied,
+                     "cannot check whether socket '{}' is in use: {}", path, std::strerror(err));
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return makeError(StatusCode::kPermissionDenied, "cannot remove stale socket '{}': {}", path,
+                     std::strerror(errno));
+  }
+  return Status::ok();
+}
+
+bool isLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "ip6-localhost" ||
+         host.rfind("127.", 0) == 0;
+}
+
+// Splits "host:port" / "[v6]:port"; the host without brackets.
+bool splitHostPort(const std::string& address, std::string& host, std::string& port) {
+  if (!address.empty() && address.front() == '[') {
+    size_t close = address.find(']');
+    if (close == std::string::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+      return false;
+    }
+    host = address.substr(1, close - 1);
+    port = address.substr(close + 2);
+  } else {
+    size_t colon = address.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+  }
+  return !port.empty() && port.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
+std::string unixTarget(const std::string& socketPath) { return "unix:" + socketPath; }
+
+GrpcServer::GrpcServer(Backend& backend, ServerOptions options)
+    : backend_(backend), options_(std::move(options)) {}
+
+GrpcServer::~GrpcServer() { shutdown(std::chrono::system_clock::now()); }
+
+Status GrpcServer::start() {
+  std::lock_guard lock(mutex_);
+  if (running_ || shutDown_) {
+    return Status(StatusCode::kInternal, "GrpcServer::start called twice");
+  }
+  if (options_.socketPath.empty() && options_.tcpAddress.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the gRPC server needs a Unix socket path or a TCP address");
+  }
+  if (!options_.tcpAddress.empty()) {
+    std::string host, port;
+    if (!splitHostPort(options_.tcpAddress, host, port)) {
+      return makeError(StatusCode::kInvalidArgument,
+                       "TCP listen address '{}' is not HOST:PORT (e.g. 127.0.0.1:8001)",
+                       options_.tcpAddress);
+    }
+    if (!options_.allowNonLoopbackTcp && !isLoopbackHost(host)) {
+      return makeError(StatusCode::kPermissionDenied,
+                       "TCP listen address '{}' is not a loopback address; the API has no "
+                       "authentication, so listening beyond this device must be enabled "
+                       "explicitly in the config",
+                       options_.tcpAddress);
+    }
+  }
+  if (!options_.socketPath.empty()) {
+    INFERD_RETURN_IF_ERROR(prepareSocketPath(options_.socketPath));
+  }
+
+  // Both are process-wide switches read when a builder is made.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  service_ = std::make_unique<GrpcInferenceService>(backend_);
+  grpc::ServerBuilder builder;
+  if (!options_.socketPath.empty()) {
+    builder.AddListeningPort(unixTarget(options_.socketPath), grpc::InsecureServerCredentials());
+  }
+  if (!options_.tcpAddress.empty()) {
+    builder.AddListeningPort(options_.tcpAddress, grpc::InsecureServerCredentials(), &tcpPort_);
+    // Without this a second daemon could bind the same port and take half
+    // of the connections.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  }
+  builder.SetMaxReceiveMessageSize(options_.maxMessageBytes);
+  builder.SetMaxSendMessageSize(options_.maxMessageBytes);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || (!options_.tcpAddress.empty() && tcpPort_ == 0)) {
+    server_.reset();
+    service_.reset();
+    std::string where;
+    if (!options_.socketPath.empty()) where = unixTarget(options_.socketPath);
+    if (!options_.tcpAddress.empty()) {
+      where += (where.empty() ? "" : " and ") + options_.tcpAddress;
+    }
+    return makeError(StatusCode::kUnavailable,
+                     "cannot listen on {}: gRPC failed to bind (address in use, or no permission "
+                     "on the socket folder?)",
+                     where);
+  }
+
+  if (!options_.socketPath.empty()) {
+    // gRPC creates the socket with the process umask; set the configured
+    // mode so that the right group (and only it) can connect.
+    struct stat st {};
+    if (::chmod(options_.socketPath.c_str(), options_.socketMode) != 0 ||
+        ::lstat(options_.socketPath.c_str(), &st) != 0) {
+      int err = errno;
+      server_->Shutdown(std::chrono::system_clock::now());
+      server_.reset();
+      service_.reset();
+      return makeError(StatusCode::kPermissionDenied, "cannot set mode {:o} on socket '{}': {}",
+                       static_cast<unsigned>(options_.socketMode), options_.socketPath,
+                       std::strerror(err));
+    }
+    socketInode_ = st.st_ino;
+  }
+
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->SetServingStatus(true);
+    health->SetServingStatus(kServiceName, true);
+  }
+  running_ = true;
+  return Status::ok();
+}
+
+void GrpcServer::setServing(bool serving) {
+  std::lock_guard lock(mutex_);
+  if (!running_ || shutDown_) return;
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->SetServingStatus(serving);
+    health->SetServingStatus(kServiceName, serving);
+  }
+}
+
+void GrpcServer::shutdown(std::chrono::system_clock::time_point deadline) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_ || shutDown_) return;
+    shutDown_ = true;
+  }
+  // NOT_SERVING first, so that health watchers see it before connections go.
+  if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+  // Refuse new work and let running RPCs answer while connections are still
+  // open; only then let gRPC send GOAWAY and close (see
+  // GrpcInferenceService::beginDrain for why the order matters).
+  service_->beginDrain();
+  service_->waitIdle(deadline);
+  server_->Shutdown(deadline);
+
+  if (!options_.socketPath.empty()) {
+    // Remove the socket only if it is still the one we bound: a successor
+    // may already have replaced it.
+    struct stat st {};
+    if (::lstat(options_.socketPath.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_ino == socketInode_) {
+      ::unlink(options_.socketPath.c_str());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  running_ = false;
+}
+
+void GrpcServer::wait() {
+  grpc::Server* server = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    server = server_.get();
+  }
+  if (server != nullptr) server->Wait();
+}
+
+bool GrpcServer::running() const {
+  std::lock_guard lock(mutex_);
+  return running_;
+}
+
+std::string GrpcServer::target() const {
+  if (!options_.socketPath.empty()) return unixTarget(options_.socketPath);
+  std::string host, port;
+  splitHostPort(options_.tcpAddress, host, port);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + std::to_string(tcpPort_);
+}
+
+}  // namespace inferd::ipc

@@ -1,0 +1,292 @@
+// The inferd executable as a process: bad config rejected at start with the
+// line; readiness (sd_notify READY=1 when built with libsystemd, and the
+// gRPC API on the socket); SIGHUP re-reads the config (new model loaded,
+// dropped model unloaded, kept model not reloaded); SIGTERM with requests in
+// flight answers every one of them and exits 0.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/grpcpp.h>
+
+#include "daemon_test_util.h"
+#include "inference.grpc.pb.h"
+
+using namespace inferd;
+using inferd::test::TempDir;
+using inferd::test::waitUntil;
+
+namespace {
+
+std::string inferdPath() {
+  const char* p = std::getenv("INFERD");
+  return p ? p : "build/daemon/inferd";
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A datagram socket standing in for systemd's notify socket.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    ok_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~NotifySocket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return ok_; }
+  // Waits for a datagram containing `what`; collects everything received.
+  bool waitFor(const std::string& what, std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      if (received_.find(what) != std::string::npos) return true;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n > 0) {
+        received_.append(buf, static_cast<size_t>(n));
+        received_ += '\n';
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    return received_.find(what) != std::string::npos;
+  }
+  const std::string& received() const { return received_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool ok_ = false;
+  std::string received_;
+};
+
+class Inferd {
+ public:
+  Inferd(const std::vector<std::string>& args, const std::string& logPath, const std::string& notifyPath = "") {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int err = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(err, 2);
+      ::dup2(err, 1);
+      if (!notifyPath.empty()) ::setenv("NOTIFY_SOCKET", notifyPath.c_str(), 1);
+      std::vector<std::string> all{inferdPath()};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : all) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~Inferd() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  void signal(int sig) const { ::kill(pid_, sig); }
+  // The exit code, or -1 on a timeout or a death by signal.
+  int wait(std::chrono::seconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+std::unique_ptr<inference::GRPCInferenceService::Stub> connect(const std::string& socket) {
+  return inference::GRPCInferenceService::NewStub(
+      grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<grpc::ClientContext> ctx(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + timeout);
+  return c;
+}
+
+bool serverReady(inference::GRPCInferenceService::Stub& stub) {
+  inference::ServerReadyResponse r;
+  return stub.ServerReady(ctx(std::chrono::seconds(2)).get(), {}, &r).ok() && r.ready();
+}
+
+std::map<std::string, std::string> repositoryStates(inference::GRPCInferenceService::Stub& stub) {
+  inference::RepositoryIndexResponse r;
+  std::map<std::string, std::string> states;
+  if (!stub.RepositoryIndex(ctx().get(), {}, &r).ok()) return states;
+  for (const auto& m : r.models()) states[m.name()] = m.state();
+  return states;
+}
+
+inference::ModelInferRequest faceRequest() {
+  inference::ModelInferRequest req;
+  req.set_model_name("face_detection_short_range");
+  auto* in = req.add_inputs();
+  in->set_name("input");
+  in->set_datatype("FP32");
+  for (int64_t d : {1, 128, 128, 3}) in->add_shape(d);
+  req.add_raw_input_contents(std::string(128 * 128 * 3 * sizeof(float), '\0'));
+  return req;
+}
+
+}  // namespace
+
+TEST_CASE("inferd rejects a bad config at start with its line and reason", "[process]") {
+  TempDir dir;
+  const std::string conf = dir.write("bad.conf", "socket_path: \"/tmp/x.sock\"\nmodel_defaults { workers: 0 }\n");
+  Inferd d({"--config", conf}, dir.file("log"));
+  CHECK(d.wait(std::chrono::seconds(20)) == 1);
+  const std::string log = readFile(dir.file("log"));
+  CHECK_THAT(log, Catch::Contains(conf + ":2:") && Catch::Contains("workers: 0 is out of range"));
+
+  Inferd help({"--help"}, dir.file("help"));
+  CHECK(help.wait(std::chrono::seconds(20)) == 0);
+  CHECK_THAT(readFile(dir.file("help")), Catch::Contains("--model-dir"));
+}
+
+TEST_CASE("inferd serves, reloads on SIGHUP and drains on SIGTERM", "[process]") {
+  TempDir dir;
+  const std::string socket = dir.file("run/inferd.sock");
+  const std::string models = test::testDataPath("models");
+  const std::string conf = dir.file("inferd.conf");
+  auto writeConfig = [&](const std::vector<std::string>& names) {
+    std::ofstream out(conf);
+    out << "socket_path: \"" << socket << "\"\nsocket_mode: 0600\nmodel_dir: \"" << models << "\"\n";
+    for (const auto& n : names) out << "models { name: \"" << n << "\" }\n";
+    out << "model_defaults { workers: 1 queue_size: 256 }\nshutdown_grace_ms: 60000\n";
+  };
+  writeConfig({"hand_landmark_lite"});
+
+  NotifySocket notify(dir.file("notify"));
+  REQUIRE(notify.ok());
+  const std::string logPath = dir.file("inferd.log");
+  Inferd d({"--config", conf}, logPath, notify.path());
+#ifdef INFERD_HAVE_SYSTEMD
+  REQUIRE(notify.waitFor("READY=1", std::chrono::seconds(60)));
+#endif
+  auto stub = connect(socket);
+  REQUIRE(waitUntil([&] { return serverReady(*stub); }, std::chrono::seconds(60)));
+  struct stat st {};
+  REQUIRE(::stat(socket.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);  // socket_mode from the config
+  CHECK(repositoryStates(*stub)["hand_landmark_lite"] == "READY");
+  CHECK(repositoryStates(*stub)["face_detection_short_range"] == "UNAVAILABLE");
+
+  // SIGHUP: face joins, hand stays without a reload.
+  writeConfig({"hand_landmark_lite", "face_detection_short_range"});
+  d.signal(SIGHUP);
+  REQUIRE(waitUntil([&] { return repositoryStates(*stub)["face_detection_short_range"] == "READY"; },
+                    std::chrono::seconds(60)));
+#ifdef INFERD_HAVE_SYSTEMD
+  CHECK(notify.waitFor("RELOADING=1", std::chrono::seconds(10)));
+#endif
+  CHECK(repositoryStates(*stub)["hand_landmark_lite"] == "READY");
+  // SIGHUP: hand is no longer listed.
+  writeConfig({"face_detection_short_range"});
+  d.signal(SIGHUP);
+  REQUIRE(waitUntil([&] { return repositoryStates(*stub)["hand_landmark_lite"] == "UNAVAILABLE"; },
+                    std::chrono::seconds(60)));
+  CHECK(repositoryStates(*stub)["face_detection_short_range"] == "READY");
+  const std::string logAfterReload = readFile(logPath);
+  CHECK(count(logAfterReload, "[registry] loaded model 'hand_landmark_lite'") == 1);
+  CHECK(count(logAfterReload, "[registry] loaded model 'face_detection_short_range'") == 1);
+  CHECK(count(logAfterReload, "unloaded model 'hand_landmark_lite'") == 1);
+
+  // SIGTERM with requests in flight: every one is answered.
+  constexpr int kRequests = 32;
+  struct Call {
+    grpc::ClientContext context;
+    inference::ModelInferRequest request = faceRequest();
+    inference::ModelInferResponse response;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  std::atomic<int> done{0}, ok{0}, refusedAtTheDoor{0};
+  std::mutex mu;
+  std::vector<std::string> errors;
+  std::atomic<int> okAfterStop{0};
+  std::atomic<bool> stopSent{false};
+  for (int i = 0; i < kRequests; ++i) {
+    calls.push_back(std::make_unique<Call>());
+    Call& c = *calls.back();
+    c.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    c.request.set_id(std::to_string(i));
+    stub->async()->ModelInfer(&c.context, &c.request, &c.response, [&](grpc::Status s) {
+      if (s.ok()) {
+        ++ok;
+        if (stopSent) ++okAfterStop;
+      } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                 s.error_message().find("shutting down") != std::string::npos) {
+        // Still on its way when SIGTERM came: refused at the door, which is
+        // what "stop accepting" means. Accepted requests must not end so.
+        ++refusedAtTheDoor;
+      } else {
+        std::lock_guard<std::mutex> lock(mu);
+        errors.push_back(std::to_string(static_cast<int>(s.error_code())) + ": " + s.error_message());
+      }
+      ++done;
+    });
+  }
+  // Once the first answer is back most requests have reached the daemon
+  // (one worker, one channel) and wait in its queue.
+  REQUIRE(waitUntil([&] { return done.load() > 0; }, std::chrono::seconds(60)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stopSent = true;
+  d.signal(SIGTERM);
+  const int code = d.wait(std::chrono::seconds(120));
+  // Every request gets an answer: none hangs, none is cancelled or broken.
+  REQUIRE(waitUntil([&] { return done.load() == kRequests; }, std::chrono::seconds(30)));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(errors.empty());
+    if (!errors.empty()) FAIL_CHECK(errors.front());
+  }
+  INFO("ok " << ok.load() << ", after SIGTERM " << okAfterStop.load() << ", refused " << refusedAtTheDoor.load());
+  CHECK(ok.load() + refusedAtTheDoor.load() == kRequests);
+  // Requests queued when SIGTERM came were still run and answered.
+  CHECK(okAfterStop.load() > 0);
+  CHECK(code == 0);
+  CHECK(::stat(socket.c_str(), &st) != 0);  // the socket file is gone
+#ifdef INFERD_HAVE_SYSTEMD
+  CHECK(notify.waitFor("STOPPING=1", std::chrono::seconds(5)));
+#endif
+  const std::string log = readFile(logPath);
+  CHECK_THAT(log, Catch::Contains("SIGTERM"));
+  CHECK_THAT(log, Catch::Contains("stopped"));
+}
