@@ -2,6 +2,7 @@
 // 1 after printing a one-line reason to stderr.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,16 +13,58 @@ struct InspectArgs {
   bool listOps = false;  // list the registry's ops instead of a model
 };
 
+// Per-request options sent to the daemon (run, bench).
+struct RequestArgs {
+  bool hasTimeout = false;
+  int64_t timeoutMicros = 0;
+  bool hasPriority = false;
+  int64_t priority = 0;
+};
+
 struct RunArgs {
-  std::string model;
+  std::string model;  // a .tflite path with --local, a model name otherwise
   bool local = false;
   std::vector<std::string> inputs;  // NAME=FILE.npy or FILE.npy
   std::string outputDir;
   int repeat = 1;
+  int threads = 1;  // --local: threads of the cpu device's kernel pool
+  std::string socket;  // daemon mode; empty = the default socket
+  RequestArgs request;
+};
+
+struct ModelsArgs {
+  std::string socket;
+  bool readyOnly = false;
+};
+
+struct ModelArgs {  // load, unload
+  std::string socket;
+  std::string model;
+};
+
+struct StatusArgs {
+  std::string socket;
+  std::string model;  // empty = every model
+};
+
+struct BenchArgs {
+  std::string socket;
+  std::string model;
+  std::vector<std::string> inputs;  // as for run; none = zero-filled inputs
+  int requests = 100;
+  int concurrency = 1;
+  bool json = false;
+  RequestArgs request;
 };
 
 int inspectCommand(const InspectArgs& args);
 int runCommand(const RunArgs& args);
+int runDaemonCommand(const RunArgs& args);
+int modelsCommand(const ModelsArgs& args);
+int loadCommand(const ModelArgs& args);
+int unloadCommand(const ModelArgs& args);
+int statusCommand(const StatusArgs& args);
+int benchCommand(const BenchArgs& args);
 
 // Prints "inferctl: error: <message>" to stderr and returns 1.
 int fail(const std::string& message);

@@ -1,15 +1,36 @@
 // inferctl: the command-line client of inferd. Local mode runs models
-// in-process through the HAL's cpu device; daemon mode arrives with inferd.
+// in-process through the HAL's cpu device; the other commands talk to a
+// running inferd over its Unix socket through libinferd-client.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "commands.h"
 
+namespace {
+
+// --timeout-us and --priority, shared by run and bench.
+void addRequestOptions(CLI::App* cmd, inferd::inferctl::RequestArgs* request, CLI::Option** timeout,
+                       CLI::Option** priority) {
+  *timeout = cmd->add_option("--timeout-us", request->timeoutMicros,
+                             "Fail a request still queued in the daemon after this many microseconds")
+                 ->check(CLI::NonNegativeNumber);
+  *priority = cmd->add_option("--priority", request->priority, "Request priority (lower runs first)");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace inferd::inferctl;
   CLI::App app{"inferctl - inspect and run TensorFlow Lite models with inferd"};
   app.require_subcommand(1);
+  app.fallthrough();  // --socket may come after the subcommand too
   app.set_version_flag("--version", "inferctl 0.1.0");
+  std::string socket;
+  app.add_option("--socket", socket,
+                 "inferd's Unix socket (default: $XDG_RUNTIME_DIR/inferd/inferd.sock, else "
+                 "/tmp/inferd-<uid>/inferd.sock)")
+      ->envname("INFERD_SOCKET")
+      ->type_name("PATH");
 
   InspectArgs inspect;
   auto* inspectCmd = app.add_subcommand(
@@ -18,8 +39,10 @@ int main(int argc, char** argv) {
   inspectCmd->add_flag("--ops", inspect.listOps, "List every operator the engine supports (types, versions)");
 
   RunArgs run;
-  auto* runCmd = app.add_subcommand("run", "Run a model on inputs from .npy files and write its outputs as .npy");
-  runCmd->add_option("model", run.model, "Path to a .tflite file")->required();
+  CLI::Option *runTimeout = nullptr, *runPriority = nullptr;
+  auto* runCmd = app.add_subcommand(
+      "run", "Run a model on inputs from .npy files and write its outputs as .npy (in inferd, or --local)");
+  runCmd->add_option("model", run.model, "Model name in inferd, or path to a .tflite file with --local")->required();
   runCmd->add_flag("--local", run.local, "Run in this process on the cpu device (no daemon)");
   runCmd->add_option("-i,--input", run.inputs,
                      "NAME=FILE.npy for each model input (FILE.npy alone for a single-input model)")
@@ -27,9 +50,43 @@ int main(int argc, char** argv) {
   runCmd->add_option("-o,--output-dir", run.outputDir, "Directory for output_<i>.npy (created if missing)");
   runCmd->add_option("--repeat", run.repeat, "Invoke N times and report the median time")
       ->check(CLI::Range(1, 100000));
+  runCmd->add_option("--threads", run.threads, "With --local: threads the kernels may use (default 1)")
+      ->check(CLI::Range(1, 256));
+  addRequestOptions(runCmd, &run.request, &runTimeout, &runPriority);
   runCmd->footer(
       "Output i (in the model's output order) is written to DIR/output_<i>.npy.\n"
-      "Example: inferctl run face.tflite --local --input input=img.npy --output-dir out/");
+      "Examples: inferctl run face_detection_short_range --input input=img.npy --output-dir out/\n"
+      "          inferctl run face.tflite --local --input input=img.npy --output-dir out/");
+
+  ModelsArgs models;
+  auto* modelsCmd = app.add_subcommand("models", "List the models in inferd's repository and their state");
+  modelsCmd->add_flag("--ready", models.readyOnly, "Only models that are loaded and ready");
+
+  ModelArgs load, unload;
+  auto* loadCmd = app.add_subcommand("load", "Load a model of the repository into inferd");
+  loadCmd->add_option("model", load.model, "Model name")->required();
+  auto* unloadCmd = app.add_subcommand("unload", "Unload a model from inferd (requests in flight finish)");
+  unloadCmd->add_option("model", unload.model, "Model name")->required();
+
+  StatusArgs status;
+  auto* statusCmd = app.add_subcommand("status", "Show whether inferd is live and ready, and per-model statistics");
+  statusCmd->add_option("model", status.model, "Only this model's statistics");
+
+  BenchArgs bench;
+  CLI::Option *benchTimeout = nullptr, *benchPriority = nullptr;
+  auto* benchCmd = app.add_subcommand(
+      "bench", "Send N requests from C concurrent clients to inferd; print latency percentiles and throughput");
+  benchCmd->add_option("model", bench.model, "Model name")->required();
+  benchCmd->add_option("-i,--input", bench.inputs, "NAME=FILE.npy per input, as for run (default: zeros)")
+      ->take_all();
+  benchCmd->add_option("-n,--requests", bench.requests, "Number of requests")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  benchCmd->add_option("-c,--concurrency", bench.concurrency, "Concurrent clients, each with its own connection")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  benchCmd->add_flag("--json", bench.json, "Print one JSON object instead of text");
+  addRequestOptions(benchCmd, &bench.request, &benchTimeout, &benchPriority);
 
   try {
     app.parse(argc, argv);
@@ -40,6 +97,36 @@ int main(int argc, char** argv) {
     if (!inspect.listOps && inspect.model.empty()) return fail("inspect needs a MODEL path (or --ops)");
     return inspectCommand(inspect);
   }
-  if (runCmd->parsed()) return runCommand(run);
+  if (runCmd->parsed()) {
+    run.socket = socket;
+    run.request.hasTimeout = runTimeout->count() > 0;
+    run.request.hasPriority = runPriority->count() > 0;
+    if (run.local && (run.request.hasTimeout || run.request.hasPriority)) {
+      return fail("--timeout-us and --priority are for the daemon's queue; drop them with --local");
+    }
+    return runCommand(run);
+  }
+  if (modelsCmd->parsed()) {
+    models.socket = socket;
+    return modelsCommand(models);
+  }
+  if (loadCmd->parsed()) {
+    load.socket = socket;
+    return loadCommand(load);
+  }
+  if (unloadCmd->parsed()) {
+    unload.socket = socket;
+    return unloadCommand(unload);
+  }
+  if (statusCmd->parsed()) {
+    status.socket = socket;
+    return statusCommand(status);
+  }
+  if (benchCmd->parsed()) {
+    bench.socket = socket;
+    bench.request.hasTimeout = benchTimeout->count() > 0;
+    bench.request.hasPriority = benchPriority->count() > 0;
+    return benchCommand(bench);
+  }
   return 1;
 }

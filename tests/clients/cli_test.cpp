@@ -48,12 +48,13 @@ TEST_CASE("inspect --ops lists the registry", "[cli]") {
 }
 
 TEST_CASE("run --local writes outputs that match LiteRT", "[cli]") {
+  const std::string threads = GENERATE(as<std::string>{}, "1", "2");  // --threads
   auto dir = makeTempDir("cli");
   const std::string golden = testDataPath("golden/hand_landmark_lite/");
-  auto r = ctl({"run", testDataPath("models/hand_landmark_lite.tflite"), "--local", "--input",
+  auto r = ctl({"run", testDataPath("models/hand_landmark_lite.tflite"), "--local", "--threads", threads, "--input",
                 "input_1=" + golden + "input_0.npy", "--output-dir", dir + "/out"},
                dir);
-  INFO(r.out << r.err);
+  INFO("--threads " << threads << "\n" << r.out << r.err);
   REQUIRE(r.exitCode == 0);
   CHECK_THAT(r.out, Catch::Contains("output 3 'Identity_3'"));
   for (int i = 0; i < 4; ++i) {
@@ -101,16 +102,17 @@ TEST_CASE("run errors are one clear line", "[cli]") {
     CHECK(oneLineError(r));
     CHECK_THAT(r.err, Catch::Contains("not a TensorFlow Lite file"));
   }
-  SECTION("daemon mode is not available yet") {
-    auto r = ctl({"run", model, "--input", "x.npy", "--output-dir", dir}, dir);
+  SECTION("without --local, run needs a daemon and says where it looked") {
+    auto r = ctl({"--socket", dir + "/absent.sock", "run", model, "--input", "x.npy", "--output-dir", dir}, dir);
     CHECK(oneLineError(r));
-    CHECK_THAT(r.err, Catch::Contains("--local"));
+    CHECK_THAT(r.err, Catch::Contains("cannot reach inferd at unix:" + dir + "/absent.sock"));
   }
   SECTION("usage errors exit non-zero") {
     auto r = ctl({"frobnicate"}, dir);
     CHECK(r.exitCode != 0);
     auto h = ctl({"--help"}, dir);
     CHECK(h.exitCode == 0);
-    CHECK_THAT(h.out, Catch::Contains("inspect") && Catch::Contains("run"));
+    CHECK_THAT(h.out, Catch::Contains("inspect") && Catch::Contains("run") && Catch::Contains("models") &&
+                          Catch::Contains("bench") && Catch::Contains("--socket"));
   }
 }
