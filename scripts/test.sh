@@ -16,6 +16,12 @@ for arg in "$@"; do
 done
 
 bash scripts/setup.sh
+# The foreign-client tests drive inferd with Python's tritonclient[grpc] from
+# PyPI, unmodified. Without it (no pip, no network) they report SKIP.
+if ! python3 -c 'import tritonclient.grpc, numpy' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check 'tritonclient[grpc]' numpy ||
+    echo "test.sh: could not install tritonclient[grpc]; the tritonclient tests will be skipped" >&2
+fi
 
 if [ "$sanitize" = 1 ]; then
   builddir=build-asan

@@ -73,13 +73,6 @@ Result<std::shared_ptr<ModelInstance>> ModelRegistry::build(const ModelLocation&
     log->warn("model '{}': preferred_device '{}' is not available; it runs on '{}'", location.name,
               cfg.preferred_device(), device_->name());
   }
-  if (cfg.num_threads() > 1) {
-    // The HAL's PrepareOptions has no thread count yet; say so rather than
-    // pretend the setting took effect.
-    log->warn("model '{}': num_threads {} is not supported by device '{}' yet; each worker runs on one thread",
-              location.name, cfg.num_threads(), device_->name());
-  }
-
   SchedulerOptions so;
   so.model = location.name;
   so.version = "1";
@@ -87,6 +80,7 @@ Result<std::shared_ptr<ModelInstance>> ModelRegistry::build(const ModelLocation&
   so.queueSize = static_cast<size_t>(cfg.queue_size());
   so.defaultPriority = cfg.default_priority();
   so.prepare.priority = static_cast<int>(std::clamp<int64_t>(cfg.default_priority(), INT32_MIN, INT32_MAX));
+  so.prepare.numThreads = cfg.num_threads();  // kernel threads of each worker's interpreter
   auto scheduler = Scheduler::create(model.value(), *device_, so, std::move(stats));
   if (!scheduler) return scheduler.status();
 
