@@ -10,38 +10,13 @@
 #include <catch2/catch.hpp>
 
 #include "inferd/engine/interpreter.h"
-#include "op_test_util.h"
+#include "op_test_catch.h"
 
 namespace {
 
 using namespace inferd;
 using namespace inferd::test;
 using Op = fb::BuiltinOperator;
-
-std::vector<OutputTensor> runOk(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs) {
-  auto r = runModel(model, inputs);
-  INFO((r.isOk() ? std::string("ok") : r.status().toString()));
-  REQUIRE(r.isOk());
-  return r.value();
-}
-
-std::string runError(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs) {
-  auto r = runModel(model, inputs);
-  REQUIRE_FALSE(r.isOk());
-  return r.status().message();
-}
-
-template <typename T>
-std::vector<T> iota(size_t n, T start = T(0)) {
-  std::vector<T> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<T>(start + static_cast<T>(i));
-  return v;
-}
-
-template <typename Fn>
-OptionsFn opts(fb::BuiltinOptions type, Fn fn) {
-  return [type, fn](flatbuffers::FlatBufferBuilder& b) { return std::make_pair(type, fn(b).Union()); };
-}
 
 // ---------------------------------------------------------------- SHAPE, RANK
 

@@ -12,31 +12,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "op_test_util.h"
+#include "op_test_catch.h"
 
 namespace {
 
 using namespace inferd;
 using namespace inferd::test;
 using Op = fb::BuiltinOperator;
-
-std::vector<OutputTensor> runOk(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs) {
-  auto r = runModel(model, inputs);
-  INFO((r.isOk() ? std::string("ok") : r.status().toString()));
-  REQUIRE(r.isOk());
-  return r.value();
-}
-
-std::string runError(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs) {
-  auto r = runModel(model, inputs);
-  REQUIRE_FALSE(r.isOk());
-  return r.status().message();
-}
-
-template <typename Fn>
-OptionsFn opts(fb::BuiltinOptions type, Fn fn) {
-  return [type, fn](flatbuffers::FlatBufferBuilder& b) { return std::make_pair(type, fn(b).Union()); };
-}
 
 template <typename T>
 std::vector<uint8_t> unaryModel(Op op, ElementType type, Dims dims, OptionsFn o = {}, int version = 1,

@@ -13,7 +13,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "op_test_util.h"
+#include "op_test_catch.h"
 
 namespace {
 
@@ -22,33 +22,13 @@ using namespace inferd::test;
 
 using Op = fb::BuiltinOperator;
 
-template <typename T>
-std::vector<T> iotaVec(size_t n, T start = T(0)) {
-  std::vector<T> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<T>(start + static_cast<T>(i));
-  return v;
-}
-
 int64_t count(const Dims& d) {
   int64_t n = 1;
   for (int32_t x : d) n *= x;
   return n;
 }
 
-// Runs and requires success; returns all outputs.
-std::vector<OutputTensor> runOk(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs) {
-  auto r = runModel(model, inputs);
-  INFO((r.isOk() ? std::string("ok") : r.status().toString()));
-  REQUIRE(r.isOk());
-  return r.value();
-}
 
-// Runs and requires failure; returns the error message.
-std::string runError(const std::vector<uint8_t>& model, const std::vector<InputData>& inputs) {
-  auto r = runModel(model, inputs);
-  REQUIRE_FALSE(r.isOk());
-  return r.status().message();
-}
 
 OptionsFn noOptions() { return {}; }
 
@@ -67,7 +47,7 @@ TEST_CASE("RESHAPE takes the shape from a constant tensor and infers -1", "[shap
   int shape = mb.addConstant<int32_t>(ElementType::kInt32, {2}, {4, -1});
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addOp(Op::RESHAPE, {in, shape}, {out});
-  auto x = iotaVec<float>(24, 1.f);
+  auto x = iota<float>(24, 1.f);
   auto outs = runOk(mb.finish(), {InputData::of(x)});
   CHECK(outs[0].dims == Dims{4, 6});
   CHECK(outs[0].values<float>() == x);
@@ -79,7 +59,7 @@ TEST_CASE("RESHAPE accepts an INT64 shape tensor", "[shape][reshape]") {
   int shape = mb.addConstant<int64_t>(ElementType::kInt64, {3}, {-1, 1, 2});
   int out = mb.addOutput(ElementType::kInt32, {});
   mb.addOp(Op::RESHAPE, {in, shape}, {out});
-  auto x = iotaVec<int32_t>(6, 10);
+  auto x = iota<int32_t>(6, 10);
   auto outs = runOk(mb.finish(), {InputData::of(x)});
   CHECK(outs[0].dims == Dims{3, 1, 2});
   CHECK(outs[0].values<int32_t>() == x);
@@ -123,7 +103,7 @@ TEST_CASE("RESHAPE with a runtime shape tensor sizes the output in eval", "[shap
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addOp(Op::RESHAPE, {in, shape}, {out});
   auto model = mb.finish();
-  auto x = iotaVec<float>(12);
+  auto x = iota<float>(12);
   auto outs = runOk(model, {InputData::of(x), InputData::of(std::vector<int32_t>{3, -1, 2})});
   CHECK(outs[0].dims == Dims{3, 2, 2});
   CHECK(outs[0].values<float>() == x);
@@ -141,7 +121,7 @@ TEST_CASE("RESHAPE with a runtime shape tensor and options checks they agree", "
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addOp(Op::RESHAPE, {in, shape}, {out}, reshapeOptions({3, 2}));
   auto model = mb.finish();
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   auto outs = runOk(model, {InputData::of(x), InputData::of(std::vector<int32_t>{-1, 2})});
   CHECK(outs[0].dims == Dims{3, 2});
   CHECK(outs[0].values<float>() == x);
@@ -158,7 +138,7 @@ TEST_CASE("RESHAPE rejects bad shapes", "[shape][reshape][error]") {
     mb.addOp(Op::RESHAPE, {in, s}, {out});
     return mb.finish();
   };
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   CHECK_THAT(runError(model({4, 2}), {InputData::of(x)}), Catch::Contains("cannot reshape"));
   CHECK_THAT(runError(model({-1, -1}), {InputData::of(x)}), Catch::Contains("more than one -1"));
   CHECK_THAT(runError(model({-1, 4}), {InputData::of(x)}), Catch::Contains("-1"));
@@ -183,7 +163,7 @@ std::vector<uint8_t> squeezeModel(const Dims& inDims, std::vector<int32_t> squee
 }
 
 TEST_CASE("SQUEEZE removes all size-1 dims or the listed ones", "[shape][squeeze]") {
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   Dims d;
   CHECK(runFloat(squeezeModel({1, 2, 1, 3, 1}, {}), {x}, nullptr, 0, &d) == x);
   CHECK(d == Dims{2, 3});
@@ -196,7 +176,7 @@ TEST_CASE("SQUEEZE removes all size-1 dims or the listed ones", "[shape][squeeze
 }
 
 TEST_CASE("SQUEEZE rejects a dim that is not 1 or out of range", "[shape][squeeze][error]") {
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   CHECK_THAT(runError(squeezeModel({1, 2, 3}, {1}), {InputData::of(x)}), Catch::Contains("size 2"));
   CHECK_THAT(runError(squeezeModel({1, 2, 3}, {3}), {InputData::of(x)}), Catch::Contains("out of range"));
 }
@@ -214,7 +194,7 @@ std::vector<uint8_t> expandDimsModel(const Dims& inDims, ElementType axisType, A
 }
 
 TEST_CASE("EXPAND_DIMS inserts a size-1 axis, negative axes count from the end", "[shape][expand_dims]") {
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   Dims d;
   CHECK(runFloat(expandDimsModel<int32_t>({2, 3}, ElementType::kInt32, 0), {x}, nullptr, 0, &d) == x);
   CHECK(d == Dims{1, 2, 3});
@@ -228,7 +208,7 @@ TEST_CASE("EXPAND_DIMS inserts a size-1 axis, negative axes count from the end",
 
 TEST_CASE("EXPAND_DIMS with a runtime axis", "[shape][expand_dims]") {
   auto model = expandDimsModel<int32_t>({2, 3}, ElementType::kInt32, 0, false);
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   auto outs = runOk(model, {InputData::of(x), InputData::of(std::vector<int32_t>{1})});
   CHECK(outs[0].dims == Dims{2, 1, 3});
   CHECK(outs[0].values<float>() == x);
@@ -237,7 +217,7 @@ TEST_CASE("EXPAND_DIMS with a runtime axis", "[shape][expand_dims]") {
 }
 
 TEST_CASE("EXPAND_DIMS rejects an out-of-range axis", "[shape][expand_dims][error]") {
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   CHECK_THAT(runError(expandDimsModel<int32_t>({2, 3}, ElementType::kInt32, 3), {InputData::of(x)}),
              Catch::Contains("axis 3"));
   CHECK_THAT(runError(expandDimsModel<int32_t>({2, 3}, ElementType::kInt32, -4), {InputData::of(x)}),
@@ -284,8 +264,8 @@ TEST_CASE("CONCATENATION along inner, outer and negative axes", "[shape][concat]
 
 TEST_CASE("CONCATENATION of a 4-D tensor on the middle axis matches a naive copy", "[shape][concat]") {
   const Dims da = {2, 3, 2, 2}, db = {2, 1, 2, 2};
-  auto a = iotaVec<float>(24, 0.f);
-  auto b = iotaVec<float>(8, 100.f);
+  auto a = iota<float>(24, 0.f);
+  auto b = iota<float>(8, 100.f);
   Dims d;
   auto got = runFloat(concatModel({da, db}, concatOptions(-3)), {a, b}, nullptr, 0, &d);
   REQUIRE(d == Dims{2, 4, 2, 2});
@@ -326,11 +306,11 @@ TEST_CASE("CONCATENATION of scalars makes a vector", "[shape][concat]") {
 
 TEST_CASE("CONCATENATION rejects mismatched inputs", "[shape][concat][error]") {
   std::string err;
-  runFloat(concatModel({{2, 2}, {3, 2}}, concatOptions(1)), {iotaVec<float>(4), iotaVec<float>(6)}, &err);
+  runFloat(concatModel({{2, 2}, {3, 2}}, concatOptions(1)), {iota<float>(4), iota<float>(6)}, &err);
   CHECK_THAT(err, Catch::Contains("dimension 0 differs"));
-  runFloat(concatModel({{2, 2}, {4}}, concatOptions(0)), {iotaVec<float>(4), iotaVec<float>(4)}, &err);
+  runFloat(concatModel({{2, 2}, {4}}, concatOptions(0)), {iota<float>(4), iota<float>(4)}, &err);
   CHECK_THAT(err, Catch::Contains("ranks differ"));
-  runFloat(concatModel({{2, 2}, {2, 2}}, concatOptions(2)), {iotaVec<float>(4), iotaVec<float>(4)}, &err);
+  runFloat(concatModel({{2, 2}, {2, 2}}, concatOptions(2)), {iota<float>(4), iota<float>(4)}, &err);
   CHECK_THAT(err, Catch::Contains("axis 2 is out of range"));
   // Mixed input types.
   OpModelBuilder mb;
@@ -364,7 +344,7 @@ std::vector<uint8_t> splitModel(const Dims& inDims, int axis, int numSplits, int
 }
 
 TEST_CASE("SPLIT into equal parts along an axis", "[shape][split]") {
-  auto x = iotaVec<float>(12);  // [2, 6]
+  auto x = iota<float>(12);  // [2, 6]
   auto outs = runOk(splitModel({2, 6}, 1, 3, 3), {InputData::of(x)});
   REQUIRE(outs.size() == 3);
   for (const auto& o : outs) CHECK(o.dims == Dims{2, 2});
@@ -391,7 +371,7 @@ TEST_CASE("SPLIT with a runtime axis", "[shape][split]") {
 }
 
 TEST_CASE("SPLIT rejects uneven splits and a wrong output count", "[shape][split][error]") {
-  auto x = iotaVec<float>(12);
+  auto x = iota<float>(12);
   CHECK_THAT(runError(splitModel({2, 6}, 1, 4, 4), {InputData::of(x)}), Catch::Contains("evenly"));
   CHECK_THAT(runError(splitModel({2, 6}, 1, 3, 2), {InputData::of(x)}), Catch::Contains("num_splits is 3"));
   CHECK_THAT(runError(splitModel({2, 6}, 1, 2, 2, true, false), {InputData::of(x)}),
@@ -414,7 +394,7 @@ std::vector<uint8_t> sliceModel(const Dims& inDims, ElementType idxType, std::ve
 }
 
 TEST_CASE("SLICE with begin and size, -1 meaning to the end", "[shape][slice]") {
-  auto x = iotaVec<float>(24);  // [2, 3, 4]
+  auto x = iota<float>(24);  // [2, 3, 4]
   Dims d;
   CHECK(runFloat(sliceModel<int32_t>({2, 3, 4}, ElementType::kInt32, {1, 0, 1}, {1, 2, 2}), {x}, nullptr, 0, &d) ==
         std::vector<float>{13, 14, 17, 18});
@@ -446,7 +426,7 @@ TEST_CASE("SLICE with runtime begin and size", "[shape][slice]") {
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addOp(Op::SLICE, {in, b, s}, {out});
   auto model = mb.finish();
-  auto x = iotaVec<float>(8);
+  auto x = iota<float>(8);
   auto outs = runOk(model, {InputData::of(x), InputData::of(std::vector<int32_t>{1, 1}),
                             InputData::of(std::vector<int32_t>{-1, 1})});
   CHECK(outs[0].dims == Dims{3, 1});
@@ -457,7 +437,7 @@ TEST_CASE("SLICE with runtime begin and size", "[shape][slice]") {
 }
 
 TEST_CASE("SLICE rejects out-of-range begin/size", "[shape][slice][error]") {
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   CHECK_THAT(runError(sliceModel<int32_t>({2, 3}, ElementType::kInt32, {0, 2}, {1, 2}), {InputData::of(x)}),
              Catch::Contains("exceeds"));
   CHECK_THAT(runError(sliceModel<int32_t>({2, 3}, ElementType::kInt32, {-1, 0}, {1, 1}), {InputData::of(x)}),
@@ -502,7 +482,7 @@ std::vector<uint8_t> stridedSliceModel(const Dims& inDims, const StridedSliceArg
 
 std::vector<float> runStridedSlice(const Dims& inDims, const StridedSliceArgs& a, Dims* outDims,
                                    std::string* err = nullptr) {
-  std::vector<float> x = iotaVec<float>(static_cast<size_t>(count(inDims)));
+  std::vector<float> x = iota<float>(static_cast<size_t>(count(inDims)));
   return runFloat(stridedSliceModel(inDims, a), {x}, err, 0, outDims);
 }
 
@@ -649,7 +629,7 @@ TEST_CASE("STRIDED_SLICE offset mode: end is relative to begin", "[shape][stride
 TEST_CASE("STRIDED_SLICE with runtime begin/end", "[shape][strided_slice]") {
   StridedSliceArgs a{{0, 0}, {0, 0}, {1, -1}};
   auto model = stridedSliceModel({2, 3}, a, ElementType::kFloat32, false);
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   auto outs = runOk(model, {InputData::of(x), InputData::of(std::vector<int32_t>{1, 2}),
                             InputData::of(std::vector<int32_t>{2, -4})});
   CHECK(outs[0].dims == Dims{1, 3});
@@ -689,7 +669,7 @@ TEST_CASE("STRIDED_SLICE rejects bad specs", "[shape][strided_slice][error]") {
   int st = mb.addConstant<int32_t>(ElementType::kInt32, {1}, {1});
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addOp(Op::STRIDED_SLICE, {in, b, e, st}, {out});
-  CHECK_THAT(runError(mb.finish(), {InputData::of(iotaVec<float>(4))}), Catch::Contains("end has 2 elements"));
+  CHECK_THAT(runError(mb.finish(), {InputData::of(iota<float>(4))}), Catch::Contains("end has 2 elements"));
 }
 
 // An independent oracle: numpy basic indexing. A spec is a list of items;
@@ -876,7 +856,7 @@ TEST_CASE("STRIDED_SLICE matches numpy indexing on random specs", "[shape][strid
       }
     }
     Dims want;
-    auto x = iotaVec<float>(static_cast<size_t>(count(dims)));
+    auto x = iota<float>(static_cast<size_t>(count(dims)));
     auto expected = numpyIndex(x, dims, spec, &want);
     Dims got;
     std::string err;
@@ -941,7 +921,7 @@ TEST_CASE("TRANSPOSE matches a naive permutation up to rank 6", "[shape][transpo
       std::vector<int32_t> perm(static_cast<size_t>(rank));
       std::iota(perm.begin(), perm.end(), 0);
       std::shuffle(perm.begin(), perm.end(), rng);
-      auto x = iotaVec<float>(static_cast<size_t>(count(dims)));
+      auto x = iota<float>(static_cast<size_t>(count(dims)));
       Dims want, got;
       auto expected = naiveTranspose(x, dims, perm, &want);
       std::string err;
@@ -965,7 +945,7 @@ TEST_CASE("TRANSPOSE copies int8 and int64", "[shape][transpose]") {
 }
 
 TEST_CASE("TRANSPOSE rejects invalid permutations", "[shape][transpose][error]") {
-  auto x = iotaVec<float>(6);
+  auto x = iota<float>(6);
   CHECK_THAT(runError(transposeModel({2, 3}, {0, 2}), {InputData::of(x)}), Catch::Contains("out of range"));
   CHECK_THAT(runError(transposeModel({2, 3}, {1, 1}), {InputData::of(x)}), Catch::Contains("repeats"));
   CHECK_THAT(runError(transposeModel({2, 3}, {1, 0, 2}), {InputData::of(x)}), Catch::Contains("perm has 3"));
@@ -1021,7 +1001,7 @@ TEST_CASE("PAD float by hand and against a naive pad", "[shape][pad]") {
   CHECK(d == Dims{3, 4});
   const Dims dims = {2, 1, 3, 2};
   const std::vector<int32_t> pads = {0, 1, 2, 0, 1, 1, 0, 3};
-  auto x = iotaVec<float>(12, 1.f);
+  auto x = iota<float>(12, 1.f);
   Dims want;
   auto expected = naivePad<float>(x, dims, pads, 0.f, &want);
   CHECK(runFloat(padModel<float>(Op::PAD, dims, pads, ElementType::kFloat32), {x}, nullptr, 0, &d) == expected);
@@ -1032,7 +1012,7 @@ TEST_CASE("PADV2 uses the constant value", "[shape][pad]") {
   const float v = -7.5f;
   const Dims dims = {3, 2};
   const std::vector<int32_t> pads = {1, 2, 2, 1};
-  auto x = iotaVec<float>(6, 1.f);
+  auto x = iota<float>(6, 1.f);
   Dims want, d;
   auto expected = naivePad<float>(x, dims, pads, v, &want);
   CHECK(runFloat(padModel<float>(Op::PADV2, dims, pads, ElementType::kFloat32, &v), {x}, nullptr, 0, &d) ==
@@ -1106,7 +1086,7 @@ TEST_CASE("Shape ops chain after an output sized at eval time", "[shape]") {
   mb.addOp(Op::TRANSPOSE, {mid, perm}, {mid2});
   mb.addOp(Op::PAD, {mid2, pads}, {out});
   auto model = mb.finish();
-  auto x = iotaVec<float>(6, 1.f);
+  auto x = iota<float>(6, 1.f);
   auto outs = runOk(model, {InputData::of(x), InputData::of(std::vector<int32_t>{2, 3})});
   // [[1,2,3],[4,5,6]] -> transpose [[1,4],[2,5],[3,6]] -> pad row after, column before
   CHECK(outs[0].dims == Dims{4, 3});
@@ -1117,7 +1097,7 @@ TEST_CASE("Shape ops chain after an output sized at eval time", "[shape]") {
 }
 
 TEST_CASE("PAD rejects bad paddings", "[shape][pad][error]") {
-  auto x = iotaVec<float>(4);
+  auto x = iota<float>(4);
   CHECK_THAT(runError(padModel<float>(Op::PAD, {2, 2}, {1, -1, 0, 0}, ElementType::kFloat32), {InputData::of(x)}),
              Catch::Contains("negative"));
   CHECK_THAT(runError(padModel<float>(Op::PAD, {2, 2}, {1, 1}, ElementType::kFloat32), {InputData::of(x)}),
