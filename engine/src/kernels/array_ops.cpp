@@ -668,41 +668,9 @@ Status evalMirrorPad(OpContext& ctx) {
     INFERD_RETURN_IF_ERROR(mirrorPadDims(ctx, symmetric, &outDims));
     INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
   }
-  const int64_t total = out->numElements();
-  const size_t esize = elementSize(in->type);
-  const int rank = in->rank();
-  if (total == 0) return Status::ok();
-  if (rank == 0) {
-    std::memcpy(out->data, in->data, esize);
-    return Status::ok();
-  }
-  int64_t inStride[kArrayMaxRank];
-  int64_t s = 1;
-  for (int k = rank - 1; k >= 0; --k) {
-    inStride[k] = s;
-    s *= in->dim(k);
-  }
-  const int last = rank - 1;
-  const int64_t rowLen = out->dim(last);
-  const int64_t lastBefore = readInt(pads, 2 * last);
-  const int64_t lastDim = in->dim(last);
-  int64_t idx[kArrayMaxRank] = {};
-  uint8_t* dst = out->data;
-  for (int64_t row = 0; row < total / rowLen; ++row) {
-    int64_t base = 0;
-    for (int k = 0; k < last; ++k) {
-      base += mirrorIndex(idx[k], readInt(pads, 2 * k), in->dim(k), symmetric) * inStride[k];
-    }
-    for (int64_t i = 0; i < rowLen; ++i) {
-      const int64_t src = base + mirrorIndex(i, lastBefore, lastDim, symmetric);
-      std::memcpy(dst, in->data + static_cast<size_t>(src) * esize, esize);
-      dst += esize;
-    }
-    for (int k = last - 1; k >= 0; --k) {
-      if (++idx[k] < out->dim(k)) break;
-      idx[k] = 0;
-    }
-  }
+  copyByAxisIndex(in, out, [&](int k, int64_t i) {
+    return mirrorIndex(i, readInt(pads, 2 * k), in->dim(k), symmetric);
+  });
   return Status::ok();
 }
 
@@ -742,43 +710,7 @@ Status evalReverse(OpContext& ctx) {
   Tensor* out = ctx.output(0);
   uint32_t mask = 0;
   INFERD_RETURN_IF_ERROR(reverseAxes(ctx, in, ctx.input(1), &mask));
-  const int64_t total = in->numElements();
-  const size_t esize = elementSize(in->type);
-  const int rank = in->rank();
-  if (total == 0) return Status::ok();
-  if (rank == 0) {
-    std::memcpy(out->data, in->data, esize);
-    return Status::ok();
-  }
-  int64_t stride[kArrayMaxRank];
-  int64_t s = 1;
-  for (int k = rank - 1; k >= 0; --k) {
-    stride[k] = s;
-    s *= in->dim(k);
-  }
-  const int last = rank - 1;
-  const int64_t rowLen = in->dim(last);
-  const bool reverseRow = (mask >> last) & 1u;
-  int64_t idx[kArrayMaxRank] = {};
-  uint8_t* dst = out->data;
-  for (int64_t row = 0; row < total / rowLen; ++row) {
-    int64_t base = 0;
-    for (int k = 0; k < last; ++k) {
-      const int64_t i = ((mask >> k) & 1u) ? in->dim(k) - 1 - idx[k] : idx[k];
-      base += i * stride[k];
-    }
-    const uint8_t* src = in->data + static_cast<size_t>(base) * esize;
-    if (reverseRow) {
-      copyStrided(dst, src + static_cast<size_t>(rowLen - 1) * esize, -1, rowLen, esize);
-    } else {
-      std::memcpy(dst, src, static_cast<size_t>(rowLen) * esize);
-    }
-    dst += static_cast<size_t>(rowLen) * esize;
-    for (int k = last - 1; k >= 0; --k) {
-      if (++idx[k] < in->dim(k)) break;
-      idx[k] = 0;
-    }
-  }
+  copyByAxisIndex(in, out, [&](int k, int64_t i) { return ((mask >> k) & 1u) ? in->dim(k) - 1 - i : i; });
   return Status::ok();
 }
 

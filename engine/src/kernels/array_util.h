@@ -112,4 +112,41 @@ inline void copyStrided(uint8_t* dst, const uint8_t* src, int64_t stride, int64_
   for (int64_t k = 0; k < count; ++k) std::memcpy(dst + k * n, src + k * stride * n, size);
 }
 
+// Fills `out` from `in` where, along every axis k, output index i reads
+// input index srcIndex(k, i): the ops whose output re-indexes each axis of
+// the input independently (MIRROR_PAD, REVERSE_V2). Shapes are the caller's
+// to check; ranks up to kArrayMaxRank.
+template <typename SrcIndex> void copyByAxisIndex(const Tensor* in, Tensor* out, SrcIndex srcIndex) {
+  const int64_t total = out->numElements();
+  const size_t esize = elementSize(in->type);
+  const int rank = in->rank();
+  if (total == 0) return;
+  if (rank == 0) {
+    std::memcpy(out->data, in->data, esize);
+    return;
+  }
+  int64_t inStride[kArrayMaxRank];
+  int64_t s = 1;
+  for (int k = rank - 1; k >= 0; --k) {
+    inStride[k] = s;
+    s *= in->dim(k);
+  }
+  const int last = rank - 1;
+  const int64_t rowLen = out->dim(last);
+  int64_t idx[kArrayMaxRank] = {};
+  uint8_t* dst = out->data;
+  for (int64_t row = 0; row < total / rowLen; ++row) {
+    int64_t base = 0;
+    for (int k = 0; k < last; ++k) base += srcIndex(k, idx[k]) * inStride[k];
+    for (int64_t i = 0; i < rowLen; ++i) {
+      std::memcpy(dst, in->data + static_cast<size_t>(base + srcIndex(last, i)) * esize, esize);
+      dst += esize;
+    }
+    for (int k = last - 1; k >= 0; --k) {
+      if (++idx[k] < out->dim(k)) break;
+      idx[k] = 0;
+    }
+  }
+}
+
 }  // namespace inferd::engine::kernels
