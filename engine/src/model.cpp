@@ -189,7 +189,7 @@ class ModelLoader {
     switch (t.type) {
       case ElementType::kInt8: lo = -128; hi = 127; break;
       case ElementType::kUInt8: lo = 0; hi = 255; break;
-      case ElementType::kInt16: lo = -32768; hi = 32767; break;
+      case ElementType::kInt16: lo = 0; hi = 0; break;  // TFLite's int16 quantization is symmetric
       case ElementType::kInt4: lo = -8; hi = 7; break;
       default: break;
     }

@@ -346,20 +346,20 @@ TEST_CASE("CONV_2D rejects bad models", "[kernels][conv]") {
     CHECK(s.code() == StatusCode::kUnsupported);
     CHECK_THAT(s.message(), Catch::Contains("TANH"));
   }
-  SECTION("int8 input is not supported yet") {
+  SECTION("int16 input is not supported yet") {
     OpModelBuilder mb;
     QuantParams q{{0.5f}, {0}, 0};
-    int in = mb.addInput(ElementType::kInt8, {1, 2, 2, 1}, q);
+    int in = mb.addInput(ElementType::kInt16, {1, 2, 2, 1}, q);
     int w = mb.addConstant(ElementType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{1}, q);
-    int out = mb.addOutput(ElementType::kInt8, {}, q);
+    int out = mb.addOutput(ElementType::kInt16, {}, q);
     mb.addOp(Op::CONV_2D, {in, w}, {out}, [](flatbuffers::FlatBufferBuilder& fbb) {
       return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
                             fb::CreateConv2DOptions(fbb, fb::Padding::VALID, 1, 1).Union());
     });
-    auto r = runModel(mb.finish(), {InputData::of(std::vector<int8_t>{1, 2, 3, 4})}, gPath);
+    auto r = runModel(mb.finish(), {InputData::of(std::vector<int16_t>{1, 2, 3, 4})}, gPath);
     REQUIRE_FALSE(r.isOk());
     CHECK(r.status().code() == StatusCode::kUnsupported);
-    CHECK_THAT(r.status().message(), Catch::Contains("INT8"));
+    CHECK_THAT(r.status().message(), Catch::Contains("INT16"));
   }
 }
 

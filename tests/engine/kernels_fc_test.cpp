@@ -287,17 +287,17 @@ TEST_CASE("FULLY_CONNECTED rejects bad models", "[kernels][fc]") {
     CHECK(s.code() == StatusCode::kUnsupported);
     CHECK_THAT(s.message(), Catch::Contains("TANH"));
   }
-  SECTION("int8 weights with a float input (hybrid) are not supported yet") {
+  SECTION("uint8 weights with a float input are not supported (hybrid takes int8)") {
     OpModelBuilder mb;
     int in = mb.addInput(ElementType::kFloat32, {1, 6});
-    int w = mb.addConstant(ElementType::kInt8, {1, 6}, std::vector<int8_t>(6, 1),
+    int w = mb.addConstant(ElementType::kUInt8, {1, 6}, std::vector<uint8_t>(6, 1),
                            QuantParams{{0.5f}, {0}, 0});
     int out = mb.addOutput(ElementType::kFloat32, {});
     mb.addOp(Op::FULLY_CONNECTED, {in, w}, {out});
     auto s = runStatus(mb.finish(), {x});
     REQUIRE_FALSE(s.isOk());
     CHECK(s.code() == StatusCode::kUnsupported);
-    CHECK_THAT(s.message(), Catch::Contains("INT8"));
+    CHECK_THAT(s.message(), Catch::Contains("UINT8"));
   }
 }
 

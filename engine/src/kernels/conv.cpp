@@ -17,6 +17,7 @@
 
 #include "conv_util.h"
 #include "kernel_util.h"
+#include "quant_kernels.h"
 #include "register.h"
 #include "xnnpack_util.h"
 
@@ -24,44 +25,6 @@ namespace inferd::engine::kernels {
 namespace {
 
 constexpr int32_t kCustomCode = 32;  // BuiltinOperator CUSTOM
-
-// --- shared geometry -------------------------------------------------------
-
-// Output size and leading padding of a forward convolution along one axis,
-// in 64-bit so hostile option values cannot overflow (TFLite's
-// ComputeOutSize and ComputePaddingWithOffset; the odd pixel goes after).
-struct Axis {
-  int64_t out = 0;
-  int64_t padBefore = 0;
-  int64_t padAfter = 0;  // the rest of the total padding (XNNPACK takes both)
-};
-
-Axis forwardAxis(fb::Padding padding, int64_t in, int64_t filter, int64_t stride,
-                 int64_t dilation) {
-  const int64_t effFilter = (filter - 1) * dilation + 1;
-  Axis a;
-  a.out = padding == fb::Padding::SAME ? (in + stride - 1) / stride
-                                       : (in - effFilter + stride) / stride;
-  int64_t total = (a.out - 1) * stride + effFilter - in;
-  if (total < 0) total = 0;
-  a.padBefore = total / 2;
-  a.padAfter = total - a.padBefore;
-  return a;
-}
-
-Status checkPadding(const OpContext& ctx, fb::Padding padding) {
-  if (padding != fb::Padding::SAME && padding != fb::Padding::VALID) {
-    return ctx.unsupported("padding {} is not supported", static_cast<int>(padding));
-  }
-  return Status::ok();
-}
-
-Status checkStrides(const OpContext& ctx, int32_t strideH, int32_t strideW) {
-  if (strideH <= 0 || strideW <= 0) {
-    return ctx.error("strides must be positive, got stride_h {} stride_w {}", strideH, strideW);
-  }
-  return Status::ok();
-}
 
 Status checkFloatOutput(OpContext& ctx) {
   const Tensor* output = ctx.output(0);
@@ -111,21 +74,6 @@ Status checkBias(const OpContext& ctx, int index, int64_t channels, bool require
     return ctx.error("bias has {} elements, expected {} (one per output channel)",
                      (*bias)->numElements(), channels);
   }
-  return Status::ok();
-}
-
-// Int32 dims from int64 values already checked to be in range.
-Dims dims4(int64_t a, int64_t b, int64_t c, int64_t d) {
-  return Dims{static_cast<int32_t>(a), static_cast<int32_t>(b), static_cast<int32_t>(c),
-              static_cast<int32_t>(d)};
-}
-
-Status checkOutputDims(const OpContext& ctx, int64_t h, int64_t w) {
-  constexpr int64_t kMax = INT32_MAX;
-  if (h < 0 || w < 0) {
-    return ctx.error("filter does not fit the input: output would be {}x{}", h, w);
-  }
-  if (h > kMax || w > kMax) return ctx.error("output size {}x{} is too large", h, w);
   return Status::ok();
 }
 
@@ -237,26 +185,20 @@ Status prepareConv(OpContext& ctx) {
   const Tensor* filter = nullptr;
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &filter));
+  if (isQuantizedNode(input, filter)) return prepareConvQuantized(ctx);
   INFERD_RETURN_IF_ERROR(checkFloatInput(ctx, input));
   INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
   INFERD_RETURN_IF_ERROR(checkFilter(ctx, filter));
   INFERD_RETURN_IF_ERROR(checkFloatOutput(ctx));
 
-  // TFLite parses a missing options table as zeros (stride 0), which cannot run.
-  const auto* opts = options<fb::Conv2DOptions>(ctx);
-  if (opts == nullptr) return ctx.error("Conv2DOptions are missing");
+  ConvOptions opts;
+  INFERD_RETURN_IF_ERROR(readConv2DOptions(ctx, &opts));
   auto st = std::make_unique<ConvState>();
-  st->strideH = opts->stride_h();
-  st->strideW = opts->stride_w();
-  st->dilationH = opts->dilation_h_factor();
-  st->dilationW = opts->dilation_w_factor();
-  INFERD_RETURN_IF_ERROR(checkStrides(ctx, st->strideH, st->strideW));
-  if (st->dilationH <= 0 || st->dilationW <= 0) {
-    return ctx.error("dilation factors must be positive, got dilation_h_factor {} "
-                     "dilation_w_factor {}", st->dilationH, st->dilationW);
-  }
-  INFERD_RETURN_IF_ERROR(checkPadding(ctx, opts->padding()));
-  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts->fused_activation_function(), &st->act));
+  st->strideH = opts.strideH;
+  st->strideW = opts.strideW;
+  st->dilationH = opts.dilationH;
+  st->dilationW = opts.dilationW;
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts.activation, &st->act));
 
   const int64_t batches = input->dim(0);
   const int64_t height = input->dim(1);
@@ -282,8 +224,8 @@ Status prepareConv(OpContext& ctx) {
   const Tensor* bias = nullptr;
   INFERD_RETURN_IF_ERROR(checkBias(ctx, 2, outChannels, false, &bias));
 
-  const Axis ah = forwardAxis(opts->padding(), height, filterH, st->strideH, st->dilationH);
-  const Axis aw = forwardAxis(opts->padding(), width, filterW, st->strideW, st->dilationW);
+  const Axis ah = forwardAxis(opts.padding, height, filterH, st->strideH, st->dilationH);
+  const Axis aw = forwardAxis(opts.padding, width, filterW, st->strideW, st->dilationW);
   INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
   st->padH = static_cast<int32_t>(ah.padBefore);
   st->padW = static_cast<int32_t>(aw.padBefore);
@@ -364,6 +306,7 @@ void im2colRows(const ConvState& st, const float* inBatch, int64_t inH, int64_t 
 }
 
 Status evalConv(OpContext& ctx) {
+  if (isQuantizedNode(ctx.input(0), ctx.input(1))) return evalConvQuantized(ctx);
   const auto* st = ctx.state<ConvState>();
   if (st->xnnOp) return runXnnConv(ctx, st->xnnOp);
   const Tensor* input = ctx.input(0);
@@ -424,22 +367,12 @@ struct DepthwiseState : KernelState {
   xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
 };
 
-// The filter taps t in [0, filter) with 0 <= origin + t*dilation < in form
-// one range [*begin, *end); computing it up front spares eval a bounds check
-// per tap.
-void tapRange(int64_t origin, int64_t in, int64_t filter, int64_t dilation, int64_t* begin,
-              int64_t* end) {
-  const int64_t b = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
-  const int64_t e = in - origin > 0 ? (in - origin + dilation - 1) / dilation : 0;
-  *end = std::min(e, filter);
-  *begin = std::min(b, *end);
-}
-
 Status prepareDepthwise(OpContext& ctx) {
   const Tensor* input = nullptr;
   const Tensor* filter = nullptr;
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &filter));
+  if (isQuantizedNode(input, filter)) return prepareDepthwiseQuantized(ctx);
   INFERD_RETURN_IF_ERROR(checkFloatInput(ctx, input));
   INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
   INFERD_RETURN_IF_ERROR(checkFilter(ctx, filter));
@@ -449,20 +382,14 @@ Status prepareDepthwise(OpContext& ctx) {
                      dimsToString(filter->dims));
   }
 
-  const auto* opts = options<fb::DepthwiseConv2DOptions>(ctx);
-  if (opts == nullptr) return ctx.error("DepthwiseConv2DOptions are missing");
+  ConvOptions opts;
+  INFERD_RETURN_IF_ERROR(readDepthwiseOptions(ctx, &opts));
   auto st = std::make_unique<DepthwiseState>();
-  st->strideH = opts->stride_h();
-  st->strideW = opts->stride_w();
-  st->dilationH = opts->dilation_h_factor();
-  st->dilationW = opts->dilation_w_factor();
-  INFERD_RETURN_IF_ERROR(checkStrides(ctx, st->strideH, st->strideW));
-  if (st->dilationH <= 0 || st->dilationW <= 0) {
-    return ctx.error("dilation factors must be positive, got dilation_h_factor {} "
-                     "dilation_w_factor {}", st->dilationH, st->dilationW);
-  }
-  INFERD_RETURN_IF_ERROR(checkPadding(ctx, opts->padding()));
-  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts->fused_activation_function(), &st->act));
+  st->strideH = opts.strideH;
+  st->strideW = opts.strideW;
+  st->dilationH = opts.dilationH;
+  st->dilationW = opts.dilationW;
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts.activation, &st->act));
 
   const int64_t batches = input->dim(0);
   const int64_t height = input->dim(1);
@@ -482,8 +409,8 @@ Status prepareDepthwise(OpContext& ctx) {
 
   const int64_t filterH = filter->dim(1);
   const int64_t filterW = filter->dim(2);
-  const Axis ah = forwardAxis(opts->padding(), height, filterH, st->strideH, st->dilationH);
-  const Axis aw = forwardAxis(opts->padding(), width, filterW, st->strideW, st->dilationW);
+  const Axis ah = forwardAxis(opts.padding, height, filterH, st->strideH, st->dilationH);
+  const Axis aw = forwardAxis(opts.padding, width, filterW, st->strideW, st->dilationW);
   INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
   st->padH = static_cast<int32_t>(ah.padBefore);
   st->padW = static_cast<int32_t>(aw.padBefore);
@@ -510,6 +437,7 @@ Status prepareDepthwise(OpContext& ctx) {
 }
 
 Status evalDepthwise(OpContext& ctx) {
+  if (isQuantizedNode(ctx.input(0), ctx.input(1))) return evalDepthwiseQuantized(ctx);
   using gemm_detail::clamp4;
   using gemm_detail::F32x4;
   using gemm_detail::load4;
@@ -753,6 +681,11 @@ Status readOutputShape(OpContext& ctx, const Tensor* shape, const Tensor* input,
 }
 
 Status prepareTransposeConv(OpContext& ctx) {
+  const Tensor* dataIn = ctx.input(2);
+  const Tensor* weightsIn = ctx.input(1);
+  if (dataIn != nullptr && weightsIn != nullptr && isQuantizedNode(dataIn, weightsIn)) {
+    return prepareTransposeConvQuantized(ctx);
+  }
   auto st = std::make_unique<TransposeState>();
   const auto* opts = options<fb::TransposeConvOptions>(ctx);
   if (opts == nullptr) return ctx.error("TransposeConvOptions are missing");
@@ -935,6 +868,12 @@ Status evalTranspose(OpContext& ctx) {
   return Status::ok();
 }
 
+// TRANSPOSE_CONV (input 2, weights 1); the custom op shares evalTranspose.
+Status evalTransposeConv(OpContext& ctx) {
+  if (isQuantizedNode(ctx.input(2), ctx.input(1))) return evalTransposeConvQuantized(ctx);
+  return evalTranspose(ctx);
+}
+
 KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int32_t minInputs,
                                 int32_t maxInputs, KernelFn prepare, KernelFn eval) {
   KernelRegistration r;
@@ -947,7 +886,7 @@ KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int3
   r.maxOutputs = 1;
   r.prepare = prepare;
   r.eval = eval;
-  r.types = {ElementType::kFloat32};
+  r.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
   return r;
 }
 
@@ -961,7 +900,7 @@ void registerConvKernels(OpResolver& r) {
   r.add(registration(fb::BuiltinOperator::DEPTHWISE_CONV_2D, 7, 2, 3, prepareDepthwise,
                      evalDepthwise));
   r.add(registration(fb::BuiltinOperator::TRANSPOSE_CONV, 5, 3, 4, prepareTransposeConv,
-                     evalTranspose));
+                     evalTransposeConv));
 
   KernelRegistration custom;
   custom.builtinCode = kCustomCode;

@@ -146,4 +146,108 @@ inline int64_t gemmTileRows(int64_t rowFloats, int64_t budgetBytes = 256 * 1024)
   return rows / kGemmMr * kGemmMr;
 }
 
+// --- convolution geometry and options (shared by the float and quantized kernels) ---
+
+// Output size and leading padding of a forward convolution along one axis,
+// in 64-bit so hostile option values cannot overflow (TFLite's
+// ComputeOutSize and ComputePaddingWithOffset; the odd pixel goes after).
+struct Axis {
+  int64_t out = 0;
+  int64_t padBefore = 0;
+  int64_t padAfter = 0;  // the rest of the total padding (XNNPACK takes both)
+};
+
+inline Axis forwardAxis(fb::Padding padding, int64_t in, int64_t filter, int64_t stride,
+                        int64_t dilation) {
+  const int64_t effFilter = (filter - 1) * dilation + 1;
+  Axis a;
+  a.out = padding == fb::Padding::SAME ? (in + stride - 1) / stride
+                                       : (in - effFilter + stride) / stride;
+  int64_t total = (a.out - 1) * stride + effFilter - in;
+  if (total < 0) total = 0;
+  a.padBefore = total / 2;
+  a.padAfter = total - a.padBefore;
+  return a;
+}
+
+inline Status checkPadding(const OpContext& ctx, fb::Padding padding) {
+  if (padding != fb::Padding::SAME && padding != fb::Padding::VALID) {
+    return ctx.unsupported("padding {} is not supported", static_cast<int>(padding));
+  }
+  return Status::ok();
+}
+
+inline Status checkStrides(const OpContext& ctx, int32_t strideH, int32_t strideW) {
+  if (strideH <= 0 || strideW <= 0) {
+    return ctx.error("strides must be positive, got stride_h {} stride_w {}", strideH, strideW);
+  }
+  return Status::ok();
+}
+
+inline Status checkDilation(const OpContext& ctx, int32_t dilationH, int32_t dilationW) {
+  if (dilationH <= 0 || dilationW <= 0) {
+    return ctx.error("dilation factors must be positive, got dilation_h_factor {} "
+                     "dilation_w_factor {}", dilationH, dilationW);
+  }
+  return Status::ok();
+}
+
+// Int32 dims from int64 values already checked to be in range.
+inline Dims dims4(int64_t a, int64_t b, int64_t c, int64_t d) {
+  return Dims{static_cast<int32_t>(a), static_cast<int32_t>(b), static_cast<int32_t>(c),
+              static_cast<int32_t>(d)};
+}
+
+inline Status checkOutputDims(const OpContext& ctx, int64_t h, int64_t w) {
+  constexpr int64_t kMax = INT32_MAX;
+  if (h < 0 || w < 0) {
+    return ctx.error("filter does not fit the input: output would be {}x{}", h, w);
+  }
+  if (h > kMax || w > kMax) return ctx.error("output size {}x{} is too large", h, w);
+  return Status::ok();
+}
+
+// The filter taps t in [0, filter) with 0 <= origin + t*dilation < in form
+// one range [*begin, *end); computing it up front spares eval a bounds check
+// per tap.
+inline void tapRange(int64_t origin, int64_t in, int64_t filter, int64_t dilation, int64_t* begin,
+                     int64_t* end) {
+  const int64_t b = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
+  const int64_t e = in - origin > 0 ? (in - origin + dilation - 1) / dilation : 0;
+  *end = std::min(e, filter);
+  *begin = std::min(b, *end);
+}
+
+// The options of CONV_2D and DEPTHWISE_CONV_2D, validated.
+struct ConvOptions {
+  int32_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  fb::Padding padding = fb::Padding::SAME;
+  fb::ActivationFunctionType activation = fb::ActivationFunctionType::NONE;
+};
+
+template <typename Options>
+Status readConvOptions(const OpContext& ctx, const Options* opts, const char* table,
+                       ConvOptions* out) {
+  // TFLite parses a missing options table as zeros (stride 0), which cannot run.
+  if (opts == nullptr) return ctx.error("{} are missing", table);
+  out->strideH = opts->stride_h();
+  out->strideW = opts->stride_w();
+  out->dilationH = opts->dilation_h_factor();
+  out->dilationW = opts->dilation_w_factor();
+  out->padding = opts->padding();
+  out->activation = opts->fused_activation_function();
+  INFERD_RETURN_IF_ERROR(checkStrides(ctx, out->strideH, out->strideW));
+  INFERD_RETURN_IF_ERROR(checkDilation(ctx, out->dilationH, out->dilationW));
+  return checkPadding(ctx, out->padding);
+}
+
+inline Status readConv2DOptions(const OpContext& ctx, ConvOptions* out) {
+  return readConvOptions(ctx, options<fb::Conv2DOptions>(ctx), "Conv2DOptions", out);
+}
+
+inline Status readDepthwiseOptions(const OpContext& ctx, ConvOptions* out) {
+  return readConvOptions(ctx, options<fb::DepthwiseConv2DOptions>(ctx), "DepthwiseConv2DOptions",
+                         out);
+}
+
 }  // namespace inferd::engine::kernels

@@ -11,10 +11,61 @@
 
 #include "conv_util.h"
 #include "kernel_util.h"
+#include "quant_kernels.h"
 #include "register.h"
 #include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
+
+Status readFullyConnectedOptions(const OpContext& ctx, FullyConnectedOptions* out) {
+  // A missing options table means TFLite's defaults: no activation, DEFAULT
+  // weights, keep_num_dims false, symmetric hybrid input quantization.
+  *out = FullyConnectedOptions{};
+  const auto* opts = options<fb::FullyConnectedOptions>(ctx);
+  if (opts != nullptr) {
+    if (opts->weights_format() != fb::FullyConnectedOptionsWeightsFormat::DEFAULT) {
+      return ctx.unsupported("weights_format {} is not supported (only DEFAULT)",
+                             fb::EnumNameFullyConnectedOptionsWeightsFormat(opts->weights_format()));
+    }
+    out->keepNumDims = opts->keep_num_dims();
+    out->activation = opts->fused_activation_function();
+    out->asymmetricQuantizeInputs = opts->asymmetric_quantize_inputs();
+  }
+  if (ctx.numOutputs() != 1) {
+    return ctx.error("has {} outputs, DEFAULT weights_format has 1", ctx.numOutputs());
+  }
+  return Status::ok();
+}
+
+Status fullyConnectedShape(const OpContext& ctx, const Tensor* input, const Tensor* weights,
+                           bool keepNumDims, int64_t* batches, Dims* outDims) {
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, weights, 2, "weights"));
+  const int64_t units = weights->dim(0);
+  const int64_t inputSize = weights->dim(1);
+  if (inputSize <= 0) {
+    return ctx.error("weights have shape {}; the input size must be positive",
+                     dimsToString(weights->dims));
+  }
+  const int64_t elements = input->numElements();
+  if (elements % inputSize != 0) {
+    return ctx.error("input shape {} has {} elements, not a multiple of the weights' input "
+                     "size {}", dimsToString(input->dims), elements, inputSize);
+  }
+  *batches = elements / inputSize;
+  if (keepNumDims) {
+    if (input->rank() == 0 || input->dims.back() != inputSize) {
+      return ctx.error("keep_num_dims needs the input's last dimension to be {}, input shape {}",
+                       inputSize, dimsToString(input->dims));
+    }
+    *outDims = input->dims;
+    outDims->back() = static_cast<int32_t>(units);
+  } else {
+    if (*batches > INT32_MAX) return ctx.error("batch of {} rows is too large", *batches);
+    *outDims = Dims{static_cast<int32_t>(*batches), static_cast<int32_t>(units)};
+  }
+  return Status::ok();
+}
+
 namespace {
 
 struct FullyConnectedState : KernelState {
@@ -57,51 +108,21 @@ Status prepareFullyConnected(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &weights));
 
-  // A missing options table means TFLite's defaults: no activation, DEFAULT
-  // weights, keep_num_dims false.
-  const auto* opts = options<fb::FullyConnectedOptions>(ctx);
+  if (isQuantizedNode(input, weights)) return prepareFullyConnectedQuantized(ctx);
+  FullyConnectedOptions opts;
+  INFERD_RETURN_IF_ERROR(readFullyConnectedOptions(ctx, &opts));
   auto st = std::make_unique<FullyConnectedState>();
-  bool keepNumDims = false;
-  fb::ActivationFunctionType activation = fb::ActivationFunctionType::NONE;
-  if (opts != nullptr) {
-    if (opts->weights_format() != fb::FullyConnectedOptionsWeightsFormat::DEFAULT) {
-      return ctx.unsupported("weights_format {} is not supported (only DEFAULT)",
-                             fb::EnumNameFullyConnectedOptionsWeightsFormat(opts->weights_format()));
-    }
-    keepNumDims = opts->keep_num_dims();
-    activation = opts->fused_activation_function();
-  }
-  if (ctx.numOutputs() != 1) {
-    return ctx.error("has {} outputs, DEFAULT weights_format has 1", ctx.numOutputs());
-  }
-  INFERD_RETURN_IF_ERROR(activationRange(ctx, activation, &st->act));
+  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts.activation, &st->act));
 
-  if (input->type != ElementType::kFloat32) {
-    return ctx.unsupported("input has type {}; only FLOAT32 is supported so far",
-                           elementTypeName(input->type));
-  }
-  if (weights->type != ElementType::kFloat32) {
-    // int8/uint8 weights with a float input are TFLite's hybrid kernel.
-    return ctx.unsupported("weights have type {}; only FLOAT32 weights are supported so far",
-                           elementTypeName(weights->type));
-  }
   Tensor* output = ctx.output(0);
   if (output->type != ElementType::kFloat32) {
     return ctx.unsupported("output has type {}, expected FLOAT32", elementTypeName(output->type));
   }
-  INFERD_RETURN_IF_ERROR(checkRank(ctx, weights, 2, "weights"));
+  Dims outDims;
+  INFERD_RETURN_IF_ERROR(fullyConnectedShape(ctx, input, weights, opts.keepNumDims, &st->batches,
+                                             &outDims));
   st->units = weights->dim(0);
   st->inputSize = weights->dim(1);
-  if (st->inputSize <= 0) {
-    return ctx.error("weights have shape {}; the input size must be positive",
-                     dimsToString(weights->dims));
-  }
-  const int64_t elements = input->numElements();
-  if (elements % st->inputSize != 0) {
-    return ctx.error("input shape {} has {} elements, not a multiple of the weights' input "
-                     "size {}", dimsToString(input->dims), elements, st->inputSize);
-  }
-  st->batches = elements / st->inputSize;
 
   const Tensor* bias = ctx.input(2);
   if (bias != nullptr) {
@@ -114,18 +135,6 @@ Status prepareFullyConnected(OpContext& ctx) {
     }
   }
 
-  Dims outDims;
-  if (keepNumDims) {
-    if (input->rank() == 0 || input->dims.back() != st->inputSize) {
-      return ctx.error("keep_num_dims needs the input's last dimension to be {}, input shape {}",
-                       st->inputSize, dimsToString(input->dims));
-    }
-    outDims = input->dims;
-    outDims.back() = static_cast<int32_t>(st->units);
-  } else {
-    if (st->batches > INT32_MAX) return ctx.error("batch of {} rows is too large", st->batches);
-    outDims = Dims{static_cast<int32_t>(st->batches), static_cast<int32_t>(st->units)};
-  }
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
 
   prepareXnnFullyConnected(ctx, input, weights, bias, st.get());
@@ -146,6 +155,7 @@ Status prepareFullyConnected(OpContext& ctx) {
 }
 
 Status evalFullyConnected(OpContext& ctx) {
+  if (isQuantizedNode(ctx.input(0), ctx.input(1))) return evalFullyConnectedQuantized(ctx);
   const auto* st = ctx.state<FullyConnectedState>();
   const Tensor* input = ctx.input(0);
   const Tensor* weights = ctx.input(1);
@@ -195,7 +205,7 @@ void registerFullyConnectedKernels(OpResolver& r) {
   reg.maxOutputs = 2;  // the shuffled weights format has a workspace output (refused in prepare)
   reg.prepare = prepareFullyConnected;
   reg.eval = evalFullyConnected;
-  reg.types = {ElementType::kFloat32};
+  reg.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
   r.add(std::move(reg));
 }
 

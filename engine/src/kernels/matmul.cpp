@@ -2,13 +2,15 @@
 // rhs [..., K, N] (or [..., N, K] with adj_y), batch dimensions broadcast
 // numpy-style through BroadcastIndexer, as TensorFlow Lite's reference
 // kernel. Each output element accumulates over k in order; the inner loop
-// runs over contiguous memory (n, or k with adj_y).
+// runs over contiguous memory (n, or k with adj_y). INT8 and hybrid forms
+// are in matmul_quant.cpp.
 #include <cstdint>
 #include <cstring>
 #include <memory>
 
 #include "array_util.h"
 #include "kernel_util.h"
+#include "quant_kernels.h"
 #include "register.h"
 
 namespace inferd::engine::kernels {
@@ -18,56 +20,58 @@ namespace {
 constexpr int kMaxMatMulRank = 5;
 
 struct MatMulState : KernelState {
-  bool adjX = false, adjY = false;
-  int64_t m = 0, k = 0, n = 0;
-  BroadcastIndexer batch{Dims{}, Dims{}, Dims{}};  // batch index of lhs (A) and rhs (B)
+  MatMulGeom g;
 };
 
-Status prepareBatchMatMul(OpContext& ctx) {
-  const Tensor* lhs = nullptr;
-  const Tensor* rhs = nullptr;
-  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &lhs));
-  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &rhs));
-  if (lhs->type != ElementType::kFloat32 || rhs->type != ElementType::kFloat32) {
-    // Quantized and hybrid (int8 weights) forms come with the quantized work.
-    return ctx.unsupported("inputs of type {} and {} are not supported (FLOAT32 is)", elementTypeName(lhs->type),
-                           elementTypeName(rhs->type));
-  }
-  INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, ElementType::kFloat32));
+}  // namespace
+
+Status matMulGeometry(const OpContext& ctx, const Tensor* lhs, const Tensor* rhs, MatMulGeom* g) {
   for (const Tensor* t : {lhs, rhs}) {
     if (t->rank() < 2 || t->rank() > kMaxMatMulRank) {
       return ctx.error("{} must have rank 2 to {}, has shape {}", t == lhs ? "lhs" : "rhs", kMaxMatMulRank,
                        dimsToString(t->dims));
     }
   }
-  auto state = std::make_unique<MatMulState>();
   if (const auto* o = options<fb::BatchMatMulOptions>(ctx)) {
-    state->adjX = o->adj_x();
-    state->adjY = o->adj_y();
+    g->adjX = o->adj_x();
+    g->adjY = o->adj_y();
   }
   const int lr = lhs->rank();
   const int rr = rhs->rank();
-  state->m = state->adjX ? lhs->dim(lr - 1) : lhs->dim(lr - 2);
-  state->k = state->adjX ? lhs->dim(lr - 2) : lhs->dim(lr - 1);
-  const int64_t rk = state->adjY ? rhs->dim(rr - 1) : rhs->dim(rr - 2);
-  state->n = state->adjY ? rhs->dim(rr - 2) : rhs->dim(rr - 1);
-  if (rk != state->k) {
+  g->m = g->adjX ? lhs->dim(lr - 1) : lhs->dim(lr - 2);
+  g->k = g->adjX ? lhs->dim(lr - 2) : lhs->dim(lr - 1);
+  const int64_t rk = g->adjY ? rhs->dim(rr - 1) : rhs->dim(rr - 2);
+  g->n = g->adjY ? rhs->dim(rr - 2) : rhs->dim(rr - 1);
+  if (rk != g->k) {
     return ctx.error("lhs {} (adj_x {}) and rhs {} (adj_y {}) have different contraction sizes {} and {}",
-                     dimsToString(lhs->dims), state->adjX, dimsToString(rhs->dims), state->adjY, state->k, rk);
+                     dimsToString(lhs->dims), g->adjX, dimsToString(rhs->dims), g->adjY, g->k, rk);
   }
   const Dims lb(lhs->dims.begin(), lhs->dims.end() - 2);
   const Dims rb(rhs->dims.begin(), rhs->dims.end() - 2);
-  Dims outDims;
-  INFERD_RETURN_IF_ERROR(broadcastShape(ctx, lb, rb, &outDims));
-  state->batch = BroadcastIndexer(lb, rb, outDims);
-  outDims.push_back(static_cast<int32_t>(state->m));
-  outDims.push_back(static_cast<int32_t>(state->n));
-  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
+  INFERD_RETURN_IF_ERROR(broadcastShape(ctx, lb, rb, &g->outDims));
+  g->batch = BroadcastIndexer(lb, rb, g->outDims);
+  g->outDims.push_back(static_cast<int32_t>(g->m));
+  g->outDims.push_back(static_cast<int32_t>(g->n));
+  return Status::ok();
+}
+
+namespace {
+
+Status prepareBatchMatMul(OpContext& ctx) {
+  const Tensor* lhs = nullptr;
+  const Tensor* rhs = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &lhs));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &rhs));
+  if (isQuantizedNode(lhs, rhs)) return prepareBatchMatMulQuantized(ctx);
+  INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, ElementType::kFloat32));
+  auto state = std::make_unique<MatMulState>();
+  INFERD_RETURN_IF_ERROR(matMulGeometry(ctx, lhs, rhs, &state->g));
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, state->g.outDims));
   ctx.setState(std::move(state));
   return Status::ok();
 }
 
-void matmulOne(const MatMulState& s, const float* a, const float* b, float* out) {
+void matmulOne(const MatMulGeom& s, const float* a, const float* b, float* out) {
   const int64_t m = s.m, k = s.k, n = s.n;
   if (!s.adjY) {
     // out[i, :] = sum_p A(i, p) * rhs[p, :], rows of rhs contiguous.
@@ -99,7 +103,8 @@ void matmulOne(const MatMulState& s, const float* a, const float* b, float* out)
 }
 
 Status evalBatchMatMul(OpContext& ctx) {
-  const MatMulState& s = *ctx.state<MatMulState>();
+  if (isQuantizedNode(ctx.input(0), ctx.input(1))) return evalBatchMatMulQuantized(ctx);
+  const MatMulGeom& s = ctx.state<MatMulState>()->g;
   const float* lhs = ctx.input(0)->as<float>();
   const float* rhs = ctx.input(1)->as<float>();
   float* out = ctx.output(0)->as<float>();
@@ -123,7 +128,7 @@ void registerMatMulKernels(OpResolver& r) {
   k.maxInputs = 2;
   k.prepare = prepareBatchMatMul;
   k.eval = evalBatchMatMul;
-  k.types = {ElementType::kFloat32};
+  k.types = {ElementType::kFloat32, ElementType::kInt8};
   r.add(std::move(k));
 }
 

@@ -77,4 +77,80 @@ template <typename T> inline T quantizeValue(float real, float scale, int32_t ze
   return static_cast<T>(std::clamp<int64_t>(q, qmin<T>(), qmax<T>()));
 }
 
+// x * M with the rounding of ruy's x86 kernels (the GEMM behind TensorFlow
+// Lite's int8 CONV_2D, FULLY_CONNECTED): the Q31 product and the final right
+// shift both round half up (towards +infinity) instead of away from zero.
+// Differs from multiplyByQuantizedMultiplier only on exact negative ties.
+inline int32_t multiplyByQuantizedMultiplierRoundUp(int32_t x, Multiplier m) {
+  const int leftShift = m.shift > 0 ? m.shift : 0;
+  const int rightShift = m.shift > 0 ? 0 : -m.shift;
+  const int64_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << leftShift);
+  const int64_t high = (shifted * m.value + (1ll << 30)) >> 31;  // arithmetic shift: floor
+  if (rightShift == 0) return static_cast<int32_t>(high);
+  const int64_t nudge = 1ll << (rightShift - 1);
+  if (high > std::numeric_limits<int32_t>::max() - nudge) {
+    return static_cast<int32_t>(1ll << (31 - rightShift));  // ruy's overflow value
+  }
+  return static_cast<int32_t>((high + nudge) >> rightShift);
+}
+
+// TensorFlow Lite's requantization rounding for an op: most kernels use the
+// gemmlowp rounding (kAwayFromZero); the ruy GEMM rounds ties up (kUp).
+enum class Rounding : uint8_t { kAwayFromZero, kUp };
+
+inline int32_t multiplyByQuantizedMultiplier(int32_t x, Multiplier m, Rounding rounding) {
+  return rounding == Rounding::kUp ? multiplyByQuantizedMultiplierRoundUp(x, m)
+                                   : multiplyByQuantizedMultiplier(x, m);
+}
+
+// Real value -> quantized value with the division done in double, as
+// TensorFlow Lite's optimized QUANTIZE kernel does on x86 (its reference
+// kernel divides in float: quantizeValue). NaN gives the lowest value (what
+// LiteRT's conversion produces); out-of-range values saturate.
+template <typename T> inline T quantizeValueDouble(float real, float scale, int32_t zeroPoint) {
+  const double q = std::round(static_cast<double>(real) / static_cast<double>(scale));
+  if (std::isnan(q)) return static_cast<T>(qmin<T>());
+  const double clamped = std::clamp(q + zeroPoint, static_cast<double>(qmin<T>()),
+                                    static_cast<double>(qmax<T>()));
+  return static_cast<T>(static_cast<int32_t>(clamped));
+}
+
+// A buffer of real values -> quantized values as LiteRT's QUANTIZE does it
+// per tensor (its optimized kernel, NEON or NEON_2_SSE on x86): the first
+// n & ~7 values eight at a time as round-half-to-even(x * float(1 / scale))
+// (NaN and out-of-range products give the lowest value), the rest with
+// quantizeValueDouble.
+template <typename T>
+inline void quantizeBuffer(const float* x, int64_t n, float scale, int32_t zeroPoint, T* out) {
+  const auto inv = static_cast<float>(1.0 / static_cast<double>(scale));
+  const int64_t vectorEnd = n & ~int64_t{7};
+  for (int64_t i = 0; i < vectorEnd; ++i) {
+    const float v = x[i] * inv;
+    int64_t q = std::numeric_limits<int32_t>::min();  // what the SIMD conversion gives
+    if (std::abs(v) < 2147483648.f) q = static_cast<int64_t>(std::nearbyint(v));
+    out[i] = static_cast<T>(std::clamp<int64_t>(q + zeroPoint, qmin<T>(), qmax<T>()));
+  }
+  for (int64_t i = vectorEnd; i < n; ++i) out[i] = quantizeValueDouble<T>(x[i], scale, zeroPoint);
+}
+
+// TensorFlow Lite's CalculateActivationRangeQuantized: the float clamp range
+// of a fused activation ([lo, hi], +-infinity when open) as quantized bounds
+// within [typeMin, typeMax] for the output's scale and zero point.
+struct QuantRange {
+  int32_t min = 0;
+  int32_t max = 0;
+};
+
+inline QuantRange activationRangeQuantized(float lo, float hi, float scale, int32_t zeroPoint,
+                                           int32_t typeMin, int32_t typeMax) {
+  auto quantize = [&](float real) {
+    const int64_t q = static_cast<int64_t>(std::round(real / scale)) + zeroPoint;
+    return static_cast<int32_t>(std::clamp<int64_t>(q, typeMin, typeMax));
+  };
+  QuantRange r{typeMin, typeMax};
+  if (std::isfinite(lo)) r.min = std::max(typeMin, quantize(lo));
+  if (std::isfinite(hi)) r.max = std::min(typeMax, quantize(hi));
+  return r;
+}
+
 }  // namespace inferd::engine::kernels::quant

@@ -2,6 +2,9 @@
 // INT8, UINT8, INT16 -> FLOAT32; per-tensor, and per-channel for INT8/UINT8)
 // and DENSIFY (TFLite's sparse format, block sparsity included, -> dense).
 // Both usually run once at model load when their input is a constant.
+// Also QUANTIZE: FLOAT32 -> INT8/UINT8/INT16 (per-tensor as LiteRT's
+// optimized kernel: quant::quantizeBuffer; per-channel as its reference
+// kernel, dividing in float) and requantization between INT8, UINT8, INT16.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +12,7 @@
 
 #include "fp16.h"
 #include "kernel_util.h"
+#include "quant_util.h"
 #include "register.h"
 
 namespace inferd::engine::kernels {
@@ -129,6 +133,119 @@ Status evalDequantize(OpContext& ctx) {
       break;
     default:
       return ctx.unsupported("input type {} is not supported", elementTypeName(in->type));
+  }
+  return Status::ok();
+}
+
+// --- QUANTIZE ---
+
+struct QuantizeState : KernelState {
+  // FLOAT32 input: the output's scales and zero points (per-channel along
+  // `channels` when more than one).
+  std::vector<float> scales;
+  std::vector<int32_t> zeroPoints;
+  int64_t outer = 1, channels = 1, inner = 1;
+  // Integer input: out = (in - inZp) * M + outZp.
+  quant::Multiplier multiplier;
+  int32_t inZeroPoint = 0;
+};
+
+bool isQuantizeInt(ElementType t) {
+  return t == ElementType::kInt8 || t == ElementType::kUInt8 || t == ElementType::kInt16;
+}
+
+Status prepareQuantize(OpContext& ctx) {
+  const Tensor* in = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &in));
+  Tensor* out = ctx.output(0);
+  if (!isQuantizeInt(out->type)) {
+    return ctx.unsupported("output type {} is not supported (INT8, UINT8, INT16 are)",
+                           elementTypeName(out->type));
+  }
+  const QuantParams& oq = out->quant();
+  if (oq.scale.empty()) return ctx.error("output has no quantization parameters");
+  auto st = std::make_unique<QuantizeState>();
+  if (in->type == ElementType::kFloat32) {
+    st->scales = oq.scale;
+    for (int64_t zp : oq.zeroPoint) st->zeroPoints.push_back(static_cast<int32_t>(zp));
+    if (oq.perChannel()) {
+      const int axis = oq.quantizedDimension;
+      if (axis < 0 || axis >= in->rank() || in->dim(axis) != static_cast<int64_t>(oq.scale.size())) {
+        return ctx.error("output has {} per-channel scales along dimension {}, input shape {}",
+                         oq.scale.size(), axis, dimsToString(in->dims));
+      }
+      st->channels = in->dim(axis);
+      for (int d = 0; d < axis; ++d) st->outer *= in->dim(d);
+      for (int d = axis + 1; d < in->rank(); ++d) st->inner *= in->dim(d);
+    }
+  } else if (isQuantizeInt(in->type)) {
+    if (in->type == ElementType::kInt16 && out->type == ElementType::kUInt8) {
+      return ctx.unsupported("requantizing INT16 to UINT8 is not supported");
+    }
+    const QuantParams& iq = in->quant();
+    if (iq.scale.size() != 1 || oq.scale.size() != 1) {
+      return ctx.unsupported("requantization needs per-tensor input and output quantization");
+    }
+    st->inZeroPoint = static_cast<int32_t>(iq.zeroPoint[0]);
+    st->zeroPoints.push_back(static_cast<int32_t>(oq.zeroPoint[0]));
+    st->multiplier = quant::quantizeMultiplier(static_cast<double>(iq.scale[0]) /
+                                               static_cast<double>(oq.scale[0]));
+  } else {
+    return ctx.unsupported("input type {} is not supported (FLOAT32, INT8, UINT8, INT16 are)",
+                           elementTypeName(in->type));
+  }
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, in->dims));
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+template <typename T>
+void quantizeFloat(const QuantizeState& s, const float* in, T* out, int64_t n) {
+  if (s.scales.size() == 1) {
+    quant::quantizeBuffer(in, n, s.scales[0], s.zeroPoints[0], out);
+    return;
+  }
+  for (int64_t o = 0; o < s.outer; ++o) {
+    for (int64_t c = 0; c < s.channels; ++c) {
+      const float scale = s.scales[static_cast<size_t>(c)];
+      const int32_t zp = s.zeroPoints[static_cast<size_t>(c)];
+      const int64_t base = (o * s.channels + c) * s.inner;
+      for (int64_t i = 0; i < s.inner; ++i) out[base + i] = quant::quantizeValue<T>(in[base + i], scale, zp);
+    }
+  }
+}
+
+template <typename In, typename T>
+void requantize(const QuantizeState& s, const In* in, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = quant::multiplyByQuantizedMultiplier(static_cast<int32_t>(in[i]) - s.inZeroPoint,
+                                                           s.multiplier) +
+                      s.zeroPoints[0];
+    out[i] = static_cast<T>(std::clamp(v, quant::qmin<T>(), quant::qmax<T>()));
+  }
+}
+
+template <typename T>
+void quantizeTo(const QuantizeState& s, const Tensor* in, T* out) {
+  const int64_t n = in->numElements();
+  switch (in->type) {
+    case ElementType::kFloat32: quantizeFloat(s, in->as<float>(), out, n); break;
+    case ElementType::kInt8: requantize(s, in->as<int8_t>(), out, n); break;
+    case ElementType::kUInt8: requantize(s, in->as<uint8_t>(), out, n); break;
+    case ElementType::kInt16: requantize(s, in->as<int16_t>(), out, n); break;
+    default: break;  // refused in prepare
+  }
+}
+
+Status evalQuantize(OpContext& ctx) {
+  const QuantizeState& s = *ctx.state<QuantizeState>();
+  const Tensor* in = ctx.input(0);
+  Tensor* out = ctx.output(0);
+  switch (out->type) {
+    case ElementType::kInt8: quantizeTo(s, in, out->as<int8_t>()); break;
+    case ElementType::kUInt8: quantizeTo(s, in, out->as<uint8_t>()); break;
+    case ElementType::kInt16: quantizeTo(s, in, out->as<int16_t>()); break;
+    default: return ctx.unsupported("output type {} is not supported", elementTypeName(out->type));
   }
   return Status::ok();
 }
@@ -426,6 +543,17 @@ void registerQuantizeKernels(OpResolver& r) {
   dq.eval = evalDequantize;
   dq.types = {ElementType::kFloat16, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16};
   r.add(dq);
+
+  KernelRegistration q;
+  q.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::QUANTIZE);
+  q.minVersion = 1;
+  q.maxVersion = 3;
+  q.minInputs = 1;
+  q.maxInputs = 1;
+  q.prepare = prepareQuantize;
+  q.eval = evalQuantize;
+  q.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16};
+  r.add(q);
 
   KernelRegistration ds;
   ds.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::DENSIFY);

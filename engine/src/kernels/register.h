@@ -14,7 +14,7 @@ void registerResizeKernels(OpResolver& r);          // resize.cpp: RESIZE_BILINE
 void registerElementwiseKernels(OpResolver& r);     // elementwise.cpp: ADD, SUB, MUL, DIV, ...
 void registerActivationKernels(OpResolver& r);      // activations.cpp: SOFTMAX, LOGISTIC, TANH, RELU*, LEAKY_RELU, PRELU, HARD_SWISH
 void registerShapeKernels(OpResolver& r);           // shape_ops.cpp: RESHAPE, SQUEEZE, EXPAND_DIMS, CONCATENATION, SPLIT, SLICE, STRIDED_SLICE, TRANSPOSE, PAD, PADV2
-void registerQuantizeKernels(OpResolver& r);        // quantize.cpp: DEQUANTIZE, DENSIFY
+void registerQuantizeKernels(OpResolver& r);        // quantize.cpp: DEQUANTIZE, QUANTIZE, DENSIFY
 void registerArrayKernels(OpResolver& r);           // array_ops.cpp: SHAPE, RANK, PACK, UNPACK, TILE, BROADCAST_TO, FILL, ZEROS_LIKE, RANGE, SPLIT_V, MIRROR_PAD, REVERSE_V2
 void registerUnaryKernels(OpResolver& r);           // unary.cpp: EXP, LOG, SQRT, RSQRT, SQUARE, ABS, NEG, SIN, COS, FLOOR, CEIL, ROUND, SIGN, ELU, GELU, LOGICAL_NOT, LOG_SOFTMAX, L2_NORMALIZATION, CAST
 void registerBinaryMiscKernels(OpResolver& r);      // binary_misc.cpp: SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, POW, FLOOR_DIV, FLOOR_MOD, comparisons, LOGICAL_AND/OR, SELECT, SELECT_V2

@@ -1,0 +1,468 @@
+// Quantized and hybrid CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV (see
+// quant_kernels.h for the arithmetic). Reference loops: each output is
+// accumulated in int32 over the filter taps inside the input (taps in the
+// padding contribute (zero point - zero point) * w = 0, as in TFLite).
+//  - int8: per-channel (or per-tensor) symmetric int8 weights, per-tensor
+//    asymmetric int8 activations, int32 bias; uint8: per-tensor uint8
+//    weights with a zero point. CONV_2D's int8 GEMM in TFLite is ruy, whose
+//    x86 kernels round ties up; the others use gemmlowp's rounding.
+//  - hybrid (FLOAT32 input, INT8 constant weights), TFLite's algorithms:
+//    CONV_2D with per-channel scales that differ (or groups) quantizes each
+//    batch asymmetrically and computes acc * (wScale[c] * inScale) + bias;
+//    otherwise symmetrically with acc * (inScale * wScale) + bias.
+//    DEPTHWISE_CONV_2D and TRANSPOSE_CONV always quantize asymmetrically;
+//    depthwise computes acc * inScale * wScale[c] + bias, transpose conv sums
+//    every product (acc * wScale[c] * inScale) in float in its scatter order.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "conv_util.h"
+#include "hybrid_util.h"
+#include "quant_kernels.h"
+
+namespace inferd::engine::kernels {
+namespace {
+
+using quant::Rounding;
+
+// The geometry of a forward convolution or a depthwise one.
+struct ConvGeom {
+  ConvOptions o;
+  int64_t batches = 0, inH = 0, inW = 0, inC = 0;
+  int64_t outH = 0, outW = 0, outC = 0;
+  int64_t filterH = 0, filterW = 0;
+  int64_t padH = 0, padW = 0;
+  int64_t inPerGroup = 0, outPerGroup = 0;  // CONV_2D (groups = inC / inPerGroup)
+  int64_t multiplier = 1;                   // DEPTHWISE_CONV_2D
+};
+
+// What eval does with a node.
+struct QConvState : KernelState {
+  ConvGeom g;
+  bool hybrid = false;
+  // int8 / uint8
+  qk::Requantizer rq;
+  int32_t inZeroPoint = 0, wZeroPoint = 0;
+  // hybrid
+  bool asymmetric = false;      // per-batch asymmetric input quantization
+  bool perChannelScale = false;  // CONV_2D: acc * (wScale[c] * inScale)
+  std::vector<float> wScales;
+  ActivationRange act;
+  int quantScratch = -1;  // int8 copy of the input
+  int rowScratch = -1;    // one hybrid::RowQuant per batch
+};
+
+Status checkWeightsShape(const OpContext& ctx, const Tensor* w) {
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, w, 4, "filter"));
+  for (int i = 0; i < 4; ++i) {
+    if (w->dim(i) <= 0) {
+      return ctx.error("filter has an empty dimension, shape {}", dimsToString(w->dims));
+    }
+  }
+  return Status::ok();
+}
+
+Status checkQuantizedInput(const OpContext& ctx, const Tensor* input, const Tensor* w) {
+  if (input->type == ElementType::kFloat32) return Status::ok();  // hybrid
+  if (input->type != ElementType::kInt8 && input->type != ElementType::kUInt8) {
+    return ctx.unsupported("input has type {}; FLOAT32, INT8 and UINT8 are supported",
+                           elementTypeName(input->type));
+  }
+  if (w->type != input->type) {
+    return ctx.unsupported("{} input needs {} weights, has {}", elementTypeName(input->type),
+                           elementTypeName(input->type), elementTypeName(w->type));
+  }
+  return Status::ok();
+}
+
+// Quantized or hybrid set-up common to the three ops: weights with
+// `channels` output channels along `channelDim`, bias input `biasIndex`.
+Status prepareArithmetic(OpContext& ctx, QConvState* st, const Tensor* input, const Tensor* w,
+                         int64_t channels, int channelDim, int biasIndex, Rounding rounding) {
+  INFERD_RETURN_IF_ERROR(checkQuantizedInput(ctx, input, w));
+  st->hybrid = input->type == ElementType::kFloat32;
+  if (st->hybrid) {
+    if (!w->isConstant) {
+      return ctx.unsupported("hybrid (FLOAT32 input, INT8 weights) needs constant weights");
+    }
+    INFERD_RETURN_IF_ERROR(qk::hybridWeights(ctx, w, channels, channelDim, &st->wScales));
+    const float* bias = nullptr;
+    INFERD_RETURN_IF_ERROR(qk::hybridBias(ctx, biasIndex, channels, &bias));
+    INFERD_RETURN_IF_ERROR(activationRange(ctx, st->g.o.activation, &st->act));
+    if (st->wScales.size() == 1) st->wScales.assign(static_cast<size_t>(channels), st->wScales[0]);
+    st->quantScratch =
+        ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(input->numElements(), 1)));
+    st->rowScratch = ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(input->dim(0), 1)) *
+                                        sizeof(hybrid::RowQuant));
+    return Status::ok();
+  }
+  std::vector<float> scales;
+  INFERD_RETURN_IF_ERROR(qk::weightQuant(ctx, w, channels, channelDim, &scales, &st->wZeroPoint));
+  const int32_t* bias = nullptr;
+  INFERD_RETURN_IF_ERROR(qk::quantizedBias(ctx, biasIndex, channels, &bias));
+  float inScale = 0.f;
+  INFERD_RETURN_IF_ERROR(qk::perTensorQuant(ctx, input, "input", &inScale, &st->inZeroPoint));
+  // TFLite: per-channel multipliers from double scales for int8, the legacy
+  // float product for uint8.
+  const qk::ScaleProduct product = input->type == ElementType::kInt8 ? qk::ScaleProduct::kDouble
+                                                                      : qk::ScaleProduct::kFloat;
+  return qk::makeRequantizer(ctx, input, scales, product, st->g.o.activation, rounding, &st->rq);
+}
+
+// Quantizes each batch of the hybrid input into scratch; returns the int8
+// data and fills `rows` (one per batch).
+const int8_t* quantizeBatches(OpContext& ctx, const QConvState& st, const Tensor* input,
+                              hybrid::RowQuant** rows) {
+  auto* q = static_cast<int8_t*>(ctx.scratch(st.quantScratch));
+  *rows = static_cast<hybrid::RowQuant*>(ctx.scratch(st.rowScratch));
+  const int64_t batches = input->dim(0);
+  const int64_t per = batches > 0 ? input->numElements() / batches : 0;
+  const float* x = input->as<float>();
+  for (int64_t b = 0; b < batches; ++b) {
+    (*rows)[b] = hybrid::quantizeRow(x + b * per, per, q + b * per, st.asymmetric);
+  }
+  return q;
+}
+
+// Calls emit(outIndex, channel, acc) for every output of one batch of a
+// forward convolution, acc = sum over taps of (x + xOffset) * (w + wOffset).
+// `depthwise` picks DEPTHWISE_CONV_2D's filter layout [1, kh, kw, outC].
+template <typename X, typename W, typename Emit>
+void convolve(const ConvGeom& g, bool depthwise, const X* in, int32_t xOffset, const W* w,
+              int32_t wOffset, Emit&& emit) {
+  const ConvOptions& o = g.o;
+  int64_t index = 0;
+  for (int64_t oy = 0; oy < g.outH; ++oy) {
+    const int64_t y0 = oy * o.strideH - g.padH;
+    int64_t kyB, kyE;
+    tapRange(y0, g.inH, g.filterH, o.dilationH, &kyB, &kyE);
+    for (int64_t ox = 0; ox < g.outW; ++ox) {
+      const int64_t x0 = ox * o.strideW - g.padW;
+      int64_t kxB, kxE;
+      tapRange(x0, g.inW, g.filterW, o.dilationW, &kxB, &kxE);
+      for (int64_t oc = 0; oc < g.outC; ++oc, ++index) {
+        int32_t acc = 0;
+        for (int64_t ky = kyB; ky < kyE; ++ky) {
+          const int64_t iy = y0 + ky * o.dilationH;
+          for (int64_t kx = kxB; kx < kxE; ++kx) {
+            const X* px = in + (iy * g.inW + x0 + kx * o.dilationW) * g.inC;
+            if (depthwise) {
+              const int32_t xv = static_cast<int32_t>(px[oc / g.multiplier]) + xOffset;
+              const int32_t wv =
+                  static_cast<int32_t>(w[(ky * g.filterW + kx) * g.outC + oc]) + wOffset;
+              acc += xv * wv;
+            } else {
+              px += (oc / g.outPerGroup) * g.inPerGroup;
+              const W* pw = w + ((oc * g.filterH + ky) * g.filterW + kx) * g.inPerGroup;
+              for (int64_t ic = 0; ic < g.inPerGroup; ++ic) {
+                acc += (static_cast<int32_t>(px[ic]) + xOffset) *
+                       (static_cast<int32_t>(pw[ic]) + wOffset);
+              }
+            }
+          }
+        }
+        emit(index, oc, acc);
+      }
+    }
+  }
+}
+
+// int8 / uint8 evaluation of a forward convolution.
+template <typename T>
+void convolveQuantized(OpContext& ctx, const QConvState& st, bool depthwise) {
+  const ConvGeom& g = st.g;
+  const Tensor* bias = ctx.input(2);
+  const int32_t* biasData = bias != nullptr ? bias->as<int32_t>() : nullptr;
+  const T* in = ctx.input(0)->as<T>();
+  const T* w = ctx.input(1)->as<T>();
+  T* out = ctx.output(0)->as<T>();
+  for (int64_t b = 0; b < g.batches; ++b) {
+    T* outB = out + b * g.outH * g.outW * g.outC;
+    convolve(g, depthwise, in + b * g.inH * g.inW * g.inC, -st.inZeroPoint, w, -st.wZeroPoint,
+             [&](int64_t i, int64_t c, int32_t acc) {
+               if (biasData != nullptr) acc += biasData[c];
+               outB[i] = static_cast<T>(st.rq.apply(acc, c));
+             });
+  }
+}
+
+// Hybrid evaluation of a forward convolution.
+void convolveHybrid(OpContext& ctx, const QConvState& st, bool depthwise) {
+  const ConvGeom& g = st.g;
+  hybrid::RowQuant* rows = nullptr;
+  const int8_t* q = quantizeBatches(ctx, st, ctx.input(0), &rows);
+  const Tensor* bias = ctx.input(2);
+  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
+  float* out = ctx.output(0)->as<float>();
+  const float* ws = st.wScales.data();
+  const int8_t* w = ctx.input(1)->as<int8_t>();
+  for (int64_t b = 0; b < g.batches; ++b) {
+    const float inScale = rows[b].scale;
+    // Per-tensor CONV_2D folds the weight scale into the batch scale first.
+    const float batchScale = inScale * ws[0];
+    float* outB = out + b * g.outH * g.outW * g.outC;
+    convolve(g, depthwise, q + b * g.inH * g.inW * g.inC, -rows[b].offset, w, 0,
+             [&](int64_t i, int64_t c, int32_t acc) {
+               const float fa = static_cast<float>(acc);
+               float v;
+               if (depthwise) {
+                 v = fa * inScale * ws[c];
+               } else if (st.perChannelScale) {
+                 v = fa * (ws[c] * inScale);
+               } else {
+                 v = fa * batchScale;
+               }
+               if (biasData != nullptr) v += biasData[c];
+               outB[i] = clampActivation(v, st.act);
+             });
+  }
+}
+
+// --- CONV_2D and DEPTHWISE_CONV_2D --------------------------------------------
+
+Status prepareForward(OpContext& ctx, bool depthwise) {
+  const Tensor* input = nullptr;
+  const Tensor* filter = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &filter));
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
+  INFERD_RETURN_IF_ERROR(checkWeightsShape(ctx, filter));
+  auto st = std::make_unique<QConvState>();
+  ConvGeom& g = st->g;
+  INFERD_RETURN_IF_ERROR(depthwise ? readDepthwiseOptions(ctx, &g.o) : readConv2DOptions(ctx, &g.o));
+  g.batches = input->dim(0);
+  g.inH = input->dim(1);
+  g.inW = input->dim(2);
+  g.inC = input->dim(3);
+  g.filterH = filter->dim(1);
+  g.filterW = filter->dim(2);
+  if (depthwise) {
+    if (filter->dim(0) != 1) {
+      return ctx.error("depthwise filter must have shape [1, h, w, channels], has {}",
+                       dimsToString(filter->dims));
+    }
+    g.outC = filter->dim(3);
+    if (g.inC <= 0 || g.outC % g.inC != 0) {
+      return ctx.error("filter has {} channels, not a multiple of the input's {} channels", g.outC,
+                       g.inC);
+    }
+    g.multiplier = g.outC / g.inC;
+  } else {
+    g.outC = filter->dim(0);
+    g.inPerGroup = filter->dim(3);
+    if (g.inC <= 0 || g.inC % g.inPerGroup != 0) {
+      return ctx.error("input has {} channels, not a multiple of the filter's {} input channels",
+                       g.inC, g.inPerGroup);
+    }
+    const int64_t groups = g.inC / g.inPerGroup;
+    if (g.outC % groups != 0) {
+      return ctx.error("filter has {} output channels, not divisible into {} groups", g.outC,
+                       groups);
+    }
+    g.outPerGroup = g.outC / groups;
+  }
+  const Axis ah = forwardAxis(g.o.padding, g.inH, g.filterH, g.o.strideH, g.o.dilationH);
+  const Axis aw = forwardAxis(g.o.padding, g.inW, g.filterW, g.o.strideW, g.o.dilationW);
+  INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
+  g.outH = ah.out;
+  g.outW = aw.out;
+  g.padH = ah.padBefore;
+  g.padW = aw.padBefore;
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(g.batches, g.outH, g.outW, g.outC)));
+
+  // TFLite's int8 CONV_2D runs through ruy; DEPTHWISE_CONV_2D has its own loops.
+  const Rounding rounding = !depthwise && input->type == ElementType::kInt8 ? Rounding::kUp
+                                                                             : Rounding::kAwayFromZero;
+  INFERD_RETURN_IF_ERROR(
+      prepareArithmetic(ctx, st.get(), input, filter, g.outC, depthwise ? 3 : 0, 2, rounding));
+  if (st->hybrid) {
+    const std::vector<float>& s = st->wScales;
+    const bool scalesDiffer = std::any_of(s.begin(), s.end(), [&](float v) { return v != s[0]; });
+    const bool grouped = !depthwise && g.inPerGroup != g.inC;
+    st->perChannelScale = !depthwise && (scalesDiffer || grouped);
+    st->asymmetric = depthwise || st->perChannelScale;
+    if (depthwise && filter->quant().scale.size() != static_cast<size_t>(g.outC)) {
+      // TFLite's hybrid depthwise kernel needs one scale per channel.
+      return ctx.unsupported("hybrid depthwise convolution needs per-channel weight scales "
+                             "({} channels, {} scales)", g.outC, filter->quant().scale.size());
+    }
+  }
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+Status evalForward(OpContext& ctx, bool depthwise) {
+  const auto& st = *ctx.state<QConvState>();
+  if (st.hybrid) {
+    convolveHybrid(ctx, st, depthwise);
+  } else if (ctx.input(0)->type == ElementType::kInt8) {
+    convolveQuantized<int8_t>(ctx, st, depthwise);
+  } else {
+    convolveQuantized<uint8_t>(ctx, st, depthwise);
+  }
+  return Status::ok();
+}
+
+// --- TRANSPOSE_CONV ---------------------------------------------------------------
+
+// Inputs: 0 output_shape, 1 weights [outC, kh, kw, inC], 2 input, 3 bias.
+struct QTransposeState : QConvState {
+  int accScratch = -1;  // int32 (quantized) accumulators of one batch
+};
+
+Status prepareTranspose(OpContext& ctx) {
+  const auto* opts = options<fb::TransposeConvOptions>(ctx);
+  if (opts == nullptr) return ctx.error("TransposeConvOptions are missing");
+  auto st = std::make_unique<QTransposeState>();
+  ConvGeom& g = st->g;
+  g.o.padding = opts->padding();
+  g.o.strideH = opts->stride_h();
+  g.o.strideW = opts->stride_w();
+  g.o.activation = opts->fused_activation_function();
+  INFERD_RETURN_IF_ERROR(checkStrides(ctx, g.o.strideH, g.o.strideW));
+  INFERD_RETURN_IF_ERROR(checkPadding(ctx, g.o.padding));
+  const Tensor* shape = nullptr;
+  const Tensor* w = nullptr;
+  const Tensor* input = nullptr;
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &shape));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &w));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 2, &input));
+  INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
+  INFERD_RETURN_IF_ERROR(checkWeightsShape(ctx, w));
+  if (shape->type != ElementType::kInt32 || shape->numElements() != 4 || !shape->isConstant) {
+    return ctx.unsupported("output_shape must be a constant INT32 tensor of 4 values for "
+                           "quantized or hybrid inputs");
+  }
+  const int32_t* d = shape->as<int32_t>();
+  g.batches = input->dim(0);
+  g.inH = input->dim(1);
+  g.inW = input->dim(2);
+  g.inC = input->dim(3);
+  g.outC = w->dim(0);
+  g.filterH = w->dim(1);
+  g.filterW = w->dim(2);
+  g.outH = d[1];
+  g.outW = d[2];
+  if (w->dim(3) != g.inC) {
+    return ctx.error("weights have {} input channels, input has {}", w->dim(3), g.inC);
+  }
+  if (d[0] != g.batches || d[3] != g.outC || d[1] <= 0 || d[2] <= 0) {
+    return ctx.error("output_shape {} does not fit input batch {} and {} output channels",
+                     dimsToString(Dims(d, d + 4)), g.batches, g.outC);
+  }
+  // TFLite pads as if this were the forward convolution from the output.
+  g.padH = forwardAxis(g.o.padding, g.outH, g.filterH, g.o.strideH, 1).padBefore;
+  g.padW = forwardAxis(g.o.padding, g.outW, g.filterW, g.o.strideW, 1).padBefore;
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, Dims(d, d + 4)));
+  INFERD_RETURN_IF_ERROR(
+      prepareArithmetic(ctx, st.get(), input, w, g.outC, 0, 3, Rounding::kAwayFromZero));
+  st->asymmetric = true;
+  if (!st->hybrid) {
+    st->accScratch =
+        ctx.requestScratch(static_cast<size_t>(g.outH * g.outW * g.outC) * sizeof(int32_t));
+  }
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// Calls add(outIndex, oc, product) for every product of TFLite's scatter, in
+// its order (input pixels, input channels, taps, output channels), with
+// product = (x + xOffset) * (w + wOffset) for one batch.
+template <typename X, typename W, typename Add>
+void scatter(const ConvGeom& g, const X* in, int32_t xOffset, const W* w, int32_t wOffset,
+             Add&& add) {
+  for (int64_t iy = 0; iy < g.inH; ++iy) {
+    for (int64_t ix = 0; ix < g.inW; ++ix) {
+      const X* px = in + (iy * g.inW + ix) * g.inC;
+      for (int64_t ic = 0; ic < g.inC; ++ic) {
+        const int32_t xv = static_cast<int32_t>(px[ic]) + xOffset;
+        for (int64_t ky = 0; ky < g.filterH; ++ky) {
+          const int64_t oy = iy * g.o.strideH - g.padH + ky;
+          if (oy < 0 || oy >= g.outH) continue;
+          for (int64_t kx = 0; kx < g.filterW; ++kx) {
+            const int64_t ox = ix * g.o.strideW - g.padW + kx;
+            if (ox < 0 || ox >= g.outW) continue;
+            const int64_t base = (oy * g.outW + ox) * g.outC;
+            for (int64_t oc = 0; oc < g.outC; ++oc) {
+              const int32_t wv =
+                  static_cast<int32_t>(w[((oc * g.filterH + ky) * g.filterW + kx) * g.inC + ic]) +
+                  wOffset;
+              add(base + oc, oc, xv * wv);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void transposeQuantized(OpContext& ctx, const QTransposeState& st) {
+  const ConvGeom& g = st.g;
+  const Tensor* bias = ctx.input(3);
+  const int32_t* biasData = bias != nullptr ? bias->as<int32_t>() : nullptr;
+  auto* acc = static_cast<int32_t*>(ctx.scratch(st.accScratch));
+  const int64_t outPer = g.outH * g.outW * g.outC;
+  for (int64_t b = 0; b < g.batches; ++b) {
+    std::fill(acc, acc + outPer, 0);
+    scatter(g, ctx.input(2)->as<T>() + b * g.inH * g.inW * g.inC, -st.inZeroPoint,
+            ctx.input(1)->as<T>(), -st.wZeroPoint,
+            [acc](int64_t i, int64_t, int32_t p) { acc[i] += p; });
+    T* out = ctx.output(0)->as<T>() + b * outPer;
+    for (int64_t i = 0; i < outPer; ++i) {
+      const int64_t c = i % g.outC;
+      const int32_t a = biasData != nullptr ? acc[i] + biasData[c] : acc[i];
+      out[i] = static_cast<T>(st.rq.apply(a, c));
+    }
+  }
+}
+
+void transposeHybrid(OpContext& ctx, const QTransposeState& st) {
+  const ConvGeom& g = st.g;
+  const Tensor* input = ctx.input(2);
+  hybrid::RowQuant* rows = nullptr;
+  const int8_t* q = quantizeBatches(ctx, st, input, &rows);
+  const Tensor* bias = ctx.input(3);
+  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
+  const float* ws = st.wScales.data();
+  const int64_t outPer = g.outH * g.outW * g.outC;
+  for (int64_t b = 0; b < g.batches; ++b) {
+    float* out = ctx.output(0)->as<float>() + b * outPer;
+    std::fill(out, out + outPer, 0.f);
+    const float inScale = rows[b].scale;
+    scatter(g, q + b * g.inH * g.inW * g.inC, -rows[b].offset, ctx.input(1)->as<int8_t>(), 0,
+            [&](int64_t i, int64_t c, int32_t p) {
+              out[i] += static_cast<float>(p) * ws[c] * inScale;
+            });
+    for (int64_t i = 0; i < outPer; ++i) {
+      float v = out[i];
+      if (biasData != nullptr) v += biasData[i % g.outC];
+      out[i] = clampActivation(v, st.act);
+    }
+  }
+}
+
+}  // namespace
+
+Status prepareConvQuantized(OpContext& ctx) { return prepareForward(ctx, false); }
+Status evalConvQuantized(OpContext& ctx) { return evalForward(ctx, false); }
+Status prepareDepthwiseQuantized(OpContext& ctx) { return prepareForward(ctx, true); }
+Status evalDepthwiseQuantized(OpContext& ctx) { return evalForward(ctx, true); }
+Status prepareTransposeConvQuantized(OpContext& ctx) { return prepareTranspose(ctx); }
+
+Status evalTransposeConvQuantized(OpContext& ctx) {
+  const auto& st = *ctx.state<QTransposeState>();
+  if (st.hybrid) {
+    transposeHybrid(ctx, st);
+  } else if (ctx.input(2)->type == ElementType::kInt8) {
+    transposeQuantized<int8_t>(ctx, st);
+  } else {
+    transposeQuantized<uint8_t>(ctx, st);
+  }
+  return Status::ok();
+}
+
+}  // namespace inferd::engine::kernels

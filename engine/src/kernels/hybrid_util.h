@@ -1,0 +1,90 @@
+// Run-time input quantization of TensorFlow Lite's "hybrid" (dynamic-range)
+// kernels: float activations meet int8 constant weights, so each row (or
+// batch) of the input is quantized to int8 on the fly, the products are
+// accumulated in int32 and scaled back to float. The formulas follow the
+// kernels LiteRT runs (SymmetricQuantizeFloats, AsymmetricQuantizeFloats of
+// its NEON tensor_utils, which it also compiles for x86 SSE4.1 through
+// NEON_2_SSE) so that results match it bit for bit: the first n & ~7 values
+// of a row are rounded 8 at a time as trunc(v +- 0.5) (its RoundToNearest
+// without ARMv8's vcvtaq), the tail with std::round.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace inferd::engine::kernels::hybrid {
+
+// The quantization of one row: real ~= scale * (q - offset).
+struct RowQuant {
+  float scale = 1.f;
+  int32_t offset = 0;
+};
+
+// The rounding of element i of an n-element row (see above).
+inline int32_t roundElement(float v, int64_t i, int64_t n) {
+  if (i < (n & ~int64_t{7})) return static_cast<int32_t>(v + (v < 0.f ? -0.5f : 0.5f));
+  return static_cast<int32_t>(std::round(v));
+}
+
+// Symmetric: q in [-127, 127], offset 0, scale = max|x| / 127. An all-zero
+// row gets scale 1.
+inline RowQuant quantizeSymmetric(const float* x, int64_t n, int8_t* q) {
+  RowQuant r;
+  if (n <= 0) return r;
+  const auto mm = std::minmax_element(x, x + n);
+  const float range = std::max(std::abs(*mm.first), std::abs(*mm.second));
+  if (range == 0.f) {
+    std::memset(q, 0, static_cast<size_t>(n));
+    return r;
+  }
+  r.scale = range / 127.f;
+  const float inv = 127.f / range;
+  for (int64_t i = 0; i < n; ++i) {
+    q[i] = static_cast<int8_t>(std::clamp(roundElement(x[i] * inv, i, n), -127, 127));
+  }
+  return r;
+}
+
+// Asymmetric: q in [-128, 127] over [min(x, 0), max(x, 0)], the zero point
+// nudged to an integer (computed in double, as TensorFlow Lite does).
+inline RowQuant quantizeAsymmetric(const float* x, int64_t n, int8_t* q) {
+  RowQuant r;
+  if (n <= 0) return r;
+  const auto mm = std::minmax_element(x, x + n);
+  const double rmin = static_cast<double>(std::min(0.f, *mm.first));
+  const double rmax = static_cast<double>(std::max(0.f, *mm.second));
+  if (rmin == rmax) {
+    std::memset(q, 0, static_cast<size_t>(n));
+    return r;
+  }
+  const double qmin = -128.0, qmax = 127.0;
+  const double scale = (rmax - rmin) / (qmax - qmin);
+  const double zpFromMin = qmin - rmin / scale;
+  const double zpFromMax = qmax - rmax / scale;
+  const double errMin = std::abs(qmin) + std::abs(rmin / scale);
+  const double errMax = std::abs(qmax) + std::abs(rmax / scale);
+  const double zp = errMin < errMax ? zpFromMin : zpFromMax;
+  int32_t offset;
+  if (zp <= qmin) {
+    offset = -128;
+  } else if (zp >= qmax) {
+    offset = 127;
+  } else {
+    offset = static_cast<int32_t>(std::round(zp));
+  }
+  r.scale = static_cast<float>(scale);
+  r.offset = offset;
+  const auto inv = static_cast<float>(1.0 / static_cast<double>(r.scale));
+  for (int64_t i = 0; i < n; ++i) {
+    q[i] = static_cast<int8_t>(std::clamp(offset + roundElement(x[i] * inv, i, n), -128, 127));
+  }
+  return r;
+}
+
+inline RowQuant quantizeRow(const float* x, int64_t n, int8_t* q, bool asymmetric) {
+  return asymmetric ? quantizeAsymmetric(x, n, q) : quantizeSymmetric(x, n, q);
+}
+
+}  // namespace inferd::engine::kernels::hybrid
