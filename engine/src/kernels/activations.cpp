@@ -6,12 +6,23 @@
 // (its sigmoid is a polynomial within a few ulp of the std::exp formula and
 // flushes results below ~1e-38 to zero; its clamps may turn a NaN into the
 // lower bound instead of passing it through).
+//
+// INT8/UINT8 (per-tensor quantized) versions follow TensorFlow Lite's
+// builtin kernels byte for byte: the element-wise ones (RELU family,
+// LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH) map each of the 256 input values
+// through a table built in prepare (LOGISTIC and TANH with TFLite's float
+// LUTPopulate, the others by running TFLite's integer formula on every input
+// value); SOFTMAX uses TFLite's float exp table over quantized differences;
+// PRELU requantizes with TFLite's two multipliers.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "elementwise_util.h"
 #include "kernel_util.h"
+#include "quant_kernel_util.h"
 #include "register.h"
 #include "xnnpack_util.h"
 
@@ -88,15 +99,173 @@ bool runXnnUnary(OpContext& ctx, Status* result) {
   return true;
 }
 
+
+// --- 8-bit quantized element-wise activations: one table lookup ---
+
+struct QuantTableState : KernelState {
+  uint8_t table[256] = {};  // output bit pattern, indexed by the input's
+};
+
+bool quantizedInput(const OpContext& ctx) {
+  const Tensor* in = ctx.input(0);
+  return in != nullptr && isQuantized8(in->type);
+}
+
+// Checks an 8-bit input and an output of the same type, reads both
+// quantizations and gives the output the input's shape.
+Status prepareQuantUnary(OpContext& ctx, TensorQuant* in, TensorQuant* out) {
+  const Tensor* input = ctx.input(0);
+  INFERD_RETURN_IF_ERROR(checkType(ctx, ctx.output(0), input->type, "output"));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, input, "input", in));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.output(0), "output", out));
+  return ctx.resizeOutput(0, input->dims);
+}
+
+// Fills the table with f(q) (clamped to the type) for every input value q.
+template <typename F>
+void fillTable(ElementType type, QuantTableState* st, F f) {
+  dispatchQuantized8(type, [&](auto tag) {
+    using T = decltype(tag);
+    for (int32_t q = quant::qmin<T>(); q <= quant::qmax<T>(); ++q) {
+      const int32_t v = std::clamp(f(q), quant::qmin<T>(), quant::qmax<T>());
+      st->table[static_cast<uint8_t>(static_cast<T>(q))] = static_cast<uint8_t>(static_cast<T>(v));
+    }
+  });
+}
+
+Status evalQuantTable(OpContext& ctx) {
+  const uint8_t* table = ctx.state<QuantTableState>()->table;
+  const Tensor* in = ctx.input(0);
+  const uint8_t* x = in->data;  // INT8 or UINT8: the table is indexed by the byte
+  uint8_t* y = ctx.output(0)->data;
+  const int64_t n = in->numElements();
+  for (int64_t i = 0; i < n; ++i) y[i] = table[x[i]];
+  return Status::ok();
+}
+
+// RELU, RELU6, RELU_N1_TO_1 (TFLite's QuantizedReluX): rescale to the
+// output, then clamp to the activation's quantized bounds.
+Status prepareQuantRelu(OpContext& ctx, float lo, float hi) {
+  TensorQuant in, out;
+  INFERD_RETURN_IF_ERROR(prepareQuantUnary(ctx, &in, &out));
+  const ElementType type = ctx.input(0)->type;
+  const quant::Multiplier m = quant::quantizeMultiplier(static_cast<double>(in.scale / out.scale));
+  const quant::QuantRange r = quant::activationRangeQuantized(
+      lo, hi, out.scale, out.zeroPoint, type == ElementType::kInt8 ? -128 : 0,
+      type == ElementType::kInt8 ? 127 : 255);
+  auto st = std::make_unique<QuantTableState>();
+  fillTable(type, st.get(), [&](int32_t q) {
+    const int32_t v = out.zeroPoint + quant::multiplyByQuantizedMultiplier(q - in.zeroPoint, m);
+    return std::min(std::max(v, r.min), r.max);
+  });
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// LOGISTIC and TANH: TFLite's float lookup table. LOGISTIC requires the
+// output scale 1/256 as TFLite does.
+template <typename F>
+Status prepareQuantLut(OpContext& ctx, F f, bool logistic) {
+  TensorQuant in, out;
+  INFERD_RETURN_IF_ERROR(prepareQuantUnary(ctx, &in, &out));
+  if (logistic && static_cast<double>(out.scale) != 1. / 256) {
+    return ctx.error("quantized output must have scale 1/256, has {}", out.scale);
+  }
+  auto st = std::make_unique<QuantTableState>();
+  dispatchQuantized8(ctx.input(0)->type, [&](auto tag) {
+    using T = decltype(tag);
+    quant::populateLookupTable<T>(in.scale, in.zeroPoint, out.scale, out.zeroPoint, f,
+                                  reinterpret_cast<T*>(st->table));
+  });
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// HARD_SWISH: TFLite's 16-bit fixed-point algorithm (reference_ops::HardSwish).
+Status prepareQuantHardSwish(OpContext& ctx) {
+  TensorQuant in, out;
+  INFERD_RETURN_IF_ERROR(prepareQuantUnary(ctx, &in, &out));
+  const float hiresInputScale = (1.0f / 128.0f) * in.scale;
+  const float reluishScale = 3.0f / 32768.0f;
+  const quant::Multiplier outM =
+      quant::quantizeMultiplier(static_cast<double>(hiresInputScale / out.scale));
+  if (outM.shift > 0) {
+    return ctx.unsupported("input scale {} / output scale {} is too large for the fixed-point "
+                           "HARD_SWISH (TFLite requires the ratio below 128)",
+                           in.scale, out.scale);
+  }
+  const quant::Multiplier reluM =
+      quant::quantizeMultiplier(static_cast<double>(hiresInputScale / reluishScale));
+  const int16_t outM16 = quant::downScaleMultiplierTo16(outM.value);
+  const int16_t reluM16 = quant::downScaleMultiplierTo16(reluM.value);
+  auto st = std::make_unique<QuantTableState>();
+  fillTable(ctx.input(0)->type, st.get(), [&](int32_t q) {
+    const auto x = static_cast<int16_t>(q - in.zeroPoint);
+    const auto hires = static_cast<int16_t>(x * (1 << 7));  // |x| <= 255 fits
+    const int16_t preshiftOut = quant::saturatingRoundingDoublingHighMul16(hires, outM16);
+    // The "relu-ish" factor: x rescaled so that 3.0 maps to 32768, saturated,
+    // then moved from [-1, 1] to [0, 1].
+    int16_t reluish = hires;
+    if (reluM.shift > 0) reluish = quant::saturatingLeftShift16(reluish, reluM.shift - 1);
+    reluish = quant::saturatingRoundingDoublingHighMul16(reluish, reluM16);
+    if (reluM.shift > 0) reluish = quant::saturatingLeftShift16(reluish, 1);
+    if (reluM.shift < 0) reluish = quant::roundingDivideByPOT16(reluish, -reluM.shift);
+    reluish = static_cast<int16_t>((reluish + (1 << 15)) >> 1);
+    const int16_t preshift = quant::saturatingDoublingHighMul16(reluish, preshiftOut);
+    return quant::roundingDivideByPOT16(preshift, -outM.shift) + out.zeroPoint;
+  });
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// LEAKY_RELU: TFLite's QuantizeLeakyRelu, one multiplier per sign.
+Status prepareQuantLeakyRelu(OpContext& ctx, float alpha) {
+  TensorQuant in, out;
+  INFERD_RETURN_IF_ERROR(prepareQuantUnary(ctx, &in, &out));
+  const quant::Multiplier identity = quant::quantizeMultiplier(static_cast<double>(in.scale / out.scale));
+  const quant::Multiplier negative =
+      quant::quantizeMultiplier(static_cast<double>(in.scale * alpha / out.scale));
+  auto st = std::make_unique<QuantTableState>();
+  fillTable(ctx.input(0)->type, st.get(), [&](int32_t q) {
+    const int32_t x = q - in.zeroPoint;
+    return out.zeroPoint + quant::multiplyByQuantizedMultiplier(x, x >= 0 ? identity : negative);
+  });
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// Eval of the ops above: the table for 8-bit inputs, `floatEval` otherwise.
+template <KernelFn floatEval>
+Status evalOrTable(OpContext& ctx) {
+  if (quantizedInput(ctx)) return evalQuantTable(ctx);
+  return floatEval(ctx);
+}
+
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Status prepareRelu(OpContext& ctx) { return prepareXnnUnary(ctx, XnnUnary::kClamp, 0.f, kInf); }
-Status prepareRelu6(OpContext& ctx) { return prepareXnnUnary(ctx, XnnUnary::kClamp, 0.f, 6.f); }
-Status prepareReluN1To1(OpContext& ctx) {
-  return prepareXnnUnary(ctx, XnnUnary::kClamp, -1.f, 1.f);
+// The clamp ops: quantized table or XNNPACK/reference float.
+Status prepareClamp(OpContext& ctx, float lo, float hi) {
+  if (quantizedInput(ctx)) return prepareQuantRelu(ctx, lo, hi);
+  return prepareXnnUnary(ctx, XnnUnary::kClamp, lo, hi);
 }
-Status prepareLogistic(OpContext& ctx) { return prepareXnnUnary(ctx, XnnUnary::kSigmoid); }
-Status prepareHardSwish(OpContext& ctx) { return prepareXnnUnary(ctx, XnnUnary::kHardSwish); }
+
+Status prepareRelu(OpContext& ctx) { return prepareClamp(ctx, 0.f, kInf); }
+Status prepareRelu6(OpContext& ctx) { return prepareClamp(ctx, 0.f, 6.f); }
+Status prepareReluN1To1(OpContext& ctx) { return prepareClamp(ctx, -1.f, 1.f); }
+Status prepareLogistic(OpContext& ctx) {
+  if (quantizedInput(ctx)) {
+    return prepareQuantLut(ctx, [](float x) { return 1.0f / (1.0f + std::exp(-x)); }, true);
+  }
+  return prepareXnnUnary(ctx, XnnUnary::kSigmoid);
+}
+Status prepareTanh(OpContext& ctx) {
+  if (quantizedInput(ctx)) return prepareQuantLut(ctx, [](float x) { return std::tanh(x); }, false);
+  return prepareUnaryFloat(ctx);
+}
+Status prepareHardSwish(OpContext& ctx) {
+  if (quantizedInput(ctx)) return prepareQuantHardSwish(ctx);
+  return prepareXnnUnary(ctx, XnnUnary::kHardSwish);
+}
 
 // Applies f to every element.
 template <typename F>
@@ -159,10 +328,13 @@ struct LeakyReluState : KernelState {
 };
 
 Status prepareLeakyRelu(OpContext& ctx) {
+  // Without options TFLite's alpha is 0 (its zero-initialized params).
+  float alpha = 0.f;
+  if (auto* o = options<fb::LeakyReluOptions>(ctx)) alpha = o->alpha();
+  if (quantizedInput(ctx)) return prepareQuantLeakyRelu(ctx, alpha);
   INFERD_RETURN_IF_ERROR(prepareUnaryFloat(ctx));
   auto state = std::make_unique<LeakyReluState>();
-  // Without options TFLite's alpha is 0 (its zero-initialized params).
-  if (auto* o = options<fb::LeakyReluOptions>(ctx)) state->alpha = o->alpha();
+  state->alpha = alpha;
   ctx.setState(std::move(state));
   return Status::ok();
 }
@@ -178,25 +350,85 @@ struct SoftmaxState : KernelState {
   float beta = 0.f;
   int64_t outer = 0;  // rows
   int64_t depth = 0;  // elements along the last axis
+  // 8-bit: expTable[255 - d] = exp(-input_scale * beta * d) for the distance
+  // d = max - q of a value to its row maximum (TFLite's
+  // PopulateSoftmaxLookupTable), and the output quantization.
+  float expTable[256] = {};
+  TensorQuant out;
 };
 
+// TFLite's 8-bit softmax parameters. An INT8 output must be quantized with
+// scale 1/256 and zero point -128 (TFLite's rule); UINT8 takes any.
+Status prepareQuantSoftmax(OpContext& ctx, SoftmaxState* st) {
+  TensorQuant in;
+  INFERD_RETURN_IF_ERROR(prepareQuantUnary(ctx, &in, &st->out));
+  if (ctx.output(0)->type == ElementType::kInt8 &&
+      (st->out.zeroPoint != -128 || std::fabs(st->out.scale - 1.f / 256) > 0.001f * 1.f / 256)) {
+    return ctx.error("INT8 output must have scale 1/256 and zero point -128, has scale {} and zero "
+                     "point {}",
+                     st->out.scale, st->out.zeroPoint);
+  }
+  const float scale = -in.scale * st->beta;
+  for (int32_t d = 0; d <= 255; ++d) st->expTable[255 - d] = std::exp(scale * static_cast<float>(d));
+  return Status::ok();
+}
+
 Status prepareSoftmax(OpContext& ctx) {
-  INFERD_RETURN_IF_ERROR(prepareUnaryFloat(ctx));
+  auto state = std::make_unique<SoftmaxState>();
+  // Without options TFLite's beta is 0 (its zero-initialized params).
+  if (auto* o = options<fb::SoftmaxOptions>(ctx)) state->beta = o->beta();
+  if (quantizedInput(ctx)) {
+    INFERD_RETURN_IF_ERROR(prepareQuantSoftmax(ctx, state.get()));
+  } else {
+    INFERD_RETURN_IF_ERROR(prepareUnaryFloat(ctx));
+  }
   const Tensor* in = ctx.input(0);
   if (in->rank() < 1) {
     return ctx.error("input must have rank 1 or more, has shape {}", dimsToString(in->dims));
   }
-  auto state = std::make_unique<SoftmaxState>();
-  // Without options TFLite's beta is 0 (its zero-initialized params).
-  if (auto* o = options<fb::SoftmaxOptions>(ctx)) state->beta = o->beta();
   state->depth = in->dim(in->rank() - 1);
   state->outer = state->depth == 0 ? 0 : in->numElements() / state->depth;
   ctx.setState(std::move(state));
   return Status::ok();
 }
 
+// TFLite's optimized_ops::Softmax for 8-bit types: exp of the quantized
+// distance to the row maximum from the table, summed in float, each
+// probability scaled by 1 / (sum * output_scale) and rounded (UINT8: +0.5
+// and truncation, as TFLite's x86 build does).
+template <typename T>
+void evalQuantSoftmax(const SoftmaxState& s, const T* x, T* y) {
+  for (int64_t r = 0; r < s.outer; ++r) {
+    const T* xr = x + r * s.depth;
+    T* yr = y + r * s.depth;
+    int32_t maxValue = quant::qmin<T>();
+    for (int64_t c = 0; c < s.depth; ++c) maxValue = std::max(maxValue, static_cast<int32_t>(xr[c]));
+    const float* table = s.expTable + (255 - maxValue);  // table[q] = exp(-(max - q) * scale * beta)
+    float sum = 0.f;
+    for (int64_t c = 0; c < s.depth; ++c) sum += table[xr[c]];
+    const float inverse = 1.0f / (sum * s.out.scale);
+    for (int64_t c = 0; c < s.depth; ++c) {
+      const float p = table[xr[c]] * inverse;
+      int32_t q;
+      if constexpr (std::is_same_v<T, uint8_t>) {
+        q = static_cast<int32_t>(p + 0.5f) + s.out.zeroPoint;
+      } else {
+        q = static_cast<int32_t>(std::round(p)) + s.out.zeroPoint;
+      }
+      yr[c] = static_cast<T>(std::clamp(q, quant::qmin<T>(), quant::qmax<T>()));
+    }
+  }
+}
+
 Status evalSoftmax(OpContext& ctx) {
   const SoftmaxState& s = *ctx.state<SoftmaxState>();
+  if (quantizedInput(ctx)) {
+    dispatchQuantized8(ctx.input(0)->type, [&](auto tag) {
+      using T = decltype(tag);
+      evalQuantSoftmax<T>(s, ctx.input(0)->as<T>(), ctx.output(0)->as<T>());
+    });
+    return Status::ok();
+  }
   const float* x = ctx.input(0)->as<float>();
   float* y = ctx.output(0)->as<float>();
   for (int64_t r = 0; r < s.outer; ++r) {
@@ -221,6 +453,9 @@ Status evalSoftmax(OpContext& ctx) {
 
 struct PreluState : KernelState {
   BinaryPlan plan;
+  // 8-bit: TFLite's PreluParams.
+  int32_t inputOffset = 0, alphaOffset = 0, outputOffset = 0;
+  quant::Multiplier positive, negative;  // s_in / s_out and s_in * s_alpha / s_out
 };
 
 Status preparePrelu(OpContext& ctx) {
@@ -228,10 +463,24 @@ Status preparePrelu(OpContext& ctx) {
   const Tensor* alpha = nullptr;
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &in));
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &alpha));
-  INFERD_RETURN_IF_ERROR(checkType(ctx, in, ElementType::kFloat32, "input"));
-  INFERD_RETURN_IF_ERROR(checkType(ctx, alpha, ElementType::kFloat32, "alpha"));
-  INFERD_RETURN_IF_ERROR(checkType(ctx, ctx.output(0), ElementType::kFloat32, "output"));
   auto state = std::make_unique<PreluState>();
+  if (isQuantized8(in->type)) {
+    INFERD_RETURN_IF_ERROR(checkType(ctx, alpha, in->type, "alpha"));
+    INFERD_RETURN_IF_ERROR(checkType(ctx, ctx.output(0), in->type, "output"));
+    TensorQuant qi, qa, qo;
+    INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, in, "input", &qi));
+    INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, alpha, "alpha", &qa));
+    INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.output(0), "output", &qo));
+    state->inputOffset = -qi.zeroPoint;
+    state->alphaOffset = -qa.zeroPoint;
+    state->outputOffset = qo.zeroPoint;
+    state->positive = quant::quantizeMultiplier(static_cast<double>(qi.scale / qo.scale));
+    state->negative = quant::quantizeMultiplier(static_cast<double>(qi.scale * qa.scale / qo.scale));
+  } else {
+    INFERD_RETURN_IF_ERROR(checkType(ctx, in, ElementType::kFloat32, "input"));
+    INFERD_RETURN_IF_ERROR(checkType(ctx, alpha, ElementType::kFloat32, "alpha"));
+    INFERD_RETURN_IF_ERROR(checkType(ctx, ctx.output(0), ElementType::kFloat32, "output"));
+  }
   Dims outDims;
   Status planned = planBinary(ctx, in->dims, alpha->dims, &outDims, &state->plan);
   if (planned.code() == StatusCode::kInvalidModel) {
@@ -249,8 +498,26 @@ Status preparePrelu(OpContext& ctx) {
   return Status::ok();
 }
 
+// TFLite's quantized PRELU (reference_ops::BroadcastPrelu4DSlow).
+template <typename T>
+void evalQuantPrelu(const PreluState& s, const T* x, const T* alpha, T* y) {
+  runBinary(s.plan, x, alpha, y, [&s](T xq, T aq) {
+    const int32_t v = s.inputOffset + xq;
+    const int32_t r = v >= 0 ? quant::multiplyByQuantizedMultiplier(v, s.positive)
+                             : quant::multiplyByQuantizedMultiplier(v * (s.alphaOffset + aq), s.negative);
+    return static_cast<T>(std::clamp(r + s.outputOffset, quant::qmin<T>(), quant::qmax<T>()));
+  });
+}
+
 Status evalPrelu(OpContext& ctx) {
   const PreluState& s = *ctx.state<PreluState>();
+  if (quantizedInput(ctx)) {
+    dispatchQuantized8(ctx.input(0)->type, [&](auto tag) {
+      using T = decltype(tag);
+      evalQuantPrelu<T>(s, ctx.input(0)->as<T>(), ctx.input(1)->as<T>(), ctx.output(0)->as<T>());
+    });
+    return Status::ok();
+  }
   runBinary(s.plan, ctx.input(0)->as<float>(), ctx.input(1)->as<float>(),
             ctx.output(0)->as<float>(),
             [](float x, float a) { return x >= 0.f ? x : x * a; });
@@ -269,22 +536,22 @@ KernelRegistration unary(fb::BuiltinOperator code, int32_t maxVersion, KernelFn 
   r.maxOutputs = 1;
   r.prepare = prepare;
   r.eval = eval;
-  r.types = {ElementType::kFloat32};
+  r.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
   return r;
 }
 
 }  // namespace
 
 void registerActivationKernels(OpResolver& r) {
-  // Version ranges from TFLite's register.cc; versions above 1 add quantized
-  // types, which prepare rejects with a clear message.
-  r.add(unary(fb::BuiltinOperator::RELU, 3, prepareRelu, evalRelu));
-  r.add(unary(fb::BuiltinOperator::RELU6, 3, prepareRelu6, evalRelu6));
-  r.add(unary(fb::BuiltinOperator::RELU_N1_TO_1, 1, prepareReluN1To1, evalReluN1To1));
-  r.add(unary(fb::BuiltinOperator::TANH, 3, prepareUnaryFloat, evalTanh));
-  r.add(unary(fb::BuiltinOperator::LOGISTIC, 3, prepareLogistic, evalLogistic));
-  r.add(unary(fb::BuiltinOperator::HARD_SWISH, 1, prepareHardSwish, evalHardSwish));
-  r.add(unary(fb::BuiltinOperator::LEAKY_RELU, 2, prepareLeakyRelu, evalLeakyRelu));
+  // Version ranges from TFLite's register.cc; types a version may carry that
+  // we do not handle (INT16) are rejected in prepare with a clear message.
+  r.add(unary(fb::BuiltinOperator::RELU, 3, prepareRelu, evalOrTable<evalRelu>));
+  r.add(unary(fb::BuiltinOperator::RELU6, 3, prepareRelu6, evalOrTable<evalRelu6>));
+  r.add(unary(fb::BuiltinOperator::RELU_N1_TO_1, 1, prepareReluN1To1, evalOrTable<evalReluN1To1>));
+  r.add(unary(fb::BuiltinOperator::TANH, 3, prepareTanh, evalOrTable<evalTanh>));
+  r.add(unary(fb::BuiltinOperator::LOGISTIC, 3, prepareLogistic, evalOrTable<evalLogistic>));
+  r.add(unary(fb::BuiltinOperator::HARD_SWISH, 1, prepareHardSwish, evalOrTable<evalHardSwish>));
+  r.add(unary(fb::BuiltinOperator::LEAKY_RELU, 2, prepareLeakyRelu, evalOrTable<evalLeakyRelu>));
   r.add(unary(fb::BuiltinOperator::SOFTMAX, 3, prepareSoftmax, evalSoftmax));
   KernelRegistration prelu = unary(fb::BuiltinOperator::PRELU, 1, preparePrelu, evalPrelu);
   prelu.minInputs = 2;

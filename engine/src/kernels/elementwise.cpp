@@ -1,7 +1,9 @@
 // Binary arithmetic kernels: ADD, SUB, MUL, DIV with numpy broadcasting (up
 // to rank 6; equal shapes of any rank) and a fused activation, for FLOAT32
-// and INT32. Quantized types are rejected in prepare for now; they will get
-// their own eval functions behind the same prepare. FLOAT32 ADD, SUB and MUL
+// and INT32, and ADD, SUB, MUL for INT8/UINT8 with TensorFlow Lite's integer
+// arithmetic (ADD/SUB: both inputs rescaled to a common scale with 20 bits
+// of headroom, summed, rescaled to the output; MUL: the offset-corrected
+// product rescaled by s1*s2/s_out). FLOAT32 ADD, SUB and MUL
 // run through XNNPACK's N-d binary operators when optimized kernels are on
 // (threaded, the same IEEE operation per element; XNNPACK's clamp turns a
 // NaN result into the activation's lower bound, so DIV, where 0/0 is an
@@ -12,6 +14,7 @@
 
 #include "elementwise_util.h"
 #include "kernel_util.h"
+#include "quant_kernel_util.h"
 #include "register.h"
 #include "xnnpack_util.h"
 
@@ -20,7 +23,20 @@ namespace {
 
 enum class ArithOp { kAdd, kSub, kMul, kDiv };
 
+// Integer parameters of a quantized ADD/SUB/MUL (TFLite's ArithmeticParams).
+struct QuantArith {
+  int32_t offsetA = 0, offsetB = 0, offsetOut = 0;  // -zpA, -zpB, +zpOut
+  quant::Multiplier multA, multB;                   // ADD/SUB: input rescaling
+  quant::Multiplier multOut;
+  quant::QuantizedRange act;
+};
+
+// TFLite's left shift that gives 8-bit ADD/SUB inputs headroom before they
+// are rescaled to the common scale.
+constexpr int kAddLeftShift = 20;
+
 struct ArithState : KernelState {
+  QuantArith q;
   BinaryPlan plan;
   ActivationRange floatRange;
   int32_t intMin = std::numeric_limits<int32_t>::min();
@@ -92,6 +108,31 @@ fb::ActivationFunctionType fusedActivation(const OpContext& ctx, ArithOp op) {
   return fb::ActivationFunctionType::NONE;
 }
 
+// TFLite's prepare for 8-bit ADD/SUB (add.cc, sub.cc) and MUL (mul.cc),
+// including its float/double evaluation order of the real multipliers.
+template <ArithOp Op>
+Status prepareQuantArith(const OpContext& ctx, const Tensor* a, const Tensor* b, const Tensor* out,
+                         QuantArith* q) {
+  TensorQuant qa, qb, qo;
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, a, "input 0", &qa));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, b, "input 1", &qb));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, out, "output", &qo));
+  q->offsetA = -qa.zeroPoint;
+  q->offsetB = -qb.zeroPoint;
+  q->offsetOut = qo.zeroPoint;
+  if constexpr (Op == ArithOp::kMul) {
+    const float real = qa.scale * qb.scale / qo.scale;  // float, as mul.cc
+    q->multOut = quant::quantizeMultiplier(static_cast<double>(real));
+  } else {
+    const double twiceMax = static_cast<double>(2.f * std::max(qa.scale, qb.scale));
+    q->multA = quant::quantizeMultiplier(static_cast<double>(qa.scale) / twiceMax);
+    q->multB = quant::quantizeMultiplier(static_cast<double>(qb.scale) / twiceMax);
+    const float outScaled = static_cast<float>(1 << kAddLeftShift) * qo.scale;
+    q->multOut = quant::quantizeMultiplier(twiceMax / static_cast<double>(outScaled));
+  }
+  return quantizedActivation(ctx, fusedActivation(ctx, Op), out->type, qo, &q->act);
+}
+
 template <ArithOp Op>
 Status prepareArith(OpContext& ctx) {
   const Tensor* a = nullptr;
@@ -107,12 +148,15 @@ Status prepareArith(OpContext& ctx) {
     return ctx.error("output has type {}, inputs have type {}", elementTypeName(out->type),
                      elementTypeName(a->type));
   }
-  if (a->type != ElementType::kFloat32 && a->type != ElementType::kInt32) {
-    return ctx.unsupported("type {} is not supported (FLOAT32 and INT32 are)",
-                           elementTypeName(a->type));
+  const bool quantized = isQuantized8(a->type) && Op != ArithOp::kDiv;
+  if (a->type != ElementType::kFloat32 && a->type != ElementType::kInt32 && !quantized) {
+    return ctx.unsupported("type {} is not supported (FLOAT32 and INT32 are{})",
+                           elementTypeName(a->type),
+                           Op == ArithOp::kDiv ? "" : ", and INT8/UINT8");
   }
 
   auto state = std::make_unique<ArithState>();
+  if (quantized) INFERD_RETURN_IF_ERROR(prepareQuantArith<Op>(ctx, a, b, out, &state->q));
   INFERD_RETURN_IF_ERROR(activationRange(ctx, fusedActivation(ctx, Op), &state->floatRange));
   // TFLite's integer activation range: the float range clipped to int32.
   if (state->floatRange.min > -std::numeric_limits<float>::infinity()) {
@@ -177,6 +221,33 @@ void evalInt32(const ArithState& s, const int32_t* a, const int32_t* b, int32_t*
   }
 }
 
+template <ArithOp Op, typename T>
+void evalQuant(const ArithState& s, const T* a, const T* b, T* out) {
+  const QuantArith q = s.q;
+  auto finish = [&q](int32_t raw) {
+    const int32_t v = quant::multiplyByQuantizedMultiplier(raw, q.multOut) + q.offsetOut;
+    return static_cast<T>(std::min(std::max(v, q.act.min), q.act.max));
+  };
+  if constexpr (Op == ArithOp::kMul) {
+    runBinary(s.plan, a, b, out, [&](T x, T y) {
+      return finish((q.offsetA + x) * (q.offsetB + y));
+    });
+  } else {
+    // |offset + x| <= 255, so the shifted values stay below 2^28.
+    auto scaleA = [&q](T x) {
+      return quant::multiplyByQuantizedMultiplier((q.offsetA + x) * (1 << kAddLeftShift), q.multA);
+    };
+    auto scaleB = [&q](T y) {
+      return quant::multiplyByQuantizedMultiplier((q.offsetB + y) * (1 << kAddLeftShift), q.multB);
+    };
+    if constexpr (Op == ArithOp::kAdd) {
+      runBinary(s.plan, a, b, out, [&](T x, T y) { return finish(scaleA(x) + scaleB(y)); });
+    } else {
+      runBinary(s.plan, a, b, out, [&](T x, T y) { return finish(scaleA(x) - scaleB(y)); });
+    }
+  }
+}
+
 template <ArithOp Op>
 Status evalArith(OpContext& ctx) {
   const ArithState& s = *ctx.state<ArithState>();
@@ -212,9 +283,22 @@ Status evalArith(OpContext& ctx) {
       evalInt32<Op>(s, a->as<int32_t>(), b->as<int32_t>(), out->as<int32_t>());
       return Status::ok();
     }
+    case ElementType::kInt8:
+      if constexpr (Op != ArithOp::kDiv) {
+        evalQuant<Op>(s, a->as<int8_t>(), b->as<int8_t>(), out->as<int8_t>());
+        return Status::ok();
+      }
+      break;
+    case ElementType::kUInt8:
+      if constexpr (Op != ArithOp::kDiv) {
+        evalQuant<Op>(s, a->as<uint8_t>(), b->as<uint8_t>(), out->as<uint8_t>());
+        return Status::ok();
+      }
+      break;
     default:
-      return ctx.unsupported("type {} is not supported", elementTypeName(out->type));
+      break;
   }
+  return ctx.unsupported("type {} is not supported", elementTypeName(out->type));
 }
 
 template <ArithOp Op>
@@ -230,14 +314,18 @@ KernelRegistration arithRegistration(fb::BuiltinOperator code, int32_t maxVersio
   r.prepare = prepareArith<Op>;
   r.eval = evalArith<Op>;
   r.types = {ElementType::kFloat32, ElementType::kInt32};
+  if (Op != ArithOp::kDiv) {
+    r.types.push_back(ElementType::kInt8);
+    r.types.push_back(ElementType::kUInt8);
+  }
   return r;
 }
 
 }  // namespace
 
 void registerElementwiseKernels(OpResolver& r) {
-  // Version ranges from TFLite's register.cc; later versions add quantized or
-  // other integer types, which prepare rejects with a clear message.
+  // Version ranges from TFLite's register.cc; types a version may carry that
+  // we do not handle (INT16, INT64, quantized DIV) are rejected in prepare.
   r.add(arithRegistration<ArithOp::kAdd>(fb::BuiltinOperator::ADD, 5));
   r.add(arithRegistration<ArithOp::kSub>(fb::BuiltinOperator::SUB, 5));
   r.add(arithRegistration<ArithOp::kMul>(fb::BuiltinOperator::MUL, 7));

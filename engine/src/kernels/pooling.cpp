@@ -4,12 +4,19 @@
 // divides by the number of window elements that lie inside the input). With
 // optimized kernels on, both run through XNNPACK's pooling operators, which
 // follow the same rule (padding never counts, the max ignores it).
+//
+// INT8/UINT8 pooling follows TFLite's integer kernels: the input and output
+// must be quantized alike (TFLite's rule), the average is the int32 window
+// sum divided with rounding half away from zero, and the fused activation
+// clamps in the quantized domain.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
 
 #include "kernel_util.h"
+#include "quant_kernel_util.h"
 #include "register.h"
 #include "xnnpack_util.h"
 
@@ -26,6 +33,8 @@ struct PoolState : KernelState {
   int32_t padH = 0;  // padding before the first row/column (TFLite puts the odd pixel after)
   int32_t padW = 0;
   ActivationRange act;
+  quant::QuantizedRange qact;  // 8-bit types: the activation's quantized bounds
+  int accScratch = -1;         // 8-bit types: int32 accumulators, one per channel
   xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
 };
 
@@ -100,8 +109,8 @@ Status preparePool(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &input));
   Tensor* output = ctx.output(0);
   INFERD_RETURN_IF_ERROR(checkRank(ctx, input, 4, "input"));
-  // int8/uint8/int16 pooling belongs to the quantized kernels (later).
-  INFERD_RETURN_IF_ERROR(checkType(ctx, input, ElementType::kFloat32, "input"));
+  const bool quantized = isQuantized8(input->type);
+  if (!quantized) INFERD_RETURN_IF_ERROR(checkType(ctx, input, ElementType::kFloat32, "input"));
   if (output->type != input->type) {
     return ctx.error("output has type {}, input has type {}", elementTypeName(output->type),
                      elementTypeName(input->type));
@@ -130,6 +139,18 @@ Status preparePool(OpContext& ctx) {
     return ctx.unsupported("padding {} is not supported", static_cast<int>(padding));
   }
   INFERD_RETURN_IF_ERROR(activationRange(ctx, opts->fused_activation_function(), &st->act));
+  if (quantized) {
+    TensorQuant qi, qo;
+    INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, input, "input", &qi));
+    INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, output, "output", &qo));
+    // TFLite: |scale difference| <= 1e-6 and equal zero points.
+    if (std::fabs(qi.scale - qo.scale) > 1.0e-6f || qi.zeroPoint != qo.zeroPoint) {
+      INFERD_RETURN_IF_ERROR(requireSameQuant(ctx, qi, qo, "input", "output"));
+    }
+    INFERD_RETURN_IF_ERROR(
+        quantizedActivation(ctx, opts->fused_activation_function(), input->type, qo, &st->qact));
+    st->accScratch = ctx.requestScratch(static_cast<size_t>(std::max(input->dim(3), 1)) * sizeof(int32_t));
+  }
 
   const int32_t batches = input->dim(0);
   const int32_t height = input->dim(1);
@@ -146,19 +167,99 @@ Status preparePool(OpContext& ctx) {
 
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(
       0, Dims{batches, static_cast<int32_t>(gh.out), static_cast<int32_t>(gw.out), channels}));
-  prepareXnnPool(ctx, kind, input, gh, gw, st.get());
+  if (!quantized) prepareXnnPool(ctx, kind, input, gh, gw, st.get());
   ctx.setState(std::move(st));
   return Status::ok();
 }
 
-// Walks every output pixel with its window clipped to the input. The channel
-// loop is innermost over contiguous memory so it vectorizes; the per-channel
-// accumulation order (window row-major) is the same as TFLite's reference.
+// Walks every output pixel with its window clipped to the input: init(depth),
+// visit(pixel, depth) for each input pixel of the window, then
+// finish(out, depth, count).
+template <typename T, typename Init, typename Visit, typename Finish>
+Status forEachWindow(const OpContext& ctx, const PoolState* st, const Tensor* input, Tensor* output,
+                     Init init, Visit visit, Finish finish) {
+  const int32_t batches = input->dim(0);
+  const int32_t inH = input->dim(1);
+  const int32_t inW = input->dim(2);
+  const int32_t depth = input->dim(3);
+  const int32_t outH = output->dim(1);
+  const int32_t outW = output->dim(2);
+  const T* in = input->as<T>();
+  T* out = output->as<T>();
+  for (int32_t b = 0; b < batches; ++b) {
+    const T* inBatch = in + static_cast<int64_t>(b) * inH * inW * depth;
+    for (int32_t oy = 0; oy < outH; ++oy) {
+      const int32_t originY = oy * st->strideH - st->padH;
+      const int32_t fyBegin = std::max(0, -originY);
+      const int32_t fyEnd = std::min(st->filterH, inH - originY);
+      for (int32_t ox = 0; ox < outW; ++ox) {
+        const int32_t originX = ox * st->strideW - st->padW;
+        const int32_t fxBegin = std::max(0, -originX);
+        const int32_t fxEnd = std::min(st->filterW, inW - originX);
+        T* o = out + ((static_cast<int64_t>(b) * outH + oy) * outW + ox) * depth;
+        init(depth);
+        int32_t count = 0;
+        for (int32_t fy = fyBegin; fy < fyEnd; ++fy) {
+          const T* row = inBatch + static_cast<int64_t>(originY + fy) * inW * depth;
+          for (int32_t fx = fxBegin; fx < fxEnd; ++fx) {
+            visit(row + static_cast<int64_t>(originX + fx) * depth, depth);
+            ++count;
+          }
+        }
+        // TFLite refuses a window with no input element (it cannot happen
+        // with SAME/VALID geometry, but guard the division anyway).
+        if (count == 0) return ctx.error("pooling window at ({}, {}) covers no input", oy, ox);
+        finish(o, depth, count);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// 8-bit pooling (TFLite's integer AveragePool/MaxPool): int32 window sums
+// divided rounding half away from zero; the max of the raw values.
+template <PoolKind kind, typename T>
+Status evalQuantPool(OpContext& ctx, const PoolState* st) {
+  const Tensor* input = ctx.input(0);
+  Tensor* output = ctx.output(0);
+  auto* acc = static_cast<int32_t*>(ctx.scratch(st->accScratch));
+  const int32_t lo = st->qact.min;
+  const int32_t hi = st->qact.max;
+  auto init = [acc](int32_t depth) {
+    const int32_t start = kind == PoolKind::kAverage ? 0 : quant::qmin<T>();
+    std::fill(acc, acc + depth, start);
+  };
+  auto visit = [acc](const T* px, int32_t depth) {
+    for (int32_t c = 0; c < depth; ++c) {
+      if constexpr (kind == PoolKind::kAverage) {
+        acc[c] += px[c];
+      } else {
+        acc[c] = std::max(acc[c], static_cast<int32_t>(px[c]));
+      }
+    }
+  };
+  auto finish = [acc, lo, hi](T* o, int32_t depth, int32_t count) {
+    for (int32_t c = 0; c < depth; ++c) {
+      int32_t v = acc[c];
+      if constexpr (kind == PoolKind::kAverage) {
+        v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+      }
+      o[c] = static_cast<T>(std::min(std::max(v, lo), hi));
+    }
+  };
+  return forEachWindow<T>(ctx, st, input, output, init, visit, finish);
+}
+
 template <PoolKind kind>
 Status evalPool(OpContext& ctx) {
   const auto* st = ctx.state<PoolState>();
   const Tensor* input = ctx.input(0);
   Tensor* output = ctx.output(0);
+  if (isQuantized8(input->type)) {
+    return dispatchQuantized8(input->type, [&](auto tag) {
+      return evalQuantPool<kind, decltype(tag)>(ctx, st);
+    });
+  }
   if (st->xnnOp) {
     const auto setup = kind == PoolKind::kMax ? xnn_setup_max_pooling2d_nhwc_f32
                                               : xnn_setup_average_pooling2d_nhwc_f32;
@@ -233,14 +334,14 @@ KernelRegistration poolRegistration(fb::BuiltinOperator op, KernelFn prepare, Ke
   KernelRegistration r;
   r.builtinCode = static_cast<int32_t>(op);
   r.minVersion = 1;
-  r.maxVersion = 3;  // TFLite register.cc; v2 int8, v3 int16 (those types are refused in prepare)
+  r.maxVersion = 3;  // TFLite register.cc; v2 int8, v3 int16 (INT16 is refused in prepare)
   r.minInputs = 1;
   r.maxInputs = 1;
   r.minOutputs = 1;
   r.maxOutputs = 1;
   r.prepare = prepare;
   r.eval = eval;
-  r.types = {ElementType::kFloat32};
+  r.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
   return r;
 }
 

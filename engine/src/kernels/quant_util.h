@@ -77,6 +77,45 @@ template <typename T> inline T quantizeValue(float real, float scale, int32_t ze
   return static_cast<T>(std::clamp<int64_t>(q, qmin<T>(), qmax<T>()));
 }
 
+// --- 16-bit fixed point (gemmlowp's int16 primitives, used by HARD_SWISH) ---
+
+// round(a * b / 2^15), saturating INT16_MIN^2 (gemmlowp's int16
+// SaturatingRoundingDoublingHighMul).
+inline int16_t saturatingRoundingDoublingHighMul16(int16_t a, int16_t b) {
+  if (a == b && a == std::numeric_limits<int16_t>::min()) return std::numeric_limits<int16_t>::max();
+  const int32_t ab = static_cast<int32_t>(a) * static_cast<int32_t>(b);
+  const int32_t nudge = ab >= 0 ? (1 << 14) : (1 - (1 << 14));
+  return static_cast<int16_t>((ab + nudge) / (1 << 15));
+}
+
+// a * b / 2^15 truncated toward zero, saturating INT16_MIN^2 (ARM's SQDMULH).
+inline int16_t saturatingDoublingHighMul16(int16_t a, int16_t b) {
+  if (a == b && a == std::numeric_limits<int16_t>::min()) return std::numeric_limits<int16_t>::max();
+  return static_cast<int16_t>((static_cast<int32_t>(a) * static_cast<int32_t>(b)) / (1 << 15));
+}
+
+// x * 2^amount saturated to int16.
+inline int16_t saturatingLeftShift16(int16_t x, int amount) {
+  const int64_t r = static_cast<int64_t>(x) * (int64_t{1} << amount);
+  return static_cast<int16_t>(std::clamp<int64_t>(r, std::numeric_limits<int16_t>::min(),
+                                                  std::numeric_limits<int16_t>::max()));
+}
+
+// x / 2^exponent rounded to nearest, ties away from zero (int16 version).
+inline int16_t roundingDivideByPOT16(int16_t x, int exponent) {
+  return static_cast<int16_t>(roundingDivideByPOT(x, exponent));
+}
+
+// The Q15 multiplier nearest to a Q31 one (TFLite's
+// DownScaleInt32ToInt16Multiplier), saturating at INT16_MAX.
+inline int16_t downScaleMultiplierTo16(int32_t q31) {
+  constexpr int32_t kRound = 1 << 15;
+  if (q31 >= std::numeric_limits<int32_t>::max() - kRound) return std::numeric_limits<int16_t>::max();
+  return static_cast<int16_t>((q31 + kRound) >> 16);
+}
+
+// --- fused activations and lookup tables on quantized values ---
+
 // x * M with the rounding of ruy's x86 kernels (the GEMM behind TensorFlow
 // Lite's int8 CONV_2D, FULLY_CONNECTED): the Q31 product and the final right
 // shift both round half up (towards +infinity) instead of away from zero.
@@ -151,6 +190,24 @@ inline QuantRange activationRangeQuantized(float lo, float hi, float scale, int3
   if (std::isfinite(lo)) r.min = std::max(typeMin, quantize(lo));
   if (std::isfinite(hi)) r.max = std::min(typeMax, quantize(hi));
   return r;
+}
+
+// A 256-entry table mapping every 8-bit input q to
+// quantize(f(dequantize(q))), computed in float as TFLite's LUTPopulate does
+// (so LOGISTIC/TANH agree with it byte for byte). Indexed by the input's bit
+// pattern: table[static_cast<uint8_t>(q)].
+template <typename T, typename F>
+inline void populateLookupTable(float inScale, int32_t inZeroPoint, float outScale,
+                                int32_t outZeroPoint, F f, T table[256]) {
+  static_assert(sizeof(T) == 1, "8-bit types only");
+  const float inverseScale = 1.f / outScale;
+  for (int32_t q = qmin<T>(); q <= qmax<T>(); ++q) {
+    const float x = inScale * static_cast<float>(q - inZeroPoint);
+    const float rescaled = std::round(f(x) * inverseScale);
+    const auto quantized = static_cast<int32_t>(rescaled + static_cast<float>(outZeroPoint));
+    table[static_cast<uint8_t>(static_cast<T>(q))] =
+        static_cast<T>(std::clamp(quantized, qmin<T>(), qmax<T>()));
+  }
 }
 
 }  // namespace inferd::engine::kernels::quant

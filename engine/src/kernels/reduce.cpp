@@ -5,13 +5,24 @@
 // accumulates its inputs in row-major order, MEAN of float sums in float and
 // of integers in int64 (truncating division), and an empty input yields the
 // reduction's initial value (NaN for a float MEAN, 0 for an integer MEAN).
+//
+// INT8/UINT8 follow TFLite's builtin kernels: REDUCE_MAX/MIN compare raw
+// values and require the input and output quantized alike; MEAN over H and W
+// of a 4-D input with keep_dims rescales the raw window sum with a float
+// derived multiplier and bias (optimized_ops::Mean), every other MEAN
+// rescales the zero-point corrected sum with an integer multiplier that
+// folds in 1/count (reference_ops::QuantizedMeanOrSum); SUM requantizes the
+// sum in float (optimized_ops::QuantizedMeanOrSum). Sums are int32 with
+// wrap-around, as TFLite's temporaries.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <type_traits>
 
 #include "kernel_util.h"
+#include "quant_kernel_util.h"
 #include "register.h"
 
 namespace inferd::engine::kernels {
@@ -40,8 +51,17 @@ struct ReduceState : KernelState {
   bool keepDims = false;
   bool constantAxis = true;
   ReducePlan plan;   // valid when constantAxis
-  int scratchId = -1;  // int64 sums of an integer MEAN
+  int scratchId = -1;  // int64 sums of an integer MEAN or a quantized MEAN/SUM
+  bool spatialMean = false;  // valid when constantAxis: TFLite's 4-D H,W MEAN path
+  TensorQuant in, out;       // 8-bit types
+  quant::Multiplier meanMultiplier;  // 8-bit MEAN: s_in / s_out
 };
+
+// Whether TFLite takes its optimized 4-D MEAN path: keep_dims and exactly
+// axes 1 and 2 reduced.
+bool isSpatialMean(const Tensor* input, const bool reduced[kMaxReduceRank], bool keepDims) {
+  return keepDims && input->rank() == 4 && !reduced[0] && reduced[1] && reduced[2] && !reduced[3];
+}
 
 // Marks the reduced dims of `input` from the axis tensor; checks each axis.
 Status resolveAxes(const OpContext& ctx, const Tensor* input, const Tensor* axis,
@@ -160,6 +180,61 @@ void fill(T* data, int64_t n, T value) {
   for (int64_t i = 0; i < n; ++i) data[i] = value;
 }
 
+// The int32 sums (wrapping like TFLite's int32 temporaries) of every output
+// element, into `sums` (int64 scratch, each holding an int32 value).
+template <typename T>
+void quantizedSums(const ReducePlan& p, const T* in, int64_t* sums) {
+  fill(sums, p.outCount, int64_t{0});
+  fold(p, in, sums, [](int64_t a, int64_t b) { return a + b; });
+  for (int64_t i = 0; i < p.outCount; ++i) sums[i] = static_cast<int32_t>(static_cast<uint32_t>(sums[i]));
+}
+
+// MEAN and SUM of 8-bit quantized values (see the top of the file).
+template <ReduceKind kind, typename T>
+void reduceQuantized(OpContext& ctx, const ReduceState& st, const ReducePlan& p, bool spatialMean,
+                     const T* in, T* out) {
+  auto clampT = [](int32_t v) { return static_cast<T>(std::clamp(v, quant::qmin<T>(), quant::qmax<T>())); };
+  if (p.inCount == 0) {
+    fill(out, p.outCount, T(0));
+    return;
+  }
+  auto* sums = static_cast<int64_t*>(ctx.scratch(st.scratchId));
+  quantizedSums(p, in, sums);
+  const int64_t count = p.inCount / p.outCount;
+  if constexpr (kind == ReduceKind::kSum) {
+    const float scale = st.in.scale / st.out.scale;
+    const float bias = static_cast<float>(-st.in.zeroPoint) * scale * static_cast<float>(count);
+    for (int64_t i = 0; i < p.outCount; ++i) {
+      const float v = std::round(static_cast<float>(sums[i]) * scale + bias);
+      out[i] = clampT(static_cast<int32_t>(v) + st.out.zeroPoint);
+    }
+  } else if (spatialMean) {
+    float temp = static_cast<float>(st.in.zeroPoint) * st.in.scale / st.out.scale;
+    temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
+    const int32_t bias = st.out.zeroPoint - static_cast<int32_t>(temp);
+    const float realScale = st.in.scale / (static_cast<float>(count) * st.out.scale);
+    const quant::Multiplier m = quant::quantizeMultiplier(static_cast<double>(realScale));
+    for (int64_t i = 0; i < p.outCount; ++i) {
+      out[i] = clampT(quant::multiplyByQuantizedMultiplier(static_cast<int32_t>(sums[i]), m) + bias);
+    }
+  } else {
+    // Fold 1/count into the multiplier: shift it left by floor(log2(count))
+    // (at most 32, and keeping the final shift >= -31), then divide.
+    int shift = 0;
+    while ((count >> (shift + 1)) != 0) ++shift;
+    shift = std::min(shift, 32);
+    shift = std::min(shift, 31 + st.meanMultiplier.shift);
+    quant::Multiplier m;
+    m.value = static_cast<int32_t>((static_cast<int64_t>(st.meanMultiplier.value) << shift) / count);
+    m.shift = st.meanMultiplier.shift - shift;
+    for (int64_t i = 0; i < p.outCount; ++i) {
+      const auto centered = static_cast<int32_t>(static_cast<uint32_t>(
+          sums[i] - static_cast<int64_t>(st.in.zeroPoint) * count));
+      out[i] = clampT(quant::multiplyByQuantizedMultiplier(centered, m) + st.out.zeroPoint);
+    }
+  }
+}
+
 template <ReduceKind kind, typename T>
 void reduceTyped(OpContext& ctx, const ReducePlan& p, const T* in, T* out, int scratchId) {
   switch (kind) {
@@ -218,12 +293,12 @@ Status prepareReduce(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &axis));
   Tensor* output = ctx.output(0);
 
-  // Quantized (int8/uint8/int16) reductions rescale and belong to the
-  // quantized kernels; float32/int32/int64 are TFLite's plain types.
+  const bool quantized = isQuantized8(input->type) && kind != ReduceKind::kProd;
   if (input->type != ElementType::kFloat32 && input->type != ElementType::kInt32 &&
-      input->type != ElementType::kInt64) {
-    return ctx.unsupported("input type {} is not supported (FLOAT32, INT32, INT64)",
-                           elementTypeName(input->type));
+      input->type != ElementType::kInt64 && !quantized) {
+    return ctx.unsupported("input type {} is not supported (FLOAT32, INT32, INT64{})",
+                           elementTypeName(input->type),
+                           kind == ReduceKind::kProd ? "" : ", INT8, UINT8");
   }
   if (output->type != input->type) {
     return ctx.error("output has type {}, input has type {}", elementTypeName(output->type),
@@ -236,17 +311,28 @@ Status prepareReduce(OpContext& ctx) {
   // A missing ReducerOptions table means keep_dims = false, as in TFLite.
   if (const auto* opts = options<fb::ReducerOptions>(ctx)) st->keepDims = opts->keep_dims();
   st->constantAxis = axis->isConstant;
+  if (quantized) {
+    INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, input, "input", &st->in));
+    INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, output, "output", &st->out));
+    if (kind == ReduceKind::kMax || kind == ReduceKind::kMin) {
+      INFERD_RETURN_IF_ERROR(requireSameQuant(ctx, st->in, st->out, "input", "output"));
+    }
+    st->meanMultiplier = quant::quantizeMultiplier(static_cast<double>(st->in.scale) /
+                                                   static_cast<double>(st->out.scale));
+  }
 
   if (st->constantAxis) {
     bool reduced[kMaxReduceRank];
     INFERD_RETURN_IF_ERROR(resolveAxes(ctx, input, axis, reduced));
     st->plan = makePlan(input, reduced);
+    st->spatialMean = isSpatialMean(input, reduced, st->keepDims);
     INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, reducedShape(input, reduced, st->keepDims)));
   } else {
     ctx.markOutputDynamic(0);
   }
 
-  if (kind == ReduceKind::kMean && input->type != ElementType::kFloat32) {
+  const bool quantizedSum = quantized && (kind == ReduceKind::kMean || kind == ReduceKind::kSum);
+  if ((kind == ReduceKind::kMean && input->type != ElementType::kFloat32) || quantizedSum) {
     // With an unknown axis the output can be as large as the input.
     const int64_t sums = st->constantAxis ? st->plan.outCount : input->numElements();
     st->scratchId = ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(sums, 1)) *
@@ -264,11 +350,13 @@ Status evalReduce(OpContext& ctx) {
 
   ReducePlan dynamicPlan;
   const ReducePlan* plan = &st->plan;
+  bool spatialMean = st->spatialMean;
   if (!st->constantAxis) {
     bool reduced[kMaxReduceRank];
     INFERD_RETURN_IF_ERROR(resolveAxes(ctx, input, axis, reduced));
     dynamicPlan = makePlan(input, reduced);
     plan = &dynamicPlan;
+    spatialMean = isSpatialMean(input, reduced, st->keepDims);
     INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, reducedShape(input, reduced, st->keepDims)));
   }
   Tensor* output = ctx.output(0);
@@ -282,6 +370,17 @@ Status evalReduce(OpContext& ctx) {
       break;
     case ElementType::kInt64:
       reduceTyped<kind>(ctx, *plan, input->as<int64_t>(), output->as<int64_t>(), st->scratchId);
+      break;
+    case ElementType::kInt8:
+    case ElementType::kUInt8:
+      dispatchQuantized8(input->type, [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (kind == ReduceKind::kMean || kind == ReduceKind::kSum) {
+          reduceQuantized<kind>(ctx, *st, *plan, spatialMean, input->as<T>(), output->as<T>());
+        } else if constexpr (kind == ReduceKind::kMax || kind == ReduceKind::kMin) {
+          reduceTyped<kind>(ctx, *plan, input->as<T>(), output->as<T>(), st->scratchId);
+        }
+      });
       break;
     default:
       return ctx.unsupported("input type {} is not supported", elementTypeName(input->type));
@@ -302,6 +401,10 @@ KernelRegistration reduceRegistration(fb::BuiltinOperator op, int32_t maxVersion
   r.prepare = prepare;
   r.eval = eval;
   r.types = {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64};
+  if (op != fb::BuiltinOperator::REDUCE_PROD) {
+    r.types.push_back(ElementType::kInt8);
+    r.types.push_back(ElementType::kUInt8);
+  }
   return r;
 }
 
@@ -313,8 +416,8 @@ void addReduce(OpResolver& r, fb::BuiltinOperator op, int32_t maxVersion) {
 }  // namespace
 
 void registerReduceKernels(OpResolver& r) {
-  // Version ranges from TFLite's register.cc; higher versions add the
-  // quantized types, which prepare refuses for now.
+  // Version ranges from TFLite's register.cc; types a version may carry that
+  // we do not handle (INT16, quantized REDUCE_PROD) are refused in prepare.
   addReduce<ReduceKind::kMean>(r, fb::BuiltinOperator::MEAN, 3);
   addReduce<ReduceKind::kSum>(r, fb::BuiltinOperator::SUM, 2);
   addReduce<ReduceKind::kMax>(r, fb::BuiltinOperator::REDUCE_MAX, 3);

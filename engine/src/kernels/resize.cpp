@@ -7,7 +7,11 @@
 // float RESIZE_BILINEAR runs through XNNPACK's resize operator: the same
 // sampling (its half-pixel mode clamps the source coordinate into the image
 // before interpolating, which TFLite's weights amount to), within float
-// rounding of the reference.
+// rounding of the reference. Quantized RESIZE_BILINEAR interpolates the raw
+// values as TFLite's builtin kernel does: INT8 in 10-bit fixed point
+// (ResizeBilinearInteger), UINT8 in float with +0.5 truncation
+// (ResizeBilinearGenericSmallChannel; TFLite's special 8x half-pixel UINT8
+// kernel with 8.8 fixed point is not reproduced).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -35,7 +39,7 @@ struct ResizeState : KernelState {
 // XNNPACK's resize for a float input with a constant output size; left
 // empty (reference path) otherwise.
 void prepareXnnBilinear(OpContext& ctx, const Tensor* input, ResizeState* st) {
-  if (!xnn::enabled(ctx) || !st->constantSize || input->isConstant) return;
+  if (input->type != ElementType::kFloat32 || !xnn::enabled(ctx) || !st->constantSize || input->isConstant) return;
   const Tensor* output = ctx.output(0);
   if (input->numElements() == 0 || output->numElements() == 0) return;
   constexpr int32_t kMaxSide = 1 << 24;  // XNNPACK's limit on each image side
@@ -86,8 +90,12 @@ Status prepareResize(OpContext& ctx) {
                      dimsToString(size->dims));
   }
   if constexpr (bilinear) {
-    // Quantized bilinear interpolation comes with the quantized kernels.
-    INFERD_RETURN_IF_ERROR(checkType(ctx, input, ElementType::kFloat32, "input"));
+    // TFLite: FLOAT32, UINT8, INT8 (INT16 is not supported here).
+    if (input->type != ElementType::kFloat32 && input->type != ElementType::kInt8 &&
+        input->type != ElementType::kUInt8) {
+      return ctx.unsupported("input type {} is not supported (FLOAT32, INT8, UINT8)",
+                             elementTypeName(input->type));
+    }
   } else {
     // Nearest neighbour only copies elements, so the quantized types need no
     // arithmetic (TFLite: FLOAT32, UINT8, INT8, INT16).
@@ -163,11 +171,116 @@ BilinearTap bilinearTap(int32_t outIndex, float scale, bool halfPixelCenters, in
   return t;
 }
 
+// One axis of TFLite's integer bilinear sampling: the source coordinate in
+// 1/1024 units and its two clamped neighbours.
+struct IntegerTap {
+  int32_t scaled = 0;
+  int32_t lo = 0;
+  int32_t hi = 0;
+};
+
+int32_t integerResizeScale(int32_t in, int32_t out, bool alignCorners) {
+  if (alignCorners && out > 1) return ((1 << 10) * (in - 1) + (out - 1) / 2) / (out - 1);
+  return ((1 << 10) * in + out / 2) / out;
+}
+
+IntegerTap integerTap(int32_t outIndex, int32_t scale10, bool halfPixelCenters, int32_t inSize) {
+  IntegerTap t;
+  t.scaled = halfPixelCenters ? outIndex * scale10 + scale10 / 2 - (1 << 9) : outIndex * scale10;
+  t.lo = std::max(t.scaled / (1 << 10), int32_t{0});
+  t.hi = std::min((t.scaled + (1 << 10) - 1) / (1 << 10), inSize - 1);
+  return t;
+}
+
+// Walks the output pixels of a resize, calling f(outPixel, p00, p01, p10,
+// p11, y, x) with the four neighbour pixels (row 0/1, column 0/1).
+template <typename T, typename TapY, typename TapX, typename F>
+void forEachBilinear(const Tensor* input, Tensor* output, TapY tapY, TapX tapX, F f) {
+  const int32_t batches = input->dim(0);
+  const int32_t inH = input->dim(1);
+  const int32_t inW = input->dim(2);
+  const int32_t depth = input->dim(3);
+  const int32_t outH = output->dim(1);
+  const int32_t outW = output->dim(2);
+  const T* in = input->as<T>();
+  T* out = output->as<T>();
+  for (int32_t b = 0; b < batches; ++b) {
+    const T* inBatch = in + static_cast<int64_t>(b) * inH * inW * depth;
+    for (int32_t y = 0; y < outH; ++y) {
+      const auto ty = tapY(y);
+      const T* row0 = inBatch + static_cast<int64_t>(ty.lo) * inW * depth;
+      const T* row1 = inBatch + static_cast<int64_t>(ty.hi) * inW * depth;
+      for (int32_t x = 0; x < outW; ++x) {
+        const auto tx = tapX(x);
+        T* o = out + ((static_cast<int64_t>(b) * outH + y) * outW + x) * depth;
+        f(o, depth, row0 + static_cast<int64_t>(tx.lo) * depth, row0 + static_cast<int64_t>(tx.hi) * depth,
+          row1 + static_cast<int64_t>(tx.lo) * depth, row1 + static_cast<int64_t>(tx.hi) * depth, ty, tx);
+      }
+    }
+  }
+}
+
+// INT8: TFLite's ResizeBilinearInteger (weights in 1/1024, the 2^20-scaled
+// sum rounded half away from zero).
+void resizeBilinearInt8(const ResizeState& st, const Tensor* input, Tensor* output) {
+  const int32_t inH = input->dim(1);
+  const int32_t inW = input->dim(2);
+  const int32_t scaleY = integerResizeScale(inH, output->dim(1), st.alignCorners);
+  const int32_t scaleX = integerResizeScale(inW, output->dim(2), st.alignCorners);
+  auto tapY = [&](int32_t y) { return integerTap(y, scaleY, st.halfPixelCenters, inH); };
+  auto tapX = [&](int32_t x) { return integerTap(x, scaleX, st.halfPixelCenters, inW); };
+  forEachBilinear<int8_t>(input, output, tapY, tapX,
+                          [](int8_t* o, int32_t depth, const int8_t* p00, const int8_t* p01,
+                             const int8_t* p10, const int8_t* p11, const IntegerTap& ty,
+                             const IntegerTap& tx) {
+    const int64_t dy = ty.scaled - (1 << 10) * ty.lo;
+    const int64_t dx = tx.scaled - (1 << 10) * tx.lo;
+    const int64_t wy0 = (1 << 10) - dy;
+    const int64_t wx0 = (1 << 10) - dx;
+    for (int32_t c = 0; c < depth; ++c) {
+      const int64_t sum = p00[c] * wy0 * wx0 + p10[c] * dy * wx0 + p01[c] * wy0 * dx + p11[c] * dy * dx;
+      const int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
+      o[c] = static_cast<int8_t>((sum + round) / (1 << 20));
+    }
+  });
+}
+
+// UINT8: TFLite's float interpolation of the raw values, +0.5 and truncated.
+void resizeBilinearUInt8(const ResizeState& st, const Tensor* input, Tensor* output) {
+  const int32_t inH = input->dim(1);
+  const int32_t inW = input->dim(2);
+  const float scaleY = resizeScale(inH, output->dim(1), st.alignCorners);
+  const float scaleX = resizeScale(inW, output->dim(2), st.alignCorners);
+  auto tapY = [&](int32_t y) { return bilinearTap(y, scaleY, st.halfPixelCenters, inH); };
+  auto tapX = [&](int32_t x) { return bilinearTap(x, scaleX, st.halfPixelCenters, inW); };
+  forEachBilinear<uint8_t>(input, output, tapY, tapX,
+                           [](uint8_t* o, int32_t depth, const uint8_t* p00, const uint8_t* p01,
+                              const uint8_t* p10, const uint8_t* p11, const BilinearTap& ty,
+                              const BilinearTap& tx) {
+    const float w00 = ty.fracLo * tx.fracLo;
+    const float w01 = ty.fracLo * tx.frac;
+    const float w10 = ty.frac * tx.fracLo;
+    const float w11 = ty.frac * tx.frac;
+    for (int32_t c = 0; c < depth; ++c) {
+      o[c] = static_cast<uint8_t>(static_cast<float>(p00[c]) * w00 + static_cast<float>(p01[c]) * w01 +
+                                  static_cast<float>(p10[c]) * w10 + static_cast<float>(p11[c]) * w11 + 0.5f);
+    }
+  });
+}
+
 Status evalResizeBilinear(OpContext& ctx) {
   const auto* st = ctx.state<ResizeState>();
   const Tensor* input = ctx.input(0);
   if (!st->constantSize) INFERD_RETURN_IF_ERROR(resizeImageOutput(ctx, input, ctx.input(1)));
   Tensor* output = ctx.output(0);
+  if (input->type == ElementType::kInt8) {
+    resizeBilinearInt8(*st, input, output);
+    return Status::ok();
+  }
+  if (input->type == ElementType::kUInt8) {
+    resizeBilinearUInt8(*st, input, output);
+    return Status::ok();
+  }
   if (st->xnnOp) {
     INFERD_RETURN_IF_ERROR(xnn::check(
         ctx,
@@ -419,7 +532,7 @@ void registerResizeKernels(OpResolver& r) {
   using ET = ElementType;
   // Version ranges from TFLite's register.cc.
   r.add(registration(fb::BuiltinOperator::RESIZE_BILINEAR, 4, 2, prepareResize<true>,
-                     evalResizeBilinear, {ET::kFloat32}));
+                     evalResizeBilinear, {ET::kFloat32, ET::kUInt8, ET::kInt8}));
   r.add(registration(fb::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR, 4, 2, prepareResize<false>,
                      evalResizeNearest,
                      {ET::kFloat32, ET::kUInt8, ET::kInt8, ET::kInt16, ET::kInt32}));

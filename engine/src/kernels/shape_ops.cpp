@@ -8,13 +8,16 @@
 // paddings) are read in prepare when they are constants; otherwise the output
 // is marked dynamic and the same computation runs in eval.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "kernel_util.h"
+#include "quant_kernel_util.h"
 #include "register.h"
 
 namespace inferd::engine::kernels {
@@ -418,11 +421,54 @@ Status evalExpandDims(OpContext& ctx) {
 
 // --- CONCATENATION ---
 
+// An 8-bit input quantized differently from the output is requantized as
+// TFLite's ConcatenationWithScaling does: q_out = round(q_in * s + b) + zp_out
+// in float, with s = s_in * (1 / s_out) and b = -zp_in * s.
+struct ConcatRequant {
+  bool needed = false;
+  float scale = 1.f;
+  float bias = 0.f;
+};
+
 struct ConcatState : KernelState {
   int axis = 0;
   bool clamp = false;
   ActivationRange act;
+  std::vector<ConcatRequant> requant;  // per input
+  int32_t outZeroPoint = 0;
 };
+
+template <typename T>
+void requantizeCopy(const T* in, T* out, int64_t n, const ConcatRequant& r, int32_t outZeroPoint) {
+  for (int64_t j = 0; j < n; ++j) {
+    const int32_t v = static_cast<int32_t>(std::round(static_cast<float>(in[j]) * r.scale + r.bias)) + outZeroPoint;
+    out[j] = static_cast<T>(std::clamp(v, quant::qmin<T>(), quant::qmax<T>()));
+  }
+}
+
+// Reads the 8-bit inputs' and output's quantization and decides which inputs
+// need requantizing. TFLite requantizes UINT8 inputs and refuses INT8 ones
+// that differ from the output; both are requantized here.
+// Tensors without quantization parameters (plain 8-bit data) are copied.
+Status prepareConcatRequant(const OpContext& ctx, const Tensor* out, ConcatState* st) {
+  auto hasQuant = [](const Tensor* t) { return t->info != nullptr && !t->quant().empty(); };
+  if (!hasQuant(out)) return Status::ok();
+  TensorQuant qo;
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, out, "output", &qo));
+  st->outZeroPoint = qo.zeroPoint;
+  st->requant.resize(static_cast<size_t>(ctx.numInputs()));
+  const float inverseOut = 1.f / qo.scale;
+  for (int i = 0; i < ctx.numInputs(); ++i) {
+    if (!hasQuant(ctx.input(i))) continue;
+    TensorQuant qi;
+    INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.input(i), "input", &qi));
+    ConcatRequant& r = st->requant[static_cast<size_t>(i)];
+    r.needed = !(qi == qo);
+    r.scale = qi.scale * inverseOut;
+    r.bias = static_cast<float>(-qi.zeroPoint) * r.scale;
+  }
+  return Status::ok();
+}
 
 Status prepareConcat(OpContext& ctx) {
   const auto* opts = options<fb::ConcatenationOptions>(ctx);
@@ -470,12 +516,15 @@ Status prepareConcat(OpContext& ctx) {
       }
     }
     axisSum += rank == 0 ? 1 : t->dim(st->axis);
-    // Inputs with other quantization need requantizing (a later issue).
-    if (quantized && t->info != nullptr && out->info != nullptr && !sameQuant(t->quant(), out->quant())) {
-      return ctx.unsupported("input {} is quantized differently from the output (requantizing is not supported)",
-                             i);
+    // 8-bit inputs with other quantization are requantized below; INT16 ones
+    // are not supported.
+    if (quantized && !isQuantized8(t0->type) && t->info != nullptr && out->info != nullptr &&
+        !sameQuant(t->quant(), out->quant())) {
+      return ctx.unsupported("input {} is quantized differently from the output (requantizing {} is not supported)",
+                             i, elementTypeName(t->type));
     }
   }
+  if (isQuantized8(t0->type)) INFERD_RETURN_IF_ERROR(prepareConcatRequant(ctx, out, st.get()));
   if (axisSum > std::numeric_limits<int32_t>::max()) {
     return ctx.error("concatenated axis size {} is too large", axisSum);
   }
@@ -503,7 +552,17 @@ Status evalConcat(OpContext& ctx) {
       const Tensor* t = ctx.input(i);
       const int64_t axisLen = t->rank() == 0 ? 1 : t->dim(axis);
       const auto chunk = static_cast<size_t>(axisLen * inner) * n;
-      copyBytes(dst, t->data + static_cast<size_t>(o) * chunk, chunk);
+      const uint8_t* src = t->data + static_cast<size_t>(o) * chunk;
+      if (!st->requant.empty() && st->requant[static_cast<size_t>(i)].needed) {
+        const ConcatRequant& r = st->requant[static_cast<size_t>(i)];
+        dispatchQuantized8(out->type, [&](auto tag) {
+          using T = decltype(tag);
+          requantizeCopy(reinterpret_cast<const T*>(src), reinterpret_cast<T*>(dst), axisLen * inner, r,
+                         st->outZeroPoint);
+        });
+      } else {
+        copyBytes(dst, src, chunk);
+      }
       dst += chunk;
     }
   }
