@@ -24,27 +24,34 @@ inline bool operator==(const TensorQuant& a, const TensorQuant& b) {
   return a.scale == b.scale && a.zeroPoint == b.zeroPoint;
 }
 
-// The per-tensor (scale, zero point) of an INT8/UINT8 tensor; fails when the
-// tensor has none, is quantized per channel, or has a scale that is not
-// positive or a zero point outside its type's range.
+// The per-tensor (scale, zero point) of a quantized tensor (INT8, UINT8,
+// INT16; a missing zero point is 0); fails when the tensor has none, is
+// quantized per channel, or has a scale that is not positive or a zero point
+// outside its type's range.
 inline Status perTensorQuant(const OpContext& ctx, const Tensor* t, const char* what,
                              TensorQuant* q) {
-  if (t->info == nullptr || t->quant().scale.empty() || t->quant().zeroPoint.empty()) {
+  if (t->info == nullptr || t->quant().scale.empty()) {
     return ctx.error("{} of type {} has no quantization parameters", what, elementTypeName(t->type));
   }
   const QuantParams& p = t->quant();
-  if (p.scale.size() != 1 || p.zeroPoint.size() != 1) {
+  if (p.scale.size() != 1 || p.zeroPoint.size() > 1) {
     return ctx.unsupported("{} is quantized per channel ({} scales); only per-tensor quantization is "
                            "supported here",
                            what, p.scale.size());
   }
   const float scale = p.scale[0];
-  const int64_t zp = p.zeroPoint[0];
+  const int64_t zp = p.zeroPoint.empty() ? 0 : p.zeroPoint[0];
   if (!(scale > 0.f) || !std::isfinite(scale)) {
     return ctx.error("{} has an invalid quantization scale {}", what, scale);
   }
-  const int64_t lo = t->type == ElementType::kInt8 ? -128 : 0;
-  const int64_t hi = t->type == ElementType::kInt8 ? 127 : 255;
+  int64_t lo = 0, hi = 255;
+  if (t->type == ElementType::kInt8) {
+    lo = -128;
+    hi = 127;
+  } else if (t->type == ElementType::kInt16) {
+    lo = -32768;
+    hi = 32767;
+  }
   if (zp < lo || zp > hi) {
     return ctx.error("{} zero point {} is outside the {} range", what, zp, elementTypeName(t->type));
   }

@@ -1,6 +1,7 @@
 // Validation and requantization set-up shared by the quantized and hybrid
 // kernels (quant_kernels.h).
 #include "quant_kernels.h"
+#include "quant_kernel_util.h"
 
 #include <string>
 
@@ -8,16 +9,10 @@ namespace inferd::engine::kernels::qk {
 
 Status perTensorQuant(const OpContext& ctx, const Tensor* t, const char* what, float* scale,
                       int32_t* zeroPoint) {
-  const QuantParams& q = t->quant();
-  if (q.scale.empty()) {
-    return ctx.error("{} of type {} has no quantization parameters", what,
-                     elementTypeName(t->type));
-  }
-  if (q.scale.size() != 1) {
-    return ctx.unsupported("{} must be quantized per tensor, has {} scales", what, q.scale.size());
-  }
-  *scale = q.scale[0];
-  *zeroPoint = q.zeroPoint.empty() ? 0 : static_cast<int32_t>(q.zeroPoint[0]);
+  TensorQuant q;
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, t, what, &q));
+  *scale = q.scale;
+  *zeroPoint = q.zeroPoint;
   return Status::ok();
 }
 
