@@ -21,9 +21,9 @@ Models (SMALL ones are committed):
   transformer_encoder     one Transformer encoder block on a 16x32 sequence (small)
   lstm_classifier         LSTM(24, unrolled) over a 12x8 sequence, dense head (small)
   lstm_loop_classifier    the same LSTM as a WHILE loop, fp32 and dynamic only (small)
-  mobilenet_v2_100_224    MobileNetV2 alpha 1.0, 224x224, 1000 classes
-  mobilenet_v3_small_224  MobileNetV3Small, 224x224, 1000 classes
-  efficientnet_b0_224     EfficientNetB0, 224x224, 1000 classes
+  mobilenet_v2_100_224    MobileNetV2 alpha 1.0, 224x224, 1000 classes (logits and softmax out)
+  mobilenet_v3_small_224  MobileNetV3Small, 224x224, 1000 classes (logits and softmax out)
+  efficientnet_b0_224     EfficientNetB0, 224x224, 1000 classes (logits and softmax out)
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import make_conformance as mc  # noqa: E402  (imports TensorFlow, quiets its logs)
 import make_float_models as mfm  # noqa: E402
+from conformance_cases import f32  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -50,7 +51,7 @@ COMMIT_BUDGET = 3 * 1024 * 1024
 
 
 def image(size):
-    return [mc.f32(1, size, size, 3)]
+    return [f32(1, size, size, 3)]
 
 
 def mobilenet_v2_035_96():
@@ -60,16 +61,25 @@ def mobilenet_v2_035_96():
     return mfm.mobilenet_v2()
 
 
+def logits_and_softmax(base):
+    # With random weights a 1000-way softmax is nearly flat (every value
+    # ~0.001), which says little; the logits carry the comparison.
+    return keras.Model(base.input, [base.output, L.Softmax()(base.output)], name=base.name)
+
+
 def mobilenet_v2_100_224():
-    return keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=1.0, weights=None)
+    return logits_and_softmax(keras.applications.MobileNetV2(
+        input_shape=(224, 224, 3), alpha=1.0, weights=None, classifier_activation=None))
 
 
 def mobilenet_v3_small_224():
-    return keras.applications.MobileNetV3Small(input_shape=(224, 224, 3), weights=None)
+    return logits_and_softmax(keras.applications.MobileNetV3Small(
+        input_shape=(224, 224, 3), weights=None, classifier_activation=None))
 
 
 def efficientnet_b0_224():
-    return keras.applications.EfficientNetB0(input_shape=(224, 224, 3), weights=None)
+    return logits_and_softmax(keras.applications.EfficientNetB0(
+        input_shape=(224, 224, 3), weights=None, classifier_activation=None))
 
 
 def transformer_encoder():
@@ -99,9 +109,9 @@ def lstm_loop_classifier():
 # name -> (builder, input specs, representative samples[, forms])
 MODELS = {
     "mobilenet_v2_035_96": (mobilenet_v2_035_96, image(96), 16),
-    "transformer_encoder": (transformer_encoder, [mc.f32(1, 16, 32, lo=-2, hi=2)], 32),
-    "lstm_classifier": (lstm_classifier, [mc.f32(1, 12, 8, lo=-2, hi=2)], 32),
-    "lstm_loop_classifier": (lstm_loop_classifier, [mc.f32(1, 12, 8, lo=-2, hi=2)], 32, ("fp32", "dynamic")),
+    "transformer_encoder": (transformer_encoder, [f32(1, 16, 32, lo=-2, hi=2)], 32),
+    "lstm_classifier": (lstm_classifier, [f32(1, 12, 8, lo=-2, hi=2)], 32),
+    "lstm_loop_classifier": (lstm_loop_classifier, [f32(1, 12, 8, lo=-2, hi=2)], 32, ("fp32", "dynamic")),
     "mobilenet_v2_100_224": (mobilenet_v2_100_224, image(224), 8),
     "mobilenet_v3_small_224": (mobilenet_v3_small_224, image(224), 8),
     "efficientnet_b0_224": (efficientnet_b0_224, image(224), 8),

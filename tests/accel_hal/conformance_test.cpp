@@ -83,6 +83,17 @@ std::string reasonGroup(const std::string& reason) {
   return s.substr(0, 160);
 }
 
+std::string mismatchReason(const test::OutputComparison& r, const test::Tolerance& tol) {
+  if (!r.problem.empty()) return r.problem;
+  switch (tol.kind) {
+    case test::Tolerance::kFloat: return "float mismatch beyond tolerance";
+    case test::Tolerance::kExact: return "integer/bool output not bit-exact";
+    default: break;
+  }
+  if (r.maxQuanta > 1) return "mismatch of up to " + std::to_string(static_cast<long>(std::ceil(r.maxQuanta))) + " quanta";
+  return "within 1 quantum but fewer than 99 % exactly equal";
+}
+
 }  // namespace
 
 TEST_CASE("conformance cases match LiteRT", "[conformance]") {
@@ -112,12 +123,7 @@ TEST_CASE("conformance cases match LiteRT", "[conformance]") {
     for (size_t o = 0; o < results.size() && o < c.tolerances.size(); ++o) {
       const test::OutputComparison& r = results[o];
       figures += (o ? "; " : "") + std::string(c.tolerances[o].name()) + " " + test::describe(r, c.tolerances[o]);
-      if (!r.pass && reason.empty()) {
-        reason = !r.problem.empty() ? r.problem
-                 : c.tolerances[o].kind == test::Tolerance::kFloat
-                     ? "float mismatch beyond tolerance"
-                     : (r.maxQuanta > 1 ? "mismatch of more than 1 quantum" : "fewer than 99 % equal");
-      }
+      if (!r.pass && reason.empty()) reason = mismatchReason(r, c.tolerances[o]);
       ok = ok && r.pass;
     }
     std::printf("%-48s %-7s %-4s %s\n", c.name.c_str(), c.form.c_str(), ok ? "PASS" : "FAIL",
