@@ -78,10 +78,16 @@ def fan_in(layer, shape: tuple[int, ...]) -> int:
     return int(np.prod(shape[:-1]))  # Conv1D/2D (..., cin, cout), Dense (in, out)
 
 
+# Weights randomize() leaves as the model made them: the statistics of
+# keras.layers.Normalization (EfficientNet's input preprocessing).
+KEPT_WEIGHTS = ("mean", "variance", "count")
+
+
 def randomize(model, rng: np.random.RandomState) -> None:
     """Overwrites every weight from `rng`: He-normal kernels, small random
     biases, non-trivial batch-norm statistics (so the converter's folding of
-    BN into the convolutions is exercised with real numbers)."""
+    BN into the convolutions is exercised with real numbers); recurrent
+    kernels scaled down to keep RNN states in range."""
     seen = set()
     for layer in model._flatten_layers(include_self=False):
         for v in layer.weights:
@@ -89,8 +95,12 @@ def randomize(model, rng: np.random.RandomState) -> None:
                 continue
             seen.add(id(v))
             shape, name = tuple(v.shape), v.name
+            if name in KEPT_WEIGHTS and isinstance(layer, L.Normalization):
+                continue
             if name in ("kernel", "depthwise_kernel"):
                 x = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in(layer, shape))
+            elif name == "recurrent_kernel":
+                x = rng.standard_normal(shape) * np.sqrt(0.5 / shape[0])
             elif name == "gamma":
                 x = rng.uniform(0.6, 1.2, shape)
             elif name in ("beta", "bias", "moving_mean"):

@@ -28,7 +28,7 @@ struct QuantArith {
   int32_t offsetA = 0, offsetB = 0, offsetOut = 0;  // -zpA, -zpB, +zpOut
   quant::Multiplier multA, multB;                   // ADD/SUB: input rescaling
   quant::Multiplier multOut;
-  quant::QuantizedRange act;
+  quant::QuantRange act;
 };
 
 // TFLite's left shift that gives 8-bit ADD/SUB inputs headroom before they

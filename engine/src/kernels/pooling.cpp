@@ -33,7 +33,7 @@ struct PoolState : KernelState {
   int32_t padH = 0;  // padding before the first row/column (TFLite puts the odd pixel after)
   int32_t padW = 0;
   ActivationRange act;
-  quant::QuantizedRange qact;  // 8-bit types: the activation's quantized bounds
+  quant::QuantRange qact;  // 8-bit types: the activation's quantized bounds
   int accScratch = -1;         // 8-bit types: int32 accumulators, one per channel
   xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
 };
