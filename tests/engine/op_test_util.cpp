@@ -13,6 +13,12 @@ int OpModelBuilder::addTensorDef(TensorDef t) {
   return static_cast<int>(cur().tensors.size()) - 1;
 }
 
+int OpModelBuilder::addVariable(ElementType type, Dims dims) {
+  TensorDef t{type, std::move(dims), {}, {}, false, {}};
+  t.variable = true;
+  return addTensorDef(std::move(t));
+}
+
 int OpModelBuilder::addSubgraph() {
   subgraphs_.emplace_back();
   current_ = static_cast<int>(subgraphs_.size()) - 1;
@@ -123,6 +129,7 @@ std::vector<uint8_t> OpModelBuilder::build(const std::vector<uint64_t>* offsets)
       tb.add_name(name);
       if (!t.quant.empty()) tb.add_quantization(q);
       if (t.sparsity) tb.add_sparsity(sparsity);
+      if (t.variable) tb.add_is_variable(true);
       tensors.push_back(tb.Finish());
     }
     std::vector<flatbuffers::Offset<fb::Operator>> ops;

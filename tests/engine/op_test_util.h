@@ -45,6 +45,8 @@ class OpModelBuilder {
   int addOutput(ElementType type, Dims dims, QuantParams quant = {});
   // An intermediate tensor (neither input nor output).
   int addTensor(ElementType type, Dims dims, QuantParams quant = {});
+  // A variable tensor (is_variable; keeps its value across invokes, e.g. LSTM state).
+  int addVariable(ElementType type, Dims dims);
 
   void addOp(fb::BuiltinOperator op, std::vector<int> inputs, std::vector<int> outputs, OptionsFn options = {},
              int version = 1);
@@ -77,6 +79,7 @@ class OpModelBuilder {
     std::vector<uint8_t> data;
     bool constant = false;
     SparsityFn sparsity;
+    bool variable = false;
   };
   struct OpDef {
     int32_t code;
