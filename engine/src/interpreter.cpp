@@ -263,6 +263,7 @@ Result<Interpreter*> ExecContext::subgraph(int index) {
   auto child = Interpreter::createForSubgraph(this, index);
   if (!child) return child.status().withContext(fmt::format("subgraph {}", index));
   Interpreter* raw = child.value().get();
+  raw->options_.signature.clear();  // children run plain subgraphs
   children_.emplace(index, std::move(child).value());
   return raw;
 }
