@@ -17,15 +17,19 @@ uint64_t nsSince(Clock::time_point t) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
 }
 
-TensorDesc describe(const engine::Tensor& t) {
-  return TensorDesc{t.info->name, t.type, t.dims, t.info->quant};
+TensorDesc describe(const std::string& name, const engine::Tensor& t) {
+  return TensorDesc{name, t.type, t.dims, t.info->quant};
 }
 
 class CpuPreparedModel : public PreparedModel {
  public:
   explicit CpuPreparedModel(std::unique_ptr<engine::Interpreter> interpreter) : interp_(std::move(interpreter)) {
-    for (size_t i = 0; i < interp_->numInputs(); ++i) inputs_.push_back(describe(interp_->input(i)));
-    for (size_t i = 0; i < interp_->numOutputs(); ++i) outputs_.push_back(describe(interp_->output(i)));
+    for (size_t i = 0; i < interp_->numInputs(); ++i) {
+      inputs_.push_back(describe(interp_->inputName(i), interp_->input(i)));
+    }
+    for (size_t i = 0; i < interp_->numOutputs(); ++i) {
+      outputs_.push_back(describe(interp_->outputName(i), interp_->output(i)));
+    }
   }
 
   const std::vector<TensorDesc>& inputs() const override { return inputs_; }
@@ -96,6 +100,7 @@ class CpuDevice : public Device {
     engine::InterpreterOptions options;
     options.resolver = resolver_;
     options.numThreads = prepareOptions.numThreads;
+    options.signature = prepareOptions.signature;
     auto interp = engine::Interpreter::create(std::move(model), options);
     if (!interp) return interp.status();
     return std::unique_ptr<PreparedModel>(new CpuPreparedModel(std::move(interp).value()));

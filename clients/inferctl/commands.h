@@ -28,6 +28,7 @@ struct RunArgs {
   std::string outputDir;
   int repeat = 1;
   int threads = 1;  // --local: threads of the cpu device's kernel pool
+  std::string signature;  // --local: run this signature instead of subgraph 0
   std::string socket;  // daemon mode; empty = the default socket
   RequestArgs request;
 };

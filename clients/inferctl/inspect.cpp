@@ -32,6 +32,27 @@ void printTensors(const char* title, const Subgraph& sg, const std::vector<int32
   }
 }
 
+// " (run by subgraph 0 op 3 WHILE)" for subgraphs that control flow runs.
+std::string calledBy(const Model& model, int32_t index) {
+  std::string out;
+  for (size_t s = 0; s < model.subgraphs().size(); ++s) {
+    const auto& ops = model.subgraphs()[s].operators;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const auto& called = ops[i].calledSubgraphs;
+      if (std::find(called.begin(), called.end(), index) == called.end()) continue;
+      out += fmt::format("{}subgraph {} op {} {}", out.empty() ? "" : ", ", s, i, ops[i].name());
+    }
+  }
+  return out.empty() ? "" : " (run by " + out + ")";
+}
+
+// "x=t0, y=t3"
+std::string signatureTensors(const std::vector<SignatureTensor>& list) {
+  std::string out;
+  for (const SignatureTensor& t : list) out += fmt::format("{}{}=t{}", out.empty() ? "" : ", ", t.name, t.tensorIndex);
+  return out.empty() ? "none" : out;
+}
+
 int listOps() {
   struct Row {
     std::string name, versions, types;
@@ -71,9 +92,16 @@ int inspectCommand(const InspectArgs& args) {
   fmt::print("model: {} ({} bytes, schema v{}{})\n", model.label(), model.fileBytes(), model.schemaVersion(),
              model.description().empty() ? "" : ", \"" + model.description() + "\"");
   fmt::print("subgraphs: {}, signatures: {}\n", model.subgraphs().size(), model.signatures().size());
+  if (model.subgraphs().size() > 1) {
+    for (size_t i = 0; i < model.subgraphs().size(); ++i) {
+      const Subgraph& s = model.subgraphs()[i];
+      fmt::print("  subgraph {} '{}': {} inputs, {} outputs, {} operators{}\n", i, s.name, s.inputs.size(),
+                 s.outputs.size(), s.operators.size(), calledBy(model, static_cast<int32_t>(i)));
+    }
+  }
   for (const Signature& s : model.signatures()) {
-    fmt::print("  signature '{}' -> subgraph {} ({} inputs, {} outputs)\n", s.key, s.subgraphIndex, s.inputs.size(),
-               s.outputs.size());
+    fmt::print("  signature '{}' -> subgraph {}: inputs {}; outputs {}\n", s.key, s.subgraphIndex,
+               signatureTensors(s.inputs), signatureTensors(s.outputs));
   }
   printTensors("inputs", sg, sg.inputs);
   printTensors("outputs", sg, sg.outputs);
@@ -93,12 +121,18 @@ int inspectCommand(const InspectArgs& args) {
                    [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
   for (const auto& [name, cv] : sorted) fmt::print("  {:<34} {:>5}  {}\n", name, cv.first, cv.second);
 
-  const auto unsupported = findUnsupportedOps(model, OpResolver::builtins());
+  std::vector<std::string> unsupported;
+  for (size_t s = 0; s < model.subgraphs().size(); ++s) {
+    for (const UnsupportedOp& u : findUnsupportedOps(model, OpResolver::builtins(), static_cast<int>(s))) {
+      unsupported.push_back(s == 0 ? fmt::format("op {}: {}", u.opIndex, u.reason)
+                                   : fmt::format("subgraph {} op {}: {}", s, u.opIndex, u.reason));
+    }
+  }
   if (unsupported.empty()) {
     fmt::print("unsupported operators: none\n");
   } else {
     fmt::print("unsupported operators: {}\n", unsupported.size());
-    for (const UnsupportedOp& u : unsupported) fmt::print("  op {}: {}\n", u.opIndex, u.reason);
+    for (const std::string& u : unsupported) fmt::print("  {}\n", u);
   }
   fmt::print("constant bytes: {} (of which {} folded at load, e.g. fp16 -> fp32)\n", model.constantBytes(),
              model.foldedBytes());

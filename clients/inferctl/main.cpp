@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   runCmd->add_option("--threads", run.threads, "With --local: threads the kernels may use (default 1)")
       ->check(CLI::Range(1, 256));
+  runCmd->add_option("--signature", run.signature,
+                     "With --local: run this signature of the model (see inspect) instead of subgraph 0");
   addRequestOptions(runCmd, &run.request, &runTimeout, &runPriority);
   runCmd->footer(
       "Output i (in the model's output order) is written to DIR/output_<i>.npy.\n"

@@ -24,6 +24,7 @@ int runLocal(const RunArgs& args) {
   auto device = hal::createCpuDevice();
   hal::PrepareOptions options;
   options.numThreads = args.threads;
+  options.signature = args.signature;
   auto prepared = device->prepare(loaded.value(), options);
   if (!prepared) return fail(fmt::format("cannot run '{}': {}", args.model, prepared.status().message()));
   hal::PreparedModel& pm = *prepared.value();
@@ -64,6 +65,7 @@ int runCommand(const RunArgs& args) {
   if (!args.local && args.threads != 1) {
     return fail("--threads applies to --local runs; the daemon's threads come from its configuration");
   }
+  if (!args.local && !args.signature.empty()) return fail("--signature applies to --local runs");
   return args.local ? runLocal(args) : runDaemonCommand(args);
 }
 

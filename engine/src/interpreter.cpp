@@ -1,11 +1,13 @@
 // Interpreter: kernel resolution, prepare (shape inference), arena planning
-// by tensor lifetimes, and invoke. Also the OpContext that kernels see and
-// the one-op evaluation used for constant folding at load time.
+// by tensor lifetimes, and invoke. Also the OpContext that kernels see, the
+// one-op evaluation used for constant folding at load time, and the
+// ExecContext through which control-flow ops run child subgraphs.
 #include "inferd/engine/interpreter.h"
 
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -63,6 +65,7 @@ class OpContextImpl {
   std::vector<std::vector<uint64_t>>* foldStorage = nullptr;  // for folding
   bool optimized = false;    // constant folding uses the reference kernels
   void* threadPool = nullptr;
+  ExecContext* exec = nullptr;  // nullptr during constant folding
 
   Status allocate(int tensorIndex, size_t bytes) {
     if (interpreter != nullptr) return interpreter->allocateDynamic(tensorIndex, bytes);
@@ -125,6 +128,7 @@ void* OpContext::scratch(int id) {
 
 bool OpContext::optimizedKernels() const { return impl_->optimized; }
 void* OpContext::threadPool() const { return impl_->threadPool; }
+ExecContext* OpContext::execContext() const { return impl_->exec; }
 
 void OpContext::setState(std::unique_ptr<KernelState> state) { *impl_->state = std::move(state); }
 KernelState* OpContext::stateRaw() { return impl_->state->get(); }
@@ -229,35 +233,157 @@ std::vector<UnsupportedOp> findUnsupportedOps(const Model& model, const OpResolv
   return out;
 }
 
-Interpreter::~Interpreter() = default;
+// --- ExecContext ---
 
-void Interpreter::PoolDeleter::operator()(void* pool) const {
-  pthreadpool_destroy(static_cast<pthreadpool_t>(pool));
+ExecContext::ExecContext(std::shared_ptr<const Model> model, const InterpreterOptions& options,
+                         const OpResolver* resolver)
+    : model_(std::move(model)), options_(options), resolver_(resolver) {}
+
+ExecContext::~ExecContext() {
+  children_.clear();  // their kernels may use the pool
+  if (threadPool_ != nullptr) pthreadpool_destroy(static_cast<pthreadpool_t>(threadPool_));
 }
+
+Status ExecContext::createThreadPool() {
+  if (options_.numThreads < 1 || options_.numThreads > 256) {
+    return makeError(StatusCode::kInvalidArgument, "numThreads is {}, must be 1 to 256", options_.numThreads);
+  }
+  if (options_.numThreads > 1) {
+    threadPool_ = pthreadpool_create(static_cast<size_t>(options_.numThreads));
+    if (threadPool_ == nullptr) {
+      return makeError(StatusCode::kResourceExhausted, "cannot create a pool of {} threads", options_.numThreads);
+    }
+  }
+  return Status::ok();
+}
+
+Result<Interpreter*> ExecContext::subgraph(int index) {
+  auto it = children_.find(index);
+  if (it != children_.end()) return it->second.get();
+  auto child = Interpreter::createForSubgraph(this, index);
+  if (!child) return child.status().withContext(fmt::format("subgraph {}", index));
+  Interpreter* raw = child.value().get();
+  raw->options_.signature.clear();  // children run plain subgraphs
+  children_.emplace(index, std::move(child).value());
+  return raw;
+}
+
+int32_t ExecContext::resourceId(const std::string& container, const std::string& sharedName) {
+  auto [it, added] = resourceIds_.try_emplace({container, sharedName}, static_cast<int32_t>(variables_.size()));
+  if (added) variables_.emplace_back();
+  return it->second;
+}
+
+ResourceVariable* ExecContext::variable(int32_t id) {
+  if (id < 0 || static_cast<size_t>(id) >= variables_.size()) return nullptr;
+  return &variables_[static_cast<size_t>(id)];
+}
+
+Status ExecContext::setInputs(Interpreter& child, const std::vector<const Tensor*>& values, bool copyData) {
+  if (values.size() != child.subgraph_->inputs.size()) {
+    return makeError(StatusCode::kInvalidModel, "subgraph {} has {} inputs, the op passes {}", child.subgraphIndex_,
+                     child.subgraph_->inputs.size(), values.size());
+  }
+  bool reshaped = false;
+  for (size_t i = 0; i < values.size(); ++i) {
+    Tensor& t = child.tensors_[static_cast<size_t>(child.subgraph_->inputs[i])];
+    if (t.type != values[i]->type) {
+      return makeError(StatusCode::kInvalidModel, "subgraph {} input {} '{}' is {}, the op passes {}",
+                       child.subgraphIndex_, i, t.info->name, elementTypeName(t.type),
+                       elementTypeName(values[i]->type));
+    }
+    if (t.dims != values[i]->dims) {
+      t.dims = values[i]->dims;
+      INFERD_RETURN_IF_ERROR(checkedBytes(t.type, t.dims, &t.bytes));
+      reshaped = true;
+    }
+  }
+  // Children are prepared on first use, with the shapes their caller passes.
+  if (reshaped || !child.prepared_) INFERD_RETURN_IF_ERROR(child.prepareAll());
+  if (!copyData) return Status::ok();
+  for (size_t i = 0; i < values.size(); ++i) {
+    Tensor& t = child.tensors_[static_cast<size_t>(child.subgraph_->inputs[i])];
+    if (t.bytes > 0 && t.data != values[i]->data) std::memmove(t.data, values[i]->data, t.bytes);
+  }
+  return Status::ok();
+}
+
+Status ExecContext::invoke(Interpreter& child) {
+  Status s = child.invoke();
+  if (!s.isOk()) return s.withContext(fmt::format("subgraph {}", child.subgraphIndex_));
+  return s;
+}
+
+// --- Interpreter ---
+
+Interpreter::~Interpreter() = default;
 
 Result<std::unique_ptr<Interpreter>> Interpreter::create(std::shared_ptr<const Model> model,
                                                          const InterpreterOptions& options) {
   if (!model) return Status(StatusCode::kInvalidArgument, "no model given");
-  if (options.subgraph < 0 || static_cast<size_t>(options.subgraph) >= model->subgraphs().size()) {
-    return makeError(StatusCode::kInvalidArgument, "subgraph {} does not exist (model has {})", options.subgraph,
+  int subgraph = options.subgraph;
+  const Signature* signature = nullptr;
+  if (!options.signature.empty()) {
+    signature = model->findSignature(options.signature);
+    if (signature == nullptr) {
+      std::string keys;
+      for (const Signature& s : model->signatures()) keys += (keys.empty() ? "'" : ", '") + s.key + "'";
+      return makeError(StatusCode::kInvalidArgument, "the model has no signature '{}' (it has {})", options.signature,
+                       keys.empty() ? "none" : keys);
+    }
+    subgraph = signature->subgraphIndex;
+  }
+  if (subgraph < 0 || static_cast<size_t>(subgraph) >= model->subgraphs().size()) {
+    return makeError(StatusCode::kInvalidArgument, "subgraph {} does not exist (model has {})", subgraph,
                      model->subgraphs().size());
   }
-  std::unique_ptr<Interpreter> in(new Interpreter());
-  in->model_ = std::move(model);
-  in->subgraph_ = &in->model_->subgraphs()[static_cast<size_t>(options.subgraph)];
-  in->resolver_ = options.resolver ? options.resolver : &OpResolver::builtins();
-  in->options_ = options;
-  if (options.numThreads < 1 || options.numThreads > 256) {
-    return makeError(StatusCode::kInvalidArgument, "numThreads is {}, must be 1 to 256", options.numThreads);
+  const OpResolver* resolver = options.resolver ? options.resolver : &OpResolver::builtins();
+  auto exec = std::make_unique<ExecContext>(std::move(model), options, resolver);
+  INFERD_RETURN_IF_ERROR(exec->createThreadPool());
+  if (signature != nullptr) {
+    // The signature's tensors must be the subgraph's inputs and outputs.
+    const Subgraph& sg = exec->model()->subgraphs()[static_cast<size_t>(subgraph)];
+    auto check = [&](const std::vector<SignatureTensor>& list, const std::vector<int32_t>& allowed,
+                     const char* what) -> Status {
+      for (const SignatureTensor& t : list) {
+        if (std::find(allowed.begin(), allowed.end(), t.tensorIndex) == allowed.end()) {
+          return makeError(StatusCode::kInvalidModel, "signature '{}' {} '{}' is tensor {}, not a {} of subgraph {}",
+                           signature->key, what, t.name, t.tensorIndex, what, subgraph);
+        }
+      }
+      return Status::ok();
+    };
+    INFERD_RETURN_IF_ERROR(check(signature->inputs, sg.inputs, "input"));
+    INFERD_RETURN_IF_ERROR(check(signature->outputs, sg.outputs, "output"));
   }
-  if (options.numThreads > 1) {
-    in->threadPool_.reset(pthreadpool_create(static_cast<size_t>(options.numThreads)));
-    if (!in->threadPool_) {
-      return makeError(StatusCode::kResourceExhausted, "cannot create a pool of {} threads", options.numThreads);
-    }
+  auto in = createForSubgraph(exec.get(), subgraph);
+  if (!in) return in.status();
+  Interpreter& interp = *in.value();
+  interp.ownedExec_ = std::move(exec);
+  if (signature != nullptr) {
+    interp.signature_ = signature;
+    interp.inputs_.clear();
+    interp.outputs_.clear();
+    for (const SignatureTensor& t : signature->inputs) interp.inputs_.push_back(t.tensorIndex);
+    for (const SignatureTensor& t : signature->outputs) interp.outputs_.push_back(t.tensorIndex);
   }
+  INFERD_RETURN_IF_ERROR(interp.prepareAll());
+  return in;
+}
 
-  auto unsupported = findUnsupportedOps(*in->model_, *in->resolver_, options.subgraph);
+Result<std::unique_ptr<Interpreter>> Interpreter::createForSubgraph(ExecContext* exec, int subgraph) {
+  std::unique_ptr<Interpreter> in(new Interpreter());
+  in->exec_ = exec;
+  in->model_ = exec->model();
+  in->subgraphIndex_ = subgraph;
+  in->subgraph_ = &in->model_->subgraphs()[static_cast<size_t>(subgraph)];
+  in->inputs_ = in->subgraph_->inputs;
+  in->outputs_ = in->subgraph_->outputs;
+  in->resolver_ = exec->resolver();
+  in->options_ = exec->options();
+  in->options_.subgraph = subgraph;
+
+  auto unsupported = findUnsupportedOps(*in->model_, *in->resolver_, subgraph);
   if (!unsupported.empty()) {
     std::string msg = fmt::format("{} operator(s) cannot run: ", unsupported.size());
     for (size_t i = 0; i < unsupported.size(); ++i) {
@@ -280,13 +406,20 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(std::shared_ptr<const M
   in->tensors_.reserve(sg.tensors.size());
   for (const TensorInfo& info : sg.tensors) in->tensors_.push_back(tensorFromInfo(info));
   in->dynamicStorage_.resize(sg.tensors.size());
-  INFERD_RETURN_IF_ERROR(in->prepareAll());
   return in;
 }
 
-Tensor& Interpreter::input(size_t i) { return tensors_[static_cast<size_t>(subgraph_->inputs.at(i))]; }
-const Tensor& Interpreter::output(size_t i) const {
-  return tensors_[static_cast<size_t>(subgraph_->outputs.at(i))];
+Tensor& Interpreter::input(size_t i) { return tensors_[static_cast<size_t>(inputs_.at(i))]; }
+const Tensor& Interpreter::output(size_t i) const { return tensors_[static_cast<size_t>(outputs_.at(i))]; }
+
+const std::string& Interpreter::inputName(size_t i) const {
+  if (signature_ != nullptr) return signature_->inputs.at(i).name;
+  return tensors_[static_cast<size_t>(inputs_.at(i))].info->name;
+}
+
+const std::string& Interpreter::outputName(size_t i) const {
+  if (signature_ != nullptr) return signature_->outputs.at(i).name;
+  return tensors_[static_cast<size_t>(outputs_.at(i))].info->name;
 }
 
 Status Interpreter::allocateDynamic(int tensorIndex, size_t bytes) {
@@ -306,6 +439,10 @@ Status Interpreter::prepareNode(Node& node, bool duringEval) {
   OpContextImpl impl;
   bindContext(node, impl, false);
   OpContext ctx(&impl);
+  if (duringEval) {
+    // Outputs the kernel does not mark dynamic again are sized by its prepare.
+    for (int32_t out : node.op->outputs) tensors_[static_cast<size_t>(out)].isDynamic = false;
+  }
   if (node.kernel->prepare) INFERD_RETURN_IF_ERROR(node.kernel->prepare(ctx));
   if (duringEval) {
     // Deferred nodes allocate outputs and scratch from the heap.
@@ -385,6 +522,7 @@ Status Interpreter::foldAtPrepare(Node& node) {
 }
 
 Status Interpreter::prepareAll() {
+  prepared_ = false;
   for (Tensor& t : tensors_) {
     t.isConstant = t.info->isConstant;
     if (!t.isConstant) {
@@ -407,7 +545,9 @@ Status Interpreter::prepareAll() {
     INFERD_RETURN_IF_ERROR(prepareNode(node, false));
     if (foldableAtPrepare(node)) INFERD_RETURN_IF_ERROR(foldAtPrepare(node));
   }
-  return planMemory();
+  INFERD_RETURN_IF_ERROR(planMemory());
+  prepared_ = true;
+  return Status::ok();
 }
 
 Status Interpreter::planMemory() {
@@ -497,10 +637,12 @@ void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
   impl.scratchPtrs = &node.scratchPtrs;
   impl.interpreter = this;
   impl.optimized = options_.optimizedKernels;
-  impl.threadPool = threadPool_.get();
+  impl.threadPool = exec_->threadPool();
+  impl.exec = exec_;
 }
 
 Status Interpreter::invoke() {
+  if (!prepared_) return Status(StatusCode::kInvalidArgument, "the interpreter is not prepared: the last resizeInput() failed");
   for (Node& node : nodes_) {
     if (node.foldedAtPrepare) continue;
     std::vector<std::vector<uint64_t>> heapScratch;

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -121,7 +122,75 @@ class ModelLoader {
       if (!st.isOk()) return st.withContext(fmt::format("subgraph {}", s));
       m_.subgraphs_.push_back(std::move(sg));
     }
+    INFERD_RETURN_IF_ERROR(checkSubgraphCalls());
     return parseSignatures();
+  }
+
+  // The subgraphs a control-flow op runs, from its options.
+  Status calledSubgraphs(const fb::Operator* fop, OperatorInfo* op) {
+    auto expect = [&](const void* options, const char* table) -> Status {
+      if (options == nullptr) return invalid("{} has no {}", op->name(), table);
+      return Status::ok();
+    };
+    switch (static_cast<fb::BuiltinOperator>(op->builtinCode)) {
+      case fb::BuiltinOperator::WHILE: {
+        const auto* o = fop->builtin_options_as_WhileOptions();
+        INFERD_RETURN_IF_ERROR(expect(o, "WhileOptions"));
+        op->calledSubgraphs = {o->cond_subgraph_index(), o->body_subgraph_index()};
+        break;
+      }
+      case fb::BuiltinOperator::IF: {
+        const auto* o = fop->builtin_options_as_IfOptions();
+        INFERD_RETURN_IF_ERROR(expect(o, "IfOptions"));
+        op->calledSubgraphs = {o->then_subgraph_index(), o->else_subgraph_index()};
+        break;
+      }
+      case fb::BuiltinOperator::CALL_ONCE: {
+        const auto* o = fop->builtin_options_as_CallOnceOptions();
+        INFERD_RETURN_IF_ERROR(expect(o, "CallOnceOptions"));
+        op->calledSubgraphs = {o->init_subgraph_index()};
+        break;
+      }
+      default: break;
+    }
+    const auto n = static_cast<int32_t>(fbModel_->subgraphs()->size());
+    for (int32_t s : op->calledSubgraphs) {
+      if (s < 0 || s >= n) return invalid("{} refers to subgraph {} but the model has {}", op->name(), s, n);
+    }
+    return Status::ok();
+  }
+
+  // Control flow must not recurse: the call graph between subgraphs is
+  // acyclic (depth-first search).
+  Status checkSubgraphCalls() {
+    const size_t n = m_.subgraphs_.size();
+    enum : uint8_t { kNew, kActive, kDone };
+    std::vector<uint8_t> state(n, kNew);
+    std::vector<int32_t> path;
+    auto visit = [&](auto& self, size_t s) -> Status {
+      state[s] = kActive;
+      path.push_back(static_cast<int32_t>(s));
+      for (const OperatorInfo& op : m_.subgraphs_[s].operators) {
+        for (int32_t c : op.calledSubgraphs) {
+          const auto cs = static_cast<size_t>(c);
+          if (state[cs] == kActive) {
+            std::string cycle;
+            for (auto it = std::find(path.begin(), path.end(), c); it != path.end(); ++it) {
+              cycle += fmt::format("{} -> ", *it);
+            }
+            return invalid("control flow recurses: subgraph cycle {}{}", cycle, c);
+          }
+          if (state[cs] == kNew) INFERD_RETURN_IF_ERROR(self(self, cs));
+        }
+      }
+      path.pop_back();
+      state[s] = kDone;
+      return Status::ok();
+    };
+    for (size_t s = 0; s < n; ++s) {
+      if (state[s] == kNew) INFERD_RETURN_IF_ERROR(visit(visit, s));
+    }
+    return Status::ok();
   }
 
   struct OpCode {
@@ -314,6 +383,7 @@ class ModelLoader {
       Status st = checkIndexList(fop->inputs(), nt, true, "input", &op.inputs);
       if (st.isOk()) st = checkIndexList(fop->outputs(), nt, false, "output", &op.outputs);
       if (st.isOk()) st = checkIndexList(fop->intermediates(), nt, false, "intermediate", &op.intermediates);
+      if (st.isOk()) st = calledSubgraphs(fop, &op);
       if (!st.isOk()) return st.withContext(where);
       if (fop->large_custom_options_offset() > 1) {
         const uint64_t off = fop->large_custom_options_offset(), sz = fop->large_custom_options_size();
@@ -430,6 +500,13 @@ class ModelLoader {
 std::string OperatorInfo::name() const {
   if (builtinCode == static_cast<int32_t>(fb::BuiltinOperator::CUSTOM)) return customName;
   return builtinOperatorName(builtinCode);
+}
+
+const Signature* Model::findSignature(const std::string& key) const {
+  for (const Signature& s : signatures_) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
 }
 
 Model::~Model() {

@@ -46,6 +46,9 @@ const OpResolver& OpResolver::builtins() {
     kernels::registerAxisKernels(r);
     kernels::registerMatMulKernels(r);
     kernels::registerSpaceBatchKernels(r);
+    kernels::registerControlFlowKernels(r);
+    kernels::registerLstmKernels(r);
+    kernels::registerDetectionKernels(r);
     return r;
   }();
   return resolver;

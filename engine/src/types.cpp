@@ -12,11 +12,12 @@ struct TypeRow {
   size_t size;
 };
 
+// RESOURCE tensors hold an int32 resource id (as in TFLite).
 constexpr TypeRow kTypes[] = {
     {"FLOAT32", "<f4", 4}, {"FLOAT16", "<f2", 2},     {"INT32", "<i4", 4},  {"UINT8", "|u1", 1},
     {"INT64", "<i8", 8},   {"STRING", "", 0},         {"BOOL", "|b1", 1},   {"INT16", "<i2", 2},
     {"COMPLEX64", "<c8", 8}, {"INT8", "|i1", 1},      {"FLOAT64", "<f8", 8}, {"COMPLEX128", "<c16", 16},
-    {"UINT64", "<u8", 8},  {"RESOURCE", "", 0},       {"VARIANT", "", 0},   {"UINT32", "<u4", 4},
+    {"UINT64", "<u8", 8},  {"RESOURCE", "", 4},       {"VARIANT", "", 0},   {"UINT32", "<u4", 4},
     {"UINT16", "<u2", 2},  {"INT4", "", 0},
 };
 constexpr int kNumTypes = sizeof(kTypes) / sizeof(kTypes[0]);

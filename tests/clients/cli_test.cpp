@@ -116,3 +116,37 @@ TEST_CASE("run errors are one clear line", "[cli]") {
                           Catch::Contains("bench") && Catch::Contains("--socket"));
   }
 }
+
+TEST_CASE("inspect and run --local --signature on a model with several signatures", "[cli][signatures]") {
+  auto dir = makeTempDir("cli");
+  const std::string model = testDataPath("control_flow/multi_signature.tflite");
+  auto info = ctl({"inspect", model}, dir);
+  INFO(info.out << info.err);
+  REQUIRE(info.exitCode == 0);
+  CHECK_THAT(info.out, Catch::Contains("subgraphs: 2, signatures: 2") &&
+                           Catch::Contains("signature 'scale' -> subgraph 1: inputs x=t0; outputs scaled=t4"));
+  // The signature's inputs and outputs go by the signature's names.
+  const std::string golden = testDataPath("control_flow/multi_signature_combine/");
+  auto r = ctl({"run", model, "--local", "--signature", "combine", "--input", "a=" + golden + "in_a.npy",
+                "b=" + golden + "in_b.npy", "--output-dir", dir + "/out"},
+               dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK_THAT(r.out, Catch::Contains("'diff'") && Catch::Contains("'sum'"));
+  for (const char* name : {"diff", "sum"}) {
+    const size_t index = std::string(name) == "diff" ? 0 : 1;  // the signature's output order
+    auto ours = engine::readNpy(dir + "/out/output_" + std::to_string(index) + ".npy");
+    auto ref = engine::readNpy(golden + "out0_" + name + ".npy");
+    REQUIRE(ours.isOk());
+    REQUIRE(ref.isOk());
+    REQUIRE(ours->dims == ref->dims);
+    for (int64_t k = 0; k < ref->numElements(); ++k) {
+      CHECK(ours->as<float>()[k] == Approx(ref->as<float>()[k]).margin(1e-5));
+    }
+  }
+  auto bad = ctl({"run", model, "--local", "--signature", "nope", "--input", golden + "in_a.npy", "--output-dir",
+                  dir + "/out"},
+                 dir);
+  CHECK(oneLineError(bad));
+  CHECK_THAT(bad.err, Catch::Contains("no signature 'nope'"));
+}

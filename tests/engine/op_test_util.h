@@ -45,11 +45,22 @@ class OpModelBuilder {
   int addOutput(ElementType type, Dims dims, QuantParams quant = {});
   // An intermediate tensor (neither input nor output).
   int addTensor(ElementType type, Dims dims, QuantParams quant = {});
+  // A variable tensor (is_variable; keeps its value across invokes, e.g. LSTM state).
+  int addVariable(ElementType type, Dims dims);
 
   void addOp(fb::BuiltinOperator op, std::vector<int> inputs, std::vector<int> outputs, OptionsFn options = {},
              int version = 1);
   void addCustomOp(const std::string& name, std::vector<int> inputs, std::vector<int> outputs,
                    std::vector<uint8_t> customOptions, int version = 1);
+
+  // Multiple subgraphs: subgraph 0 exists from the start; addSubgraph()
+  // appends one and makes it current. The add*() calls above build the
+  // current subgraph (tensor indices are per subgraph).
+  int addSubgraph();
+  void setSubgraph(int index) { current_ = index; }
+  // A SignatureDef: (name, tensor index) pairs of subgraph `subgraph`.
+  void addSignature(const std::string& key, int subgraph, std::vector<std::pair<std::string, int>> inputs,
+                    std::vector<std::pair<std::string, int>> outputs);
 
   // Store constant data after the FlatBuffer (Buffer.offset/size), as the
   // converter does for models over 2 GiB.
@@ -68,6 +79,7 @@ class OpModelBuilder {
     std::vector<uint8_t> data;
     bool constant = false;
     SparsityFn sparsity;
+    bool variable = false;
   };
   struct OpDef {
     int32_t code;
@@ -77,10 +89,21 @@ class OpModelBuilder {
     OptionsFn options;
     std::vector<uint8_t> customOptions;
   };
+  struct SubgraphDef {
+    std::vector<TensorDef> tensors;
+    std::vector<OpDef> ops;
+    std::vector<int> inputs, outputs;
+  };
+  struct SignatureDef {
+    std::string key;
+    int subgraph;
+    std::vector<std::pair<std::string, int>> inputs, outputs;
+  };
   int addTensorDef(TensorDef t);
-  std::vector<TensorDef> tensors_;
-  std::vector<OpDef> ops_;
-  std::vector<int> inputs_, outputs_;
+  SubgraphDef& cur() { return subgraphs_[static_cast<size_t>(current_)]; }
+  std::vector<SubgraphDef> subgraphs_{1};
+  std::vector<SignatureDef> signatures_;
+  int current_ = 0;
 };
 
 struct InputData {

@@ -22,5 +22,8 @@ void registerGatherKernels(OpResolver& r);          // gather.cpp: GATHER, GATHE
 void registerAxisKernels(OpResolver& r);            // axis_ops.cpp: ARG_MAX, ARG_MIN, CUMSUM
 void registerMatMulKernels(OpResolver& r);          // matmul.cpp: BATCH_MATMUL
 void registerSpaceBatchKernels(OpResolver& r);      // space_batch.cpp: SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND
+void registerControlFlowKernels(OpResolver& r);     // control_flow.cpp: WHILE, IF, CALL_ONCE, VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE
+void registerLstmKernels(OpResolver& r);            // lstm.cpp: UNIDIRECTIONAL_SEQUENCE_LSTM (float, hybrid int8 weights)
+void registerDetectionKernels(OpResolver& r);       // detection_postprocess.cpp: TFLite_Detection_PostProcess (custom)
 
 }  // namespace inferd::engine::kernels

@@ -33,6 +33,9 @@ struct PrepareOptions {
   // Threads one execution may use (the cpu device's kernel thread pool);
   // 1 runs on the calling thread.
   int numThreads = 1;
+  // Run this signature of the model (its subgraph, its inputs and outputs
+  // in its order and with its names); empty runs subgraph 0.
+  std::string signature;
 };
 
 struct OpSupport {

@@ -1,6 +1,8 @@
-// Interpreter: runs one subgraph of a shared Model. It owns the per-request
-// state (activation arena, kernel state, dynamic tensors) and belongs to one
-// worker thread at a time; create one per worker over the same Model.
+// Interpreter: runs one subgraph (or one signature) of a shared Model. It
+// owns the per-request state (activation arena, kernel state, dynamic
+// tensors, resource variables, the subgraphs that control-flow ops run) and
+// belongs to one worker thread at a time; create one per worker over the
+// same Model.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,9 @@ namespace inferd::engine {
 struct InterpreterOptions {
   const OpResolver* resolver = nullptr;  // nullptr: OpResolver::builtins()
   int subgraph = 0;
+  // When set, runs this signature's subgraph (`subgraph` is ignored); the
+  // interpreter's inputs and outputs are the signature's, in its order.
+  std::string signature;
   // Threads kernels may use (a pthreadpool owned by the interpreter);
   // 1 runs everything on the calling thread.
   int numThreads = 1;
@@ -38,6 +43,7 @@ struct UnsupportedOp {
 std::vector<UnsupportedOp> findUnsupportedOps(const Model& model, const OpResolver& resolver, int subgraph = 0);
 
 class OpContextImpl;
+class ExecContext;
 
 class Interpreter {
  public:
@@ -52,12 +58,21 @@ class Interpreter {
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& sharedModel() const { return model_; }
   const Subgraph& subgraph() const { return *subgraph_; }
+  int subgraphIndex() const { return subgraphIndex_; }
+  // The signature being run, or nullptr (InterpreterOptions::signature).
+  const Signature* signature() const { return signature_; }
 
-  size_t numInputs() const { return subgraph_->inputs.size(); }
-  size_t numOutputs() const { return subgraph_->outputs.size(); }
-  // Input i of the subgraph: write its data before invoke().
+  size_t numInputs() const { return inputs_.size(); }
+  size_t numOutputs() const { return outputs_.size(); }
+  // Input i (of the subgraph, or of the signature): write its data before invoke().
   Tensor& input(size_t i);
   const Tensor& output(size_t i) const;
+  // The signature's name for input/output i, else the tensor's name.
+  const std::string& inputName(size_t i) const;
+  const std::string& outputName(size_t i) const;
+  // Tensor indices (in subgraph()) of the inputs and outputs.
+  const std::vector<int32_t>& inputIndices() const { return inputs_; }
+  const std::vector<int32_t>& outputIndices() const { return outputs_; }
   const std::vector<Tensor>& tensors() const { return tensors_; }
 
   // Changes the shape of input i; the graph is prepared and planned again.
@@ -73,6 +88,7 @@ class Interpreter {
  private:
   struct Node;
   Interpreter() = default;
+  static Result<std::unique_ptr<Interpreter>> createForSubgraph(ExecContext* exec, int subgraph);
   Status prepareAll();
   Status prepareNode(Node& node, bool duringEval);
   bool foldableAtPrepare(const Node& node) const;
@@ -81,15 +97,19 @@ class Interpreter {
   Status allocateDynamic(int tensorIndex, size_t bytes);
   void bindContext(Node& node, OpContextImpl& impl, bool eval);
   friend class OpContextImpl;
+  friend class ExecContext;
 
   std::shared_ptr<const Model> model_;
   const Subgraph* subgraph_ = nullptr;
+  int subgraphIndex_ = 0;
+  const Signature* signature_ = nullptr;
+  std::vector<int32_t> inputs_, outputs_;
   const OpResolver* resolver_ = nullptr;
   InterpreterOptions options_;
-  struct PoolDeleter {
-    void operator()(void* pool) const;
-  };
-  std::unique_ptr<void, PoolDeleter> threadPool_;
+  // Shared with the child subgraphs' interpreters; owned by the top one.
+  ExecContext* exec_ = nullptr;
+  std::unique_ptr<ExecContext> ownedExec_;
+  bool prepared_ = false;  // prepareAll() succeeded since the last change
   std::vector<Tensor> tensors_;
   std::vector<Node> nodes_;
   struct FreeDeleter {

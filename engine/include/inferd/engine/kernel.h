@@ -47,6 +47,7 @@ struct KernelState {
 };
 
 class OpContextImpl;
+class ExecContext;
 
 class OpContext {
  public:
@@ -91,6 +92,10 @@ class OpContext {
   // The interpreter's pthreadpool_t for kernels that parallelize; nullptr
   // means run on the calling thread.
   void* threadPool() const;
+  // Engine-internal (graph_exec.h): the running interpreter's subgraphs and
+  // resource variables, for control-flow and variable kernels; nullptr
+  // during constant folding.
+  ExecContext* execContext() const;
 
  private:
   KernelState* stateRaw();

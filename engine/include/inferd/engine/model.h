@@ -42,6 +42,9 @@ struct OperatorInfo {
   const uint8_t* customOptions = nullptr;
   size_t customOptionsSize = 0;
   const void* fbOperator = nullptr;  // the FlatBuffers Operator table (engine-internal)
+  // Subgraphs this op runs: WHILE {cond, body}, IF {then, else},
+  // CALL_ONCE {init}; verified in range and free of recursion at load.
+  std::vector<int32_t> calledSubgraphs;
   bool folded = false;  // evaluated once at load; its outputs are constants now
 
   // "CONV_2D" or the custom op name.
@@ -97,6 +100,8 @@ class Model {
   const std::vector<Subgraph>& subgraphs() const { return subgraphs_; }
   const Subgraph& mainSubgraph() const { return subgraphs_.front(); }
   const std::vector<Signature>& signatures() const { return signatures_; }
+  // The signature with this key, or nullptr.
+  const Signature* findSignature(const std::string& key) const;
 
   size_t fileBytes() const { return size_; }
   // The mapped file; constants that need no folding point inside it.

@@ -35,7 +35,8 @@ enum class ElementType : int8_t {
 std::string elementTypeName(ElementType type);
 // numpy dtype letter code ("<f4", "|i1"), empty if none.
 std::string elementTypeNumpy(ElementType type);
-// Bytes per element; 0 for types without a fixed size (STRING, RESOURCE, INT4).
+// Bytes per element; 0 for types without a fixed size (STRING, VARIANT, INT4).
+// RESOURCE elements are int32 resource ids (4 bytes).
 size_t elementSize(ElementType type);
 bool isKnownElementType(int value);
 
