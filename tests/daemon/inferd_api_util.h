@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -81,9 +82,17 @@ class InferdFixture {
     started_ = process_.waitListening(socket_, std::chrono::seconds(120));
     stub_ = inference::GRPCInferenceService::NewStub(ownChannel(socket_));
   }
+  // Stops inferd; it must exit 0 with no sanitizer report in its log
+  // (checked unless the test is already failing with an exception).
   ~InferdFixture() {
     stub_.reset();  // an idle connection would make inferd wait for its GOAWAY ack
-    process_.stop(std::chrono::seconds(30));
+    const int code = process_.stop(std::chrono::seconds(30));
+    if (started_ && std::uncaught_exceptions() == 0) {
+      const std::string text = log();
+      INFO("inferd log:\n" << text);
+      CHECK(code == 0);
+      CHECK_THAT(text, !Catch::Contains("Sanitizer") && !Catch::Contains("runtime error"));
+    }
   }
 
   bool started() const { return started_; }
