@@ -46,7 +46,7 @@ Status makeOutputDir(const std::string& dir);
 // "output i 'NAME' TYPE [dims]: min .. max .. mean .. -> PATH".
 Status writeOutputs(const std::string& dir, const std::vector<OutputRef>& outputs);
 
-// "time: 1.234 ms" or "time: median 1.2 ms, min 1.1 ms over N runs".
+// "time: 1.234 ms" or "time: median 1.2 ms, min 1.1 ms, p99 1.5 ms over N runs".
 void printTimes(std::vector<double> millis);
 
 }  // namespace inferd::inferctl

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -217,8 +218,13 @@ void GrpcServer::shutdown(std::chrono::system_clock::time_point deadline) {
   // open; only then let gRPC send GOAWAY and close (see
   // GrpcInferenceService::beginDrain for why the order matters).
   service_->beginDrain();
-  service_->waitIdle(deadline);
-  server_->Shutdown(deadline);
+  const bool idle = service_->waitIdle(deadline);
+  // Every answer is with gRPC now. Clients that were waiting for one read it
+  // and ack the GOAWAY at once; an idle client may only notice the GOAWAY at
+  // its next background poll (every 5 s in gRPC C++) and has nothing left to
+  // receive, so do not let it hold the whole stop up.
+  constexpr auto kGoawayGrace = std::chrono::seconds(1);
+  server_->Shutdown(idle ? std::min(deadline, std::chrono::system_clock::now() + kGoawayGrace) : deadline);
 
   if (!options_.socketPath.empty()) {
     // Remove the socket only if it is still the one we bound: a successor

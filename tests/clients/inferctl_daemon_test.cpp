@@ -143,7 +143,7 @@ TEST_CASE("inferctl run against the daemon", "[inferctl]") {
     CHECK(f.server.backend().lastPriority() == 5);
     CHECK(f.server.backend().lastTimeout() == 750000);
     CHECK(f.server.backend().requests() == 3);
-    CHECK_THAT(r.out, Catch::Contains("over 3 runs"));
+    CHECK_THAT(r.out, Catch::Matches("(.|\n)*time: median [0-9.]+ ms, min [0-9.]+ ms, p99 [0-9.]+ ms over 3 runs\n(.|\n)*"));
   }
   SECTION("INFERD_SOCKET names the socket") {
     setenv("INFERD_SOCKET", f.socket.c_str(), 1);

@@ -4,16 +4,12 @@
 // daemon is restarted (SIGTERM, start again on the same socket).
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
 
+#include "../common/inferd_process.h"
 #include "../common/subprocess.h"
 #include "../common/test_data.h"
 #include "inferd/client/client.h"
@@ -24,66 +20,24 @@ using namespace inferd::client;
 
 namespace {
 
-// An inferd process on `socket`, stopped with SIGTERM.
+// inferd on `socket` with face_detection_short_range loaded; every start
+// appends to the same log.
 class Daemon {
  public:
   Daemon(std::string socket, std::string logPath) : socket_(std::move(socket)), logPath_(std::move(logPath)) {}
-  ~Daemon() { stop(); }
 
   bool start() {
-    const char* exe = std::getenv("INFERD");  // set by meson
-    REQUIRE(exe != nullptr);
-    std::vector<std::string> argv = {exe, "--socket", socket_, "--model-dir", test::testDataPath("models"),
-                                     "--model", "face_detection_short_range", "--log-level", "warn"};
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    // Ready when it answers, not merely when the socket file appears.
-    auto c = Client::connect(socket_);
-    for (int i = 0; i < 600; ++i) {
-      if (std::filesystem::exists(socket_)) {
-        auto live = c->serverReady();
-        if (live.isOk() && *live) return true;
-      }
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
+    process_.start({"--socket", socket_, "--model-dir", test::testDataPath("models"), "--model",
+                    "face_detection_short_range", "--log-level", "warn"},
+                   logPath_, true);
+    return process_.waitListening(socket_);
   }
-
   // SIGTERM; returns the exit code (-1 if it had to be killed).
-  int stop() {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 400; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return -1;
-  }
+  int stop() { return process_.stop(std::chrono::seconds(10)); }
 
  private:
   std::string socket_, logPath_;
-  pid_t pid_ = -1;
+  test::InferdProcess process_;
 };
 
 test::ProcessResult ctl(std::vector<std::string> args, const std::string& dir) {

@@ -5,12 +5,10 @@
 // flight answers every one of them and exits 0.
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,19 +18,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "../common/inferd_process.h"
 #include "daemon_test_util.h"
 #include "inference.grpc.pb.h"
 
 using namespace inferd;
+using inferd::test::InferdProcess;
 using inferd::test::TempDir;
 using inferd::test::waitUntil;
 
 namespace {
-
-std::string inferdPath() {
-  const char* p = std::getenv("INFERD");
-  return p ? p : "build/daemon/inferd";
-}
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -87,50 +82,6 @@ class NotifySocket {
   std::string received_;
 };
 
-class Inferd {
- public:
-  Inferd(const std::vector<std::string>& args, const std::string& logPath, const std::string& notifyPath = "") {
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int err = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(err, 2);
-      ::dup2(err, 1);
-      if (!notifyPath.empty()) ::setenv("NOTIFY_SOCKET", notifyPath.c_str(), 1);
-      std::vector<std::string> all{inferdPath()};
-      all.insert(all.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~Inferd() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  // The exit code, or -1 on a timeout or a death by signal.
-  int wait(std::chrono::seconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < end) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-};
-
 std::unique_ptr<inference::GRPCInferenceService::Stub> connect(const std::string& socket) {
   return inference::GRPCInferenceService::NewStub(
       grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
@@ -171,12 +122,12 @@ inference::ModelInferRequest faceRequest() {
 TEST_CASE("inferd rejects a bad config at start with its line and reason", "[process]") {
   TempDir dir;
   const std::string conf = dir.write("bad.conf", "socket_path: \"/tmp/x.sock\"\nmodel_defaults { workers: 0 }\n");
-  Inferd d({"--config", conf}, dir.file("log"));
+  InferdProcess d({"--config", conf}, dir.file("log"));
   CHECK(d.wait(std::chrono::seconds(20)) == 1);
   const std::string log = readFile(dir.file("log"));
   CHECK_THAT(log, Catch::Contains(conf + ":2:") && Catch::Contains("workers: 0 is out of range"));
 
-  Inferd help({"--help"}, dir.file("help"));
+  InferdProcess help({"--help"}, dir.file("help"));
   CHECK(help.wait(std::chrono::seconds(20)) == 0);
   CHECK_THAT(readFile(dir.file("help")), Catch::Contains("--model-dir"));
 }
@@ -197,7 +148,8 @@ TEST_CASE("inferd serves, reloads on SIGHUP and drains on SIGTERM", "[process]")
   NotifySocket notify(dir.file("notify"));
   REQUIRE(notify.ok());
   const std::string logPath = dir.file("inferd.log");
-  Inferd d({"--config", conf}, logPath, notify.path());
+  InferdProcess d;
+  d.start({"--config", conf}, logPath, false, notify.path());
 #ifdef INFERD_HAVE_SYSTEMD
   REQUIRE(notify.waitFor("READY=1", std::chrono::seconds(60)));
 #endif

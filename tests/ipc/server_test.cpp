@@ -12,14 +12,14 @@
 #include <future>
 #include <thread>
 
-#include <google/protobuf/unknown_field_set.h>
-#include <grpcpp/impl/client_unary_call.h>
-
+#include "../common/grpc_probe.h"
 #include "fake_backend.h"
 
 using namespace inferd;
 using namespace inferd::ipc;
 using namespace inferd::ipc::test;
+using inferd::test::healthCheck;
+using inferd::test::reflectionServices;
 
 namespace {
 
@@ -38,85 +38,6 @@ bool serverLive(const std::shared_ptr<grpc::Channel>& channel) {
   auto stub = inference::GRPCInferenceService::NewStub(channel);
   inference::ServerLiveResponse live;
   return stub->ServerLive(ctx(std::chrono::seconds(5)).get(), {}, &live).ok() && live.live();
-}
-
-grpc::ByteBuffer toBuffer(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
-std::string fromBuffer(const grpc::ByteBuffer& buffer) {
-  grpc::Slice slice;
-  REQUIRE(buffer.DumpToSingleSlice(&slice).ok());
-  return std::string(reinterpret_cast<const char*>(slice.begin()), slice.size());
-}
-
-// grpc.health.v1.Health/Check by hand (no generated health stubs are
-// installed): HealthCheckRequest{service = 1}, HealthCheckResponse{status = 1}.
-// Returns the status enum (1 SERVING, 2 NOT_SERVING) or -(gRPC code).
-int healthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
-  std::string request;
-  if (!service.empty()) {
-    request.push_back(0x0a);
-    request.push_back(static_cast<char>(service.size()));
-    request += service;
-  }
-  grpc::ClientContext c;
-  c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::ByteBuffer response;
-  grpc::Status st = grpc::internal::BlockingUnaryCall(
-      channel.get(),
-      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
-                                grpc::internal::RpcMethod::NORMAL_RPC),
-      &c, toBuffer(request), &response);
-  if (!st.ok()) return -static_cast<int>(st.error_code());
-  std::string bytes = fromBuffer(response);
-  google::protobuf::UnknownFieldSet fields;
-  REQUIRE(fields.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
-  for (int i = 0; i < fields.field_count(); ++i) {
-    if (fields.field(i).number() == 1) return static_cast<int>(fields.field(i).varint());
-  }
-  return 0;  // UNKNOWN (proto3 default is omitted on the wire)
-}
-
-// grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo with
-// list_services (field 7); returns the service names of
-// list_services_response (field 6) -> service (1) -> name (1).
-std::vector<std::string> reflectionServices(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::ClientContext c;
-  c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
-          channel.get(),
-          grpc::internal::RpcMethod(
-              "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-              grpc::internal::RpcMethod::BIDI_STREAMING),
-          &c));
-  REQUIRE(stream->Write(toBuffer(std::string("\x3a\x01*", 3))));
-  stream->WritesDone();
-  grpc::ByteBuffer reply;
-  std::vector<std::string> names;
-  if (stream->Read(&reply)) {
-    std::string bytes = fromBuffer(reply);
-    google::protobuf::UnknownFieldSet top;
-    REQUIRE(top.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
-    for (int i = 0; i < top.field_count(); ++i) {
-      if (top.field(i).number() != 6) continue;
-      google::protobuf::UnknownFieldSet list;
-      const std::string& l = top.field(i).length_delimited();
-      REQUIRE(list.ParseFromArray(l.data(), static_cast<int>(l.size())));
-      for (int j = 0; j < list.field_count(); ++j) {
-        google::protobuf::UnknownFieldSet svc;
-        const std::string& sv = list.field(j).length_delimited();
-        REQUIRE(svc.ParseFromArray(sv.data(), static_cast<int>(sv.size())));
-        for (int k = 0; k < svc.field_count(); ++k) {
-          if (svc.field(k).number() == 1) names.push_back(svc.field(k).length_delimited());
-        }
-      }
-    }
-  }
-  CHECK(stream->Finish().ok());
-  return names;
 }
 
 // Leaves a socket file nobody listens on, as a crashed daemon would.
@@ -275,16 +196,15 @@ TEST_CASE("standard health service reports serving status", "[ipc][server][healt
   TestServer s;
   REQUIRE(s.startStatus.isOk());
   auto channel = s.channel();
-  constexpr int kServing = 1, kNotServing = 2;
-  CHECK(healthCheck(channel, "") == kServing);
-  CHECK(healthCheck(channel, "inference.GRPCInferenceService") == kServing);
+  CHECK(healthCheck(channel, "") == inferd::test::kHealthServing);
+  CHECK(healthCheck(channel, "inference.GRPCInferenceService") == inferd::test::kHealthServing);
   CHECK(healthCheck(channel, "no.such.Service") == -static_cast<int>(grpc::StatusCode::NOT_FOUND));
 
   s.server->setServing(false);
-  CHECK(healthCheck(channel, "") == kNotServing);
-  CHECK(healthCheck(channel, "inference.GRPCInferenceService") == kNotServing);
+  CHECK(healthCheck(channel, "") == inferd::test::kHealthNotServing);
+  CHECK(healthCheck(channel, "inference.GRPCInferenceService") == inferd::test::kHealthNotServing);
   s.server->setServing(true);
-  CHECK(healthCheck(channel, "") == kServing);
+  CHECK(healthCheck(channel, "") == inferd::test::kHealthServing);
 }
 
 TEST_CASE("server reflection lists the inference service", "[ipc][server][reflection]") {
@@ -336,7 +256,7 @@ TEST_CASE("shutdown lets in-flight requests finish", "[ipc][server][shutdown]") 
   // UNAVAILABLE, metadata still answers (connections stay open until the
   // in-flight requests have their answers).
   auto channel = s.channel();
-  CHECK(healthCheck(channel, "") == 2);
+  CHECK(healthCheck(channel, "") == inferd::test::kHealthNotServing);
   auto fresh = inference::GRPCInferenceService::NewStub(channel);
   inference::ModelInferResponse refused;
   inference::ModelInferRequest quick = r;
