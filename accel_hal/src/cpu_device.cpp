@@ -23,7 +23,8 @@ TensorDesc describe(const std::string& name, const engine::Tensor& t) {
 
 class CpuPreparedModel : public PreparedModel {
  public:
-  explicit CpuPreparedModel(std::unique_ptr<engine::Interpreter> interpreter) : interp_(std::move(interpreter)) {
+  CpuPreparedModel(std::unique_ptr<engine::Interpreter> interpreter, bool keepState)
+      : interp_(std::move(interpreter)), keepState_(keepState) {
     for (size_t i = 0; i < interp_->numInputs(); ++i) {
       inputs_.push_back(describe(interp_->inputName(i), interp_->input(i)));
     }
@@ -47,6 +48,7 @@ class CpuPreparedModel : public PreparedModel {
       engine::Tensor& t = interp_->input(i);
       if (t.bytes > 0) std::memcpy(t.data, inputs[i].data, t.bytes);
     }
+    if (!keepState_) interp_->resetVariableTensors();
     const auto computeStart = Clock::now();
     INFERD_RETURN_IF_ERROR(interp_->invoke());
     const uint64_t computeNs = nsSince(computeStart);
@@ -68,6 +70,7 @@ class CpuPreparedModel : public PreparedModel {
  private:
   std::mutex mu_;
   std::unique_ptr<engine::Interpreter> interp_;
+  const bool keepState_;
   std::vector<TensorDesc> inputs_, outputs_;
 };
 
@@ -103,7 +106,7 @@ class CpuDevice : public Device {
     options.signature = prepareOptions.signature;
     auto interp = engine::Interpreter::create(std::move(model), options);
     if (!interp) return interp.status();
-    return std::unique_ptr<PreparedModel>(new CpuPreparedModel(std::move(interp).value()));
+    return std::unique_ptr<PreparedModel>(new CpuPreparedModel(std::move(interp).value(), prepareOptions.keepState));
   }
 
  private:

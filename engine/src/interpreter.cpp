@@ -611,8 +611,19 @@ Status Interpreter::planMemory() {
     const auto [n, s] = scratchOf[r - tensorRequests];
     nodes_[n].scratchPtrs[s] = arena_.get() + plan.offsets[r];
   }
-  // Variables start from their initial constant value, if any, else zeros.
+  resetVariableTensors();
   return Status::ok();
+}
+
+void Interpreter::resetVariableTensors() {
+  for (Tensor& t : tensors_) {
+    if (t.info == nullptr || !t.info->isVariable || t.isConstant || t.data == nullptr) continue;
+    int value = 0;
+    if (t.type == ElementType::kInt8 && !t.info->quant.zeroPoint.empty()) {
+      value = static_cast<int>(t.info->quant.zeroPoint[0]);
+    }
+    std::memset(t.data, value, t.bytes);
+  }
 }
 
 Status Interpreter::resizeInput(size_t i, const Dims& dims) {

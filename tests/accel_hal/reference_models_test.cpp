@@ -53,3 +53,34 @@ TEST_CASE("the cpu device validates request inputs", "[hal]") {
     CHECK(std::all_of(support.begin(), support.end(), [](const hal::OpSupport& s) { return s.supported; }));
   }
 }
+
+TEST_CASE("the cpu device resets LSTM state between executions unless asked to keep it", "[hal]") {
+  // control_flow/lstm: a Keras LSTM converted to UNIDIRECTIONAL_SEQUENCE_LSTM,
+  // whose state tensors are TFLite variables that invoke() updates.
+  auto model = Model::load(test::testDataPath("control_flow/lstm.tflite"));
+  REQUIRE(model.isOk());
+  auto input = readNpy(test::testDataPath("control_flow/lstm/in_serving_default_seq_0.npy"));
+  REQUIRE(input.isOk());
+  auto device = hal::createCpuDevice();
+  auto runTwice = [&](bool keepState) {
+    hal::PrepareOptions options;
+    options.keepState = keepState;
+    auto prepared = device->prepare(model.value(), options);
+    REQUIRE(prepared.isOk());
+    std::vector<std::vector<uint8_t>> answers;
+    for (int run = 0; run < 2; ++run) {
+      std::vector<hal::OwnedTensor> out;
+      Status s = (*prepared)->execute(
+          {{input->type, input->dims, input->data.data(), input->data.size()}}, &out);
+      REQUIRE(s.isOk());
+      REQUIRE(out.size() == 1);
+      answers.push_back(out[0].data);
+    }
+    return answers;
+  };
+  const auto fresh = runTwice(false);
+  CHECK(fresh[0] == fresh[1]);  // the same request gets the same answer
+  const auto kept = runTwice(true);
+  CHECK(kept[0] == fresh[0]);   // the first run starts from zero state either way
+  CHECK(kept[1] != kept[0]);    // the second starts from the first run's final state
+}

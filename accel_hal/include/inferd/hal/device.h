@@ -36,6 +36,12 @@ struct PrepareOptions {
   // Run this signature of the model (its subgraph, its inputs and outputs
   // in its order and with its names); empty runs subgraph 0.
   std::string signature;
+  // false (the default): every execution starts from the model's initial
+  // state — variable tensors such as an LSTM's state are reset before each
+  // run, so answers do not depend on earlier requests (of other clients).
+  // true: they carry over from run to run, as in a bare TFLite interpreter.
+  // Resource variables (VAR_HANDLE/ASSIGN_VARIABLE) always persist.
+  bool keepState = false;
 };
 
 struct OpSupport {

@@ -80,6 +80,12 @@ class Interpreter {
 
   Status invoke();
 
+  // Sets every variable tensor of the subgraph (is_variable: e.g. the state
+  // of UNIDIRECTIONAL_SEQUENCE_LSTM, which invoke() carries over to the next
+  // call) back to its initial value, as TFLite's ResetVariableTensors: zero,
+  // or the zero point for INT8. Resource variables (VAR_HANDLE) are kept.
+  void resetVariableTensors();
+
   // Planned arena size (bytes) and the size without lifetime sharing.
   size_t arenaBytes() const { return arenaBytes_; }
   size_t arenaNaiveBytes() const { return arenaNaiveBytes_; }
