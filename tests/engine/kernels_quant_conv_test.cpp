@@ -379,11 +379,27 @@ TEST_CASE("int8 requantization ties round like LiteRT", "[quant][fc][batch_matmu
     mb.addOp(Op::BATCH_MATMUL, {in, wt}, {out}, {}, 2);
     CHECK(runQuantized<int8_t>(mb.finish(), {InputData::of(x)}) == std::vector<int8_t>{-1, -2, 1, 2});
   }
+  SECTION("DEPTHWISE_CONV_2D") {
+    // M = 0.25 is 2^30 with a right shift of 1: the Q31 product is exact
+    // (-1, -3, 1, 3) and the shift's ties round up (DepthwiseConvRound<kUpward>).
+    OpModelBuilder mb;
+    const int in = mb.addInput(ElementType::kInt8, {1, 1, 4, 1}, qp({0.5f}, {0}));
+    const int wt = mb.addConstant(ElementType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{2}, qp({0.5f}, {0}));
+    const int out = mb.addOutput(ElementType::kInt8, {1, 1, 4, 1}, qp({1.f}, {0}));
+    mb.addOp(Op::DEPTHWISE_CONV_2D, {in, wt}, {out}, [](flatbuffers::FlatBufferBuilder& b) {
+      return std::make_pair(fb::BuiltinOptions::DepthwiseConv2DOptions,
+                            fb::CreateDepthwiseConv2DOptions(b, fb::Padding::VALID, 1, 1, 1).Union());
+    }, 2);
+    CHECK(runQuantized<int8_t>(mb.finish(), {InputData::of(x)}) == std::vector<int8_t>{0, -1, 1, 2});
+  }
 }
 
 TEST_CASE("the ruy rounding differs from gemmlowp's only on negative ties", "[quant][util]") {
   namespace q = engine::kernels::quant;
   const q::Multiplier quarter = q::quantizeMultiplier(0.25);
+  CHECK(q::multiplyByQuantizedMultiplierShiftUp(-2, quarter) == 0);
+  CHECK(q::multiplyByQuantizedMultiplierShiftUp(-6, quarter) == -1);
+  CHECK(q::multiplyByQuantizedMultiplierShiftUp(6, quarter) == 2);
   CHECK(q::multiplyByQuantizedMultiplierRoundUp(-2, quarter) == 0);
   CHECK(q::multiplyByQuantizedMultiplier(-2, quarter) == -1);
   CHECK(q::multiplyByQuantizedMultiplierRoundUp(-6, quarter) == -1);
@@ -396,6 +412,7 @@ TEST_CASE("the ruy rounding differs from gemmlowp's only on negative ties", "[qu
     const int32_t a = acc(rng);
     const int32_t up = q::multiplyByQuantizedMultiplierRoundUp(a, mm);
     const int32_t away = q::multiplyByQuantizedMultiplier(a, mm);
+    const int32_t shiftUp = q::multiplyByQuantizedMultiplierShiftUp(a, mm);
     // Both round the real product (twice: Q31, then the shift), so each is
     // within one of it and they differ by at most one.
     const double exact = static_cast<double>(a) * mm.value * std::ldexp(1.0, mm.shift - 31);
@@ -403,6 +420,8 @@ TEST_CASE("the ruy rounding differs from gemmlowp's only on negative ties", "[qu
     CHECK(std::abs(up - exact) < 1.0);
     CHECK(std::abs(away - exact) < 1.0);
     CHECK(std::abs(up - away) <= 1);
+    CHECK(std::abs(shiftUp - exact) < 1.0);
+    CHECK((shiftUp == up || shiftUp == away));
   }
 }
 

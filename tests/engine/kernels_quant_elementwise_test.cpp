@@ -2,7 +2,8 @@
 // (broadcasting, fused activations), RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU,
 // PRELU, LOGISTIC, TANH, HARD_SWISH, SOFTMAX, AVERAGE_POOL_2D, MAX_POOL_2D,
 // MEAN, SUM, REDUCE_MAX/MIN, CONCATENATION (requantizing inputs),
-// RESIZE_BILINEAR, and the rules TFLite enforces on quantization parameters.
+// RESIZE_BILINEAR, int8 SQUARED_DIFFERENCE and RSQRT, and the rules TFLite
+// enforces on quantization parameters.
 //
 // Expected values are computed independently in double precision: the
 // inputs are dequantized, the real-valued op is applied, and the result is
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -22,6 +24,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "kernels/quant_util.h"
 #include "op_test_util.h"
 
 namespace {
@@ -657,3 +660,92 @@ TEST_CASE("quantized kernels reject parameters TFLite rejects", "[quant][errors]
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// int8 SQUARED_DIFFERENCE, RSQRT; MEAN's rounding
+
+namespace {
+
+std::vector<uint8_t> squaredDiffModel(const Dims& da, const Dims& db, Q qa, Q qb, Q qo) {
+  OpModelBuilder mb;
+  int a = mb.addInput(ElementType::kInt8, da, qp(qa));
+  int b = mb.addInput(ElementType::kInt8, db, qp(qb));
+  int o = mb.addOutput(ElementType::kInt8, {}, qp(qo));
+  mb.addOp(fb::BuiltinOperator::SQUARED_DIFFERENCE, {a, b}, {o}, {}, 2);
+  return mb.finish();
+}
+
+}  // namespace
+
+TEST_CASE("int8 SQUARED_DIFFERENCE follows (a - b)^2 within one quantum", "[quant][squared_difference]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
+  // Hand-computed: scale 0.5 everywhere, a = 3, b = 1 -> 4 (8 quanta);
+  // a = -2, b = 1.5 -> 12.25 (24.5 quanta: ties round away from zero, 25).
+  const Q q{0.5, 0};
+  CHECK(run<int8_t>(squaredDiffModel({2}, {2}, q, q, q), {{6, -4}, {2, 3}}) == std::vector<int8_t>{8, 25});
+  // Random values, different scales, a broadcast [2, 3, 5] x [3, 1].
+  const Q qa{0.05, 3}, qb{0.031, -7}, qo{0.4, -128};
+  const auto a = randomValues<int8_t>(30, 11);
+  const auto b = randomValues<int8_t>(3, 12);
+  Dims dims;
+  const auto got = run<int8_t>(squaredDiffModel({2, 3, 5}, {3, 1}, qa, qb, qo), {a, b}, &dims);
+  REQUIRE(dims == Dims{2, 3, 5});
+  std::vector<int8_t> want(30);
+  for (size_t i = 0; i < 30; ++i) {
+    const double d = deq(a[i], qa) - deq(b[(i / 5) % 3], qb);
+    want[i] = quantizeReal<int8_t>(d * d, qo);
+  }
+  checkClose(got, want);
+}
+
+TEST_CASE("int8 SQUARED_DIFFERENCE rejects an output scale TFLite cannot represent", "[quant][squared_difference]") {
+  // (2 * 1)^2 / (2^14 * 1e-5) = 24.4: the output multiplier must be below 1.
+  const std::string err = runError(squaredDiffModel({2}, {2}, {1.0, 0}, {1.0, 0}, {1e-5, 0}),
+                                   {InputData::of(std::vector<int8_t>{1, 2}), InputData::of(std::vector<int8_t>{3, 4})});
+  CHECK_THAT(err, Catch::Contains("too small"));
+}
+
+TEST_CASE("int8 RSQRT follows 1 / sqrt(x) within one quantum over every input", "[quant][rsqrt]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
+  const Q qi{0.02, -128}, qo{0.03, -128};
+  const auto x = allValues<int8_t>();
+  const auto got = run<int8_t>(unaryModel<int8_t>(fb::BuiltinOperator::RSQRT, {256}, qi, qo), {x});
+  CHECK(got[0] == 127);  // x = 0: TFLite gives the largest value
+  std::vector<int8_t> want(256), rest(got.begin() + 1, got.end());
+  for (size_t i = 0; i < 256; ++i) want[i] = quantizeReal<int8_t>(1.0 / std::sqrt(deq(x[i], qi)), qo);
+  checkClose(rest, std::vector<int8_t>(want.begin() + 1, want.end()), 0.9);
+}
+
+TEST_CASE("int8 RSQRT rejects inputs below the zero point", "[quant][rsqrt]") {
+  const auto model = unaryModel<int8_t>(fb::BuiltinOperator::RSQRT, {3}, {0.1, 0}, {0.1, 0});
+  const std::string err = runError(model, {InputData::of(std::vector<int8_t>{4, -1, 9})});
+  CHECK_THAT(err, Catch::Contains("non-negative"));
+  CHECK_THAT(err, Catch::Contains("element 1"));
+}
+
+TEST_CASE("the fixed-point inverse square root is within 1e-5 of 1 / sqrt(x)", "[quant][util]") {
+  namespace q = engine::kernels::quant;
+  CHECK(q::invSqrtMultiplier(0).value == std::numeric_limits<int32_t>::max());
+  CHECK(q::invSqrtMultiplier(1).shift == 0);
+  for (int32_t v : {2, 3, 4, 17, 255, 1000, 65536, 123456789, 1 << 29, std::numeric_limits<int32_t>::max()}) {
+    const q::Multiplier m = q::invSqrtMultiplier(v);
+    const double got = m.value * std::ldexp(1.0, m.shift - 31);
+    INFO("x = " << v << ": " << got);
+    CHECK(std::abs(got * std::sqrt(static_cast<double>(v)) - 1.0) < 1e-5);  // five Newton steps from 1
+  }
+}
+
+TEST_CASE("int8 MEAN over H and W rounds ties up in groups of 16 channels", "[quant][reduce]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
+  // Scale 0.5 in, 1 out, two values per channel: the multiplier is 0.25 and
+  // a sum of -2 (a real mean of -0.5) is a tie. LiteRT's x86 kernel handles
+  // channels 0-15 with NEON code (ties up: 0) and channel 16 with scalar
+  // code (ties away from zero: -1).
+  const std::vector<int8_t> x(34, -1);
+  const auto got = run<int8_t>(reduceModel<int8_t>(fb::BuiltinOperator::MEAN, {1, 2, 1, 17}, {1, 2}, true,
+                                                   {0.5, 0}, {1.0, 0}),
+                               {x});
+  std::vector<int8_t> want(17, 0);
+  want[16] = -1;
+  CHECK(got == want);
+}

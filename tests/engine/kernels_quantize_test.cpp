@@ -145,6 +145,20 @@ TEST_CASE("DEQUANTIZE INT8, UINT8, INT16 per tensor", "[quantize]") {
   }
 }
 
+TEST_CASE("DEQUANTIZE INT8/UINT8 per tensor rounds as LiteRT's x86 kernel", "[quantize]") {
+  // LiteRT computes groups of 8 values in float (q * scale, rounded, plus
+  // -zeroPoint * scale) and the tail in double; on these values the two
+  // differ by an ulp. Expected: LiteRT 2.3.0's outputs (builtin kernels).
+  auto y = runFloats(dequantizeModel(ElementType::kInt8, {9}, quant({0.1f}, {3})),
+                     {InputData::of(std::vector<int8_t>{-124, -119, -114, -109, -104, -99, -94, -89, -124})});
+  CHECK(y == std::vector<float>{-12.7000008f, -12.2000008f, -11.7000008f, -11.2000008f, -10.7000008f,
+                                -10.2000008f, -9.70000076f, -9.20000076f, -12.6999998f});
+  y = runFloats(dequantizeModel(ElementType::kUInt8, {9}, quant({0.1f}, {131})),
+                {InputData::of(std::vector<uint8_t>{0, 1, 2, 3, 4, 5, 6, 7, 4})});
+  CHECK(y == std::vector<float>{-13.1000004f, -13.f, -12.9000006f, -12.8000002f, -12.7000008f, -12.6000004f,
+                                -12.5f, -12.4000006f, -12.6999998f});
+}
+
 TEST_CASE("DEQUANTIZE INT8 per channel along the first and the last axis", "[quantize]") {
   const std::vector<int8_t> q = {-10, 0, 10, 20, 30, 127};  // [2, 3]
   // Axis 1: three channels of one column each.

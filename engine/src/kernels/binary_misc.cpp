@@ -6,7 +6,11 @@
 // BroadcastIndexers in step) and follow TensorFlow Lite's reference
 // semantics: MAXIMUM/MINIMUM pick with a strict comparison (so NaN handling
 // matches), integer FLOOR_DIV/FLOOR_MOD round toward negative infinity and
-// reject a zero divisor, integer POW rejects negative exponents.
+// reject a zero divisor, integer POW rejects negative exponents. INT8
+// SQUARED_DIFFERENCE requantizes as TFLite's integer kernel does: both
+// inputs rescaled to a common scale with 7 bits of headroom, differenced,
+// squared, and rescaled to the output.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -16,6 +20,7 @@
 #include "array_util.h"
 #include "elementwise_util.h"
 #include "kernel_util.h"
+#include "quant_kernel_util.h"
 #include "register.h"
 
 namespace inferd::engine::kernels {
@@ -36,6 +41,7 @@ bool isRawInt(ElementType t) {
 constexpr bool allowsType(BOp op, ElementType t) {
   switch (op) {
     case BOp::kSquaredDifference:
+      return t == ElementType::kFloat32 || t == ElementType::kInt32 || t == ElementType::kInt8;
     case BOp::kPow:
       return t == ElementType::kFloat32 || t == ElementType::kInt32;
     case BOp::kMaximum:
@@ -73,9 +79,57 @@ std::vector<ElementType> typesOf(BOp op) {
   return v;
 }
 
+// INT8 SQUARED_DIFFERENCE's integer parameters (TFLite's ArithmeticParams).
+struct SquaredDiffQuant {
+  int32_t offsetA = 0, offsetB = 0, offsetOut = 0;  // -zpA, -zpB, +zpOut
+  quant::Multiplier multA, multB, multOut;
+};
+
+// The headroom TFLite gives the inputs before rescaling them.
+constexpr int kSquaredDiffLeftShift = 7;
+
 struct BinaryState : KernelState {
   BinaryPlan plan;
+  SquaredDiffQuant sq;  // INT8 SQUARED_DIFFERENCE
 };
+
+// TFLite's prepare for INT8 SQUARED_DIFFERENCE, with its float/double
+// evaluation order of the real multipliers. All three must be below 1
+// (TFLite aborts otherwise); only the output's can fail that.
+Status prepareSquaredDiffInt8(const OpContext& ctx, const Tensor* a, const Tensor* b, const Tensor* out,
+                              SquaredDiffQuant* q) {
+  TensorQuant qa, qb, qo;
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, a, "input 0", &qa));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, b, "input 1", &qb));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, out, "output", &qo));
+  q->offsetA = -qa.zeroPoint;
+  q->offsetB = -qb.zeroPoint;
+  q->offsetOut = qo.zeroPoint;
+  const double twiceMax = static_cast<double>(2.f * std::max(qa.scale, qb.scale));
+  const float headroom = static_cast<float>(1 << (2 * kSquaredDiffLeftShift)) * qo.scale;
+  const double realOut = twiceMax * twiceMax / static_cast<double>(headroom);
+  if (!(realOut < 1.0)) {
+    return ctx.unsupported("output scale {} is too small for input scales {} and {} (rescale factor {} must be "
+                           "below 1)",
+                           qo.scale, qa.scale, qb.scale, realOut);
+  }
+  q->multA = quant::quantizeMultiplier(static_cast<double>(qa.scale) / twiceMax);
+  q->multB = quant::quantizeMultiplier(static_cast<double>(qb.scale) / twiceMax);
+  q->multOut = quant::quantizeMultiplier(realOut);
+  return Status::ok();
+}
+
+void squaredDiffInt8(const BinaryState& s, const int8_t* a, const int8_t* b, int8_t* out) {
+  const SquaredDiffQuant q = s.sq;
+  runBinary(s.plan, a, b, out, [&q](int8_t x, int8_t y) {
+    // |offset + x| <= 255, so each rescaled value stays below 2^15 and the
+    // square below 2^30.
+    const int32_t sx = quant::multiplyByQuantizedMultiplier((q.offsetA + x) * (1 << kSquaredDiffLeftShift), q.multA);
+    const int32_t sy = quant::multiplyByQuantizedMultiplier((q.offsetB + y) * (1 << kSquaredDiffLeftShift), q.multB);
+    const int32_t v = quant::multiplyByQuantizedMultiplier((sx - sy) * (sx - sy), q.multOut) + q.offsetOut;
+    return static_cast<int8_t>(std::clamp(v, -128, 127));
+  });
+}
 
 bool sameQuant(const QuantParams& a, const QuantParams& b) {
   return a.scale == b.scale && a.zeroPoint == b.zeroPoint;
@@ -93,16 +147,17 @@ Status prepareBinary(OpContext& ctx) {
   if (!allowsType(Op, a->type)) return ctx.unsupported("type {} is not supported", elementTypeName(a->type));
   const Tensor* out = ctx.output(0);
   INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, isComparison(Op) ? ElementType::kBool : a->type));
-  // 8/16-bit integers are compared as stored values; that is only the
-  // quantized result when every tensor has the same quantization (requantizing
-  // kernels come with the quantized work).
-  if (isRawInt(a->type)) {
+  auto state = std::make_unique<BinaryState>();
+  const bool squaredDiffInt8 = Op == BOp::kSquaredDifference && a->type == ElementType::kInt8;
+  if (squaredDiffInt8) INFERD_RETURN_IF_ERROR(prepareSquaredDiffInt8(ctx, a, b, out, &state->sq));
+  // Other 8/16-bit integers are compared as stored values; that is only the
+  // quantized result when every tensor has the same quantization.
+  if (isRawInt(a->type) && !squaredDiffInt8) {
     bool same = sameQuant(a->quant(), b->quant());
     if (!isComparison(Op)) same = same && sameQuant(a->quant(), out->quant());
     if (!same) return ctx.unsupported("{} inputs with different quantization are not supported yet",
                                       elementTypeName(a->type));
   }
-  auto state = std::make_unique<BinaryState>();
   Dims outDims;
   INFERD_RETURN_IF_ERROR(planBinary(ctx, a->dims, b->dims, &outDims, &state->plan));
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
@@ -226,6 +281,13 @@ Status evalTyped(OpContext& ctx) {
 
 template <BOp Op>
 Status evalBinary(OpContext& ctx) {
+  if constexpr (Op == BOp::kSquaredDifference) {
+    if (ctx.input(0)->type == ElementType::kInt8) {
+      squaredDiffInt8(*ctx.state<BinaryState>(), ctx.input(0)->as<int8_t>(), ctx.input(1)->as<int8_t>(),
+                      ctx.output(0)->as<int8_t>());
+      return Status::ok();
+    }
+  }
   switch (ctx.input(0)->type) {
     case ElementType::kFloat32: if constexpr (allowsType(Op, ElementType::kFloat32)) return evalTyped<Op, float>(ctx); break;
     case ElementType::kInt32: if constexpr (allowsType(Op, ElementType::kInt32)) return evalTyped<Op, int32_t>(ctx); break;

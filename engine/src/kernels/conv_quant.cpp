@@ -5,7 +5,8 @@
 //  - int8: per-channel (or per-tensor) symmetric int8 weights, per-tensor
 //    asymmetric int8 activations, int32 bias; uint8: per-tensor uint8
 //    weights with a zero point. CONV_2D's int8 GEMM in TFLite is ruy, whose
-//    x86 kernels round ties up; the others use gemmlowp's rounding.
+//    x86 kernels round ties up; int8 depthwise rounds the final shift up;
+//    uint8 uses gemmlowp's rounding.
 //  - hybrid (FLOAT32 input, INT8 constant weights), TFLite's algorithms:
 //    CONV_2D with per-channel scales that differ (or groups) quantizes each
 //    batch asymmetrically and computes acc * (wScale[c] * inScale) + bias;
@@ -273,9 +274,11 @@ Status prepareForward(OpContext& ctx, bool depthwise) {
   g.padW = aw.padBefore;
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(g.batches, g.outH, g.outW, g.outC)));
 
-  // TFLite's int8 CONV_2D runs through ruy; DEPTHWISE_CONV_2D has its own loops.
-  const Rounding rounding = !depthwise && input->type == ElementType::kInt8 ? Rounding::kUp
-                                                                             : Rounding::kAwayFromZero;
+  // TFLite's int8 CONV_2D runs through ruy; its int8 DEPTHWISE_CONV_2D has
+  // its own loops (DepthwiseConvWithRounding<kUpward>); uint8 rounds away
+  // from zero in both.
+  Rounding rounding = Rounding::kAwayFromZero;
+  if (input->type == ElementType::kInt8) rounding = depthwise ? Rounding::kShiftUp : Rounding::kUp;
   INFERD_RETURN_IF_ERROR(
       prepareArithmetic(ctx, st.get(), input, filter, g.outC, depthwise ? 3 : 0, 2, rounding));
   if (st->hybrid) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -77,6 +78,49 @@ template <typename T> inline T quantizeValue(float real, float scale, int32_t ze
   return static_cast<T>(std::clamp<int64_t>(q, qmin<T>(), qmax<T>()));
 }
 
+// x * 2^amount saturated to int32 (gemmlowp's SaturatingRoundingMultiplyByPOT
+// for a positive exponent).
+inline int32_t saturatingLeftShift(int32_t x, int amount) {
+  const int64_t r = static_cast<int64_t>(x) * (int64_t{1} << amount);
+  return static_cast<int32_t>(std::clamp<int64_t>(r, std::numeric_limits<int32_t>::min(),
+                                                  std::numeric_limits<int32_t>::max()));
+}
+
+// 1 / sqrt(x) for an integer x >= 0 as a multiplier (TFLite's
+// GetInvSqrtQuantizedMultiplierExp with a left-shift exponent): x is scaled by
+// a power of four into [2^27, 2^29), five Newton-Raphson steps
+// r <- 1.5 r - (x / 2) r^3 run in Q3.28 fixed point from r = 1, and the
+// result is multiplied by sqrt(2) / 2. x <= 1 gives {INT32_MAX, 0}.
+inline Multiplier invSqrtMultiplier(int32_t x) {
+  if (x <= 1) return {std::numeric_limits<int32_t>::max(), 0};
+  int shift = 11;  // a right shift until the end
+  while (x >= (1 << 29)) {
+    x /= 4;
+    ++shift;
+  }
+  const int bitPairs = (std::countl_zero(static_cast<uint32_t>(x)) - 1) / 2 - 1;
+  shift -= bitPairs;
+  x <<= 2 * bitPairs;
+  // Q3.28 values (3 integer bits): a product of two has 6, of three 9.
+  const int32_t halfInput = roundingDivideByPOT(x >> 1, 1);
+  constexpr int32_t kOneAndHalf = (1 << 28) + (1 << 27);
+  int32_t r = 1 << 28;  // 1.0
+  for (int i = 0; i < 5; ++i) {
+    const int32_t cube =
+        saturatingLeftShift(saturatingRoundingDoublingHighMul(saturatingRoundingDoublingHighMul(r, r), r), 6);
+    r = saturatingLeftShift(saturatingRoundingDoublingHighMul(kOneAndHalf, r) -
+                                saturatingRoundingDoublingHighMul(halfInput, cube),
+                            3);
+  }
+  constexpr int32_t kHalfSqrt2 = 1518500250;  // sqrt(2) / 2 in Q0.31
+  r = saturatingRoundingDoublingHighMul(r, kHalfSqrt2);
+  if (shift < 0) {
+    r = static_cast<int32_t>(static_cast<uint32_t>(r) << -shift);
+    shift = 0;
+  }
+  return {r, -shift};
+}
+
 // --- 16-bit fixed point (gemmlowp's int16 primitives, used by HARD_SWISH) ---
 
 // round(a * b / 2^15), saturating INT16_MIN^2 (gemmlowp's int16
@@ -133,13 +177,30 @@ inline int32_t multiplyByQuantizedMultiplierRoundUp(int32_t x, Multiplier m) {
   return static_cast<int32_t>((high + nudge) >> rightShift);
 }
 
+// x * M as TensorFlow Lite's int8 DEPTHWISE_CONV_2D rounds
+// (DepthwiseConvRound<kUpward>, the ARM rounding shift): gemmlowp's Q31
+// product, then a right shift that rounds ties up.
+inline int32_t multiplyByQuantizedMultiplierShiftUp(int32_t x, Multiplier m) {
+  const int leftShift = m.shift > 0 ? m.shift : 0;
+  const int rightShift = m.shift > 0 ? 0 : -m.shift;
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << leftShift);
+  const int64_t high = saturatingRoundingDoublingHighMul(shifted, m.value);
+  if (rightShift == 0) return static_cast<int32_t>(high);
+  return static_cast<int32_t>((high + (int64_t{1} << (rightShift - 1))) >> rightShift);
+}
+
 // TensorFlow Lite's requantization rounding for an op: most kernels use the
-// gemmlowp rounding (kAwayFromZero); the ruy GEMM rounds ties up (kUp).
-enum class Rounding : uint8_t { kAwayFromZero, kUp };
+// gemmlowp rounding (kAwayFromZero); the ruy GEMM rounds ties up (kUp); the
+// int8 depthwise kernels round only the final shift up (kShiftUp).
+enum class Rounding : uint8_t { kAwayFromZero, kUp, kShiftUp };
 
 inline int32_t multiplyByQuantizedMultiplier(int32_t x, Multiplier m, Rounding rounding) {
-  return rounding == Rounding::kUp ? multiplyByQuantizedMultiplierRoundUp(x, m)
-                                   : multiplyByQuantizedMultiplier(x, m);
+  switch (rounding) {
+    case Rounding::kUp: return multiplyByQuantizedMultiplierRoundUp(x, m);
+    case Rounding::kShiftUp: return multiplyByQuantizedMultiplierShiftUp(x, m);
+    case Rounding::kAwayFromZero: break;
+  }
+  return multiplyByQuantizedMultiplier(x, m);
 }
 
 // Real value -> quantized value with the division done in double, as

@@ -9,7 +9,8 @@
 // INT8/UINT8 follow TFLite's builtin kernels: REDUCE_MAX/MIN compare raw
 // values and require the input and output quantized alike; MEAN over H and W
 // of a 4-D input with keep_dims rescales the raw window sum with a float
-// derived multiplier and bias (optimized_ops::Mean), every other MEAN
+// derived multiplier and bias (optimized_ops::Mean, rounding ties up in its
+// NEON groups of 16 channels), every other MEAN
 // rescales the zero-point corrected sum with an integer multiplier that
 // folds in 1/count (reference_ops::QuantizedMeanOrSum); SUM requantizes the
 // sum in float (optimized_ops::QuantizedMeanOrSum). Sums are int32 with
@@ -214,8 +215,14 @@ void reduceQuantized(OpContext& ctx, const ReduceState& st, const ReducePlan& p,
     const int32_t bias = st.out.zeroPoint - static_cast<int32_t>(temp);
     const float realScale = st.in.scale / (static_cast<float>(count) * st.out.scale);
     const quant::Multiplier m = quant::quantizeMultiplier(static_cast<double>(realScale));
+    // LiteRT's x86 build runs the NEON code (through NEON_2_SSE) for groups
+    // of 16 channels, whose vqrdmulh/vrshl round ties up; the remaining
+    // channels take the scalar gemmlowp rounding.
+    const int64_t depth = ctx.output(0)->dims.back();
+    const int64_t vectorDepth = depth - depth % 16;
     for (int64_t i = 0; i < p.outCount; ++i) {
-      out[i] = clampT(quant::multiplyByQuantizedMultiplier(static_cast<int32_t>(sums[i]), m) + bias);
+      const auto rounding = i % depth < vectorDepth ? quant::Rounding::kUp : quant::Rounding::kAwayFromZero;
+      out[i] = clampT(quant::multiplyByQuantizedMultiplier(static_cast<int32_t>(sums[i]), m, rounding) + bias);
     }
   } else {
     // Fold 1/count into the multiplier: shift it left by floor(log2(count))

@@ -3,7 +3,9 @@
 // LOG_SOFTMAX and L2_NORMALIZATION (over the last axis); and CAST between
 // the numeric types and BOOL. Float math follows TensorFlow Lite's reference
 // kernels (ROUND rounds halves to even, ELU uses expm1, GELU has the tanh
-// and the erf forms). Quantized inputs are rejected in prepare for now.
+// and the erf forms). INT8 RSQRT follows TFLite's integer kernel (a
+// fixed-point inverse square root, tabulated over the 256 inputs); other
+// quantized inputs are rejected in prepare.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -13,6 +15,7 @@
 
 #include "array_util.h"
 #include "kernel_util.h"
+#include "quant_kernel_util.h"
 #include "register.h"
 
 namespace inferd::engine::kernels {
@@ -30,6 +33,8 @@ constexpr bool allowsType(UOp op, ElementType t) {
       return t == ElementType::kFloat32 || t == ElementType::kInt32 || t == ElementType::kInt64;
     case UOp::kLogicalNot:
       return t == ElementType::kBool;
+    case UOp::kRsqrt:
+      return t == ElementType::kFloat32 || t == ElementType::kInt8;
     default:
       return t == ElementType::kFloat32;
   }
@@ -37,7 +42,8 @@ constexpr bool allowsType(UOp op, ElementType t) {
 
 std::vector<ElementType> typesOf(UOp op) {
   std::vector<ElementType> v;
-  for (ElementType t : {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64, ElementType::kBool}) {
+  for (ElementType t : {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64, ElementType::kInt8,
+                        ElementType::kBool}) {
     if (allowsType(op, t)) v.push_back(t);
   }
   return v;
@@ -47,6 +53,55 @@ struct GeluState : KernelState {
   bool approximate = false;
 };
 
+// INT8 RSQRT (TFLite's RsqrtEvalQuantizedInt8): v = q - inZp must be >= 0;
+// v = 0 gives 127, otherwise 1/sqrt(v) as a fixed-point multiplier
+// (quant::invSqrtMultiplier) applied to 2^20 and rescaled by
+// 1 / (sqrt(inScale) * outScale) with 20 bits shifted back out.
+struct RsqrtInt8State : KernelState {
+  int32_t inZeroPoint = 0;
+  int8_t table[256] = {};  // indexed by the input's bit pattern
+};
+
+Status prepareRsqrtInt8(OpContext& ctx, const Tensor* in) {
+  TensorQuant qi, qo;
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, in, "input", &qi));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.output(0), "output", &qo));
+  // Evaluated as TFLite does: the float product, then 1 / it in double.
+  const float denominator = std::sqrt(qi.scale) * qo.scale;
+  const quant::Multiplier out = quant::quantizeMultiplier(1. / static_cast<double>(denominator));
+  constexpr int kShift = 20;  // keeps 1/sqrt(v) an integer
+  auto state = std::make_unique<RsqrtInt8State>();
+  state->inZeroPoint = qi.zeroPoint;
+  for (int32_t q = qi.zeroPoint; q <= 127; ++q) {
+    const int32_t v = q - qi.zeroPoint;
+    int32_t result = 127;
+    if (v != 0) {
+      quant::Multiplier inv = quant::invSqrtMultiplier(v);
+      inv.shift += kShift;
+      const int32_t scaled = quant::multiplyByQuantizedMultiplier(1, inv);
+      result = quant::multiplyByQuantizedMultiplier(scaled, {out.value, out.shift - kShift}) + qo.zeroPoint;
+    }
+    state->table[static_cast<uint8_t>(q)] = static_cast<int8_t>(std::clamp(result, -128, 127));
+  }
+  ctx.setState(std::move(state));
+  return Status::ok();
+}
+
+Status evalRsqrtInt8(OpContext& ctx, const Tensor* in, Tensor* out) {
+  const auto& s = *ctx.state<RsqrtInt8State>();
+  const int8_t* x = in->as<int8_t>();
+  const int64_t n = in->numElements();
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i] < s.inZeroPoint) {
+      return ctx.error("RSQRT is only defined for non-negative inputs: element {} is {} (zero point {})", i,
+                       int{x[i]}, s.inZeroPoint);
+    }
+  }
+  int8_t* y = out->as<int8_t>();
+  for (int64_t i = 0; i < n; ++i) y[i] = s.table[static_cast<uint8_t>(x[i])];
+  return Status::ok();
+}
+
 template <UOp Op>
 Status prepareUnary(OpContext& ctx) {
   const Tensor* in = nullptr;
@@ -55,6 +110,9 @@ Status prepareUnary(OpContext& ctx) {
     return ctx.unsupported("input type {} is not supported", elementTypeName(in->type));
   }
   INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, in->type));
+  if constexpr (Op == UOp::kRsqrt) {
+    if (in->type == ElementType::kInt8) INFERD_RETURN_IF_ERROR(prepareRsqrtInt8(ctx, in));
+  }
   if constexpr (Op == UOp::kGelu) {
     auto state = std::make_unique<GeluState>();
     if (const auto* o = options<fb::GeluOptions>(ctx)) state->approximate = o->approximate();
@@ -135,6 +193,9 @@ Status evalUnary(OpContext& ctx) {
     case ElementType::kBool:
       if constexpr (Op == UOp::kLogicalNot) mapValues<bool>(in, out, [](bool x) { return !x; });
       break;
+    case ElementType::kInt8:
+      if constexpr (Op == UOp::kRsqrt) return evalRsqrtInt8(ctx, in, out);
+      [[fallthrough]];
     default: return ctx.unsupported("input type {} is not supported", elementTypeName(in->type));
   }
   return Status::ok();
