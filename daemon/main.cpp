@@ -122,9 +122,11 @@ int main(int argc, char** argv) {
   notify("STOPPING=1");
   const auto grace = std::chrono::milliseconds(config.shutdown_grace_ms());
   const auto deadline = Clock::now() + grace;
-  // New requests get UNAVAILABLE from here on; queued and running ones are
-  // still answered while the server waits for its RPCs.
-  daemon.backend().setShuttingDown();
+  // The gRPC service refuses new requests (UNAVAILABLE, "shutting down")
+  // from here on; queued and running ones are still answered while the
+  // server waits for its RPCs. Only then does the backend stop: a request
+  // that got past the service's check just before the drain began still
+  // finds its model ready and is answered, never "not ready".
   server.setServing(false);
   server.shutdown(std::chrono::system_clock::now() + grace);
   daemon.shutdown(deadline);
