@@ -876,18 +876,8 @@ Status evalTransposeConv(OpContext& ctx) {
 
 KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int32_t minInputs,
                                 int32_t maxInputs, KernelFn prepare, KernelFn eval) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(op);
-  r.minVersion = 1;
-  r.maxVersion = maxVersion;
-  r.minInputs = minInputs;
-  r.maxInputs = maxInputs;
-  r.minOutputs = 1;
-  r.maxOutputs = 1;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
-  return r;
+  return builtinKernel(op, 1, maxVersion, minInputs, maxInputs, prepare, eval,
+                       {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8});
 }
 
 }  // namespace

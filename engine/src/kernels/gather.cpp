@@ -282,16 +282,7 @@ Status evalOneHot(OpContext& ctx) {
 
 KernelRegistration reg(fb::BuiltinOperator code, int32_t maxVersion, int32_t inputs, KernelFn prepare,
                        KernelFn eval) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(code);
-  r.minVersion = 1;
-  r.maxVersion = maxVersion;
-  r.minInputs = inputs;
-  r.maxInputs = inputs;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = allFixedSizeTypes();
-  return r;
+  return builtinKernel(code, 1, maxVersion, inputs, inputs, prepare, eval, allFixedSizeTypes());
 }
 
 }  // namespace
