@@ -34,20 +34,22 @@ inline void requireClose(const std::vector<float>& got, const std::vector<float>
   }
 }
 
-// Runs a model whose inputs are all float on the kernel path `path`.
+// The kernel path the running test case uses; the test case sets it with
+// INFERD_EACH_KERNEL_PATH(gPath), and the run helpers below run on it.
+inline engine::InterpreterOptions gPath;
+
+// Runs a model whose inputs are all float.
 inline Result<std::vector<OutputTensor>> runFloats(const std::vector<uint8_t>& model,
-                                                   const std::vector<std::vector<float>>& inputs,
-                                                   const engine::InterpreterOptions& path) {
+                                                   const std::vector<std::vector<float>>& inputs) {
   std::vector<InputData> in;
   for (const auto& v : inputs) in.push_back(InputData::of(v));
-  return runModel(model, in, path);
+  return runModel(model, in, gPath);
 }
 
 // The first output's values (and its shape in *outDims); the run must succeed.
-inline std::vector<float> runFloatsOk(const std::vector<uint8_t>& model,
-                                      const std::vector<std::vector<float>>& inputs,
-                                      const engine::InterpreterOptions& path, Dims* outDims) {
-  auto r = runFloats(model, inputs, path);
+inline std::vector<float> run(const std::vector<uint8_t>& model,
+                              const std::vector<std::vector<float>>& inputs, Dims* outDims) {
+  auto r = runFloats(model, inputs);
   INFO(r.status().toString());
   REQUIRE(r.isOk());
   *outDims = r.value().at(0).dims;
@@ -61,6 +63,12 @@ inline StatusCode requireRejected(const Result<std::vector<OutputTensor>>& r,
   REQUIRE_FALSE(r.isOk());
   CHECK_THAT(r.status().message(), Catch::Contains(what));
   return r.status().code();
+}
+
+// The float model must be rejected with a message containing `what`.
+inline StatusCode rejects(const std::vector<uint8_t>& model,
+                          const std::vector<std::vector<float>>& inputs, const std::string& what) {
+  return requireRejected(runFloats(model, inputs), what);
 }
 
 // Runs fn(case, seed) for each case, the seeds counting up from firstSeed.

@@ -30,9 +30,6 @@ using Op = fb::BuiltinOperator;
 
 int64_t count(const Dims& d) { return engine::numElements(d); }
 
-// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
-engine::InterpreterOptions gPath;
-
 double applyAct(double v, A act) {
   switch (act) {
     case A::RELU: return std::max(v, 0.0);
@@ -42,15 +39,6 @@ double applyAct(double v, A act) {
   }
 }
 
-std::vector<float> run(const std::vector<uint8_t>& model,
-                       const std::vector<std::vector<float>>& inputs, Dims* outDims) {
-  return runFloatsOk(model, inputs, gPath, outDims);
-}
-
-StatusCode rejects(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
-                   const std::string& what) {
-  return requireRejected(runFloats(model, inputs, gPath), what);
-}
 
 // A random case's input, weights and (when wanted) bias of biasSize values,
 // each from its own seed derived from the case's.

@@ -24,9 +24,6 @@ using namespace inferd::test;
 using A = fb::ActivationFunctionType;
 using Op = fb::BuiltinOperator;
 
-// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
-engine::InterpreterOptions gPath;
-
 struct FcParams {
   A act = A::NONE;
   bool keepNumDims = false;
@@ -85,15 +82,6 @@ std::vector<float> naiveFc(const std::vector<float>& x, const std::vector<float>
   return y;
 }
 
-std::vector<float> run(const std::vector<uint8_t>& model,
-                       const std::vector<std::vector<float>>& inputs, Dims* outDims) {
-  return runFloatsOk(model, inputs, gPath, outDims);
-}
-
-StatusCode rejects(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
-                   const std::string& what) {
-  return requireRejected(runFloats(model, inputs, gPath), what);
-}
 
 }  // namespace
 
