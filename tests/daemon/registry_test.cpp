@@ -44,6 +44,30 @@ std::string stateOf(const ModelRegistry& registry, const std::string& name, std:
   return "(absent)";
 }
 
+// A fresh folder holding the gate model (its kernel blocks while the gate is
+// closed), with the gate reset to open.
+struct GateRepository : TempDir {
+  GateRepository() {
+    Gate::instance().reset();
+    test::writeGateModel(file("gate.tflite"));
+  }
+};
+
+RegistryOptions gateOptions() {
+  RegistryOptions options;
+  options.resolver = &test::gateResolver();
+  return options;
+}
+
+// A one-worker registry over a GateRepository with a backend in front, the
+// gate model loaded.
+struct GateRegistry {
+  GateRepository dir;
+  ModelRegistry registry{ModelRepository(dir.path()), configWithWorkers(1), gateOptions()};
+  Backend backend{registry, BackendOptions{}};
+  GateRegistry() { REQUIRE(registry.load("gate").isOk()); }
+};
+
 }  // namespace
 
 TEST_CASE("a model is loaded once and every worker shares the same engine::Model", "[registry]") {
@@ -116,14 +140,9 @@ TEST_CASE("a model is loaded once and every worker shares the same engine::Model
 }
 
 TEST_CASE("unload lets the request in flight finish on the version it started with", "[registry]") {
-  Gate::instance().reset();
-  TempDir dir;
-  test::writeGateModel(dir.file("gate.tflite"));
-  RegistryOptions options;
-  options.resolver = &test::gateResolver();
-  ModelRegistry registry(ModelRepository(dir.path()), configWithWorkers(1), options);
-  Backend backend(registry, BackendOptions{});
-  REQUIRE(registry.load("gate").isOk());
+  GateRegistry gate;
+  ModelRegistry& registry = gate.registry;
+  Backend& backend = gate.backend;
   std::weak_ptr<const engine::Model> model = registry.get("gate").value()->model();
 
   Gate::instance().close();
@@ -161,14 +180,9 @@ TEST_CASE("unload lets the request in flight finish on the version it started wi
 }
 
 TEST_CASE("reload: new requests go to the new version, in-flight ones finish on the old", "[registry]") {
-  Gate::instance().reset();
-  TempDir dir;
-  test::writeGateModel(dir.file("gate.tflite"));
-  RegistryOptions options;
-  options.resolver = &test::gateResolver();
-  ModelRegistry registry(ModelRepository(dir.path()), configWithWorkers(1), options);
-  Backend backend(registry, BackendOptions{});
-  REQUIRE(registry.load("gate").isOk());
+  GateRegistry gate;
+  ModelRegistry& registry = gate.registry;
+  Backend& backend = gate.backend;
   auto first = registry.get("gate").value();
   CHECK(first->generation() == 1);
 
@@ -203,15 +217,11 @@ TEST_CASE("reload: new requests go to the new version, in-flight ones finish on 
 }
 
 TEST_CASE("unload during load cancels the load safely", "[registry]") {
-  Gate::instance().reset();
-  TempDir dir;
-  test::writeGateModel(dir.file("gate.tflite"));
-
+  GateRepository dir;
   std::mutex mu;
   std::condition_variable cv;
   bool inHook = false, release = false;
-  RegistryOptions options;
-  options.resolver = &test::gateResolver();
+  RegistryOptions options = gateOptions();
   options.beforePublish = [&](const std::string&) {
     std::unique_lock<std::mutex> lock(mu);
     inHook = true;
@@ -299,14 +309,9 @@ TEST_CASE("the repository index reports states and load errors", "[registry]") {
 }
 
 TEST_CASE("stop answers queued requests and refuses loads", "[registry]") {
-  Gate::instance().reset();
-  TempDir dir;
-  test::writeGateModel(dir.file("gate.tflite"));
-  RegistryOptions options;
-  options.resolver = &test::gateResolver();
-  ModelRegistry registry(ModelRepository(dir.path()), configWithWorkers(1), options);
-  Backend backend(registry, BackendOptions{});
-  REQUIRE(registry.load("gate").isOk());
+  GateRegistry gate;
+  ModelRegistry& registry = gate.registry;
+  Backend& backend = gate.backend;
   Gate::instance().close();
   Answer a, b;
   backend.infer(gateRequest(-1), a.callback());

@@ -13,12 +13,12 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "float_kernel_test_util.h"
 #include "op_test_util.h"
 
 namespace {
@@ -30,17 +30,6 @@ using Op = fb::BuiltinOperator;
 
 int64_t count(const Dims& d) { return engine::numElements(d); }
 
-// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
-engine::InterpreterOptions gPath;
-
-std::vector<float> randomValues(int64_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
 double applyAct(double v, A act) {
   switch (act) {
     case A::RELU: return std::max(v, 0.0);
@@ -50,33 +39,18 @@ double applyAct(double v, A act) {
   }
 }
 
-void requireClose(const std::vector<float>& got, const std::vector<float>& want) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    REQUIRE(got[i] == Approx(want[i]).epsilon(1e-4).margin(1e-4));
-  }
-}
 
-Result<std::vector<OutputTensor>> runFloats(const std::vector<uint8_t>& model,
-                                            const std::vector<std::vector<float>>& inputs) {
-  std::vector<InputData> in;
-  for (const auto& v : inputs) in.push_back(InputData::of(v));
-  return runModel(model, in, gPath);
-}
-
-std::vector<float> run(const std::vector<uint8_t>& model,
-                       const std::vector<std::vector<float>>& inputs, Dims* outDims) {
-  auto r = runFloats(model, inputs);
-  INFO(r.status().toString());
-  REQUIRE(r.isOk());
-  *outDims = r.value().at(0).dims;
-  return r.value().at(0).values<float>();
-}
-
-Status runStatus(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs) {
-  auto r = runFloats(model, inputs);
-  return r.status();
+// A random case's input, weights and (when wanted) bias of biasSize values,
+// each from its own seed derived from the case's.
+struct CaseData {
+  std::vector<float> x, w;
+  std::optional<std::vector<float>> bias;
+};
+CaseData caseData(const Dims& in, const Dims& filter, bool withBias, int biasSize, unsigned seed) {
+  CaseData d{randomValues(count(in), seed * 7 + 1), randomValues(count(filter), seed * 7 + 2),
+             std::nullopt};
+  if (withBias) d.bias = randomValues(biasSize, seed * 7 + 3);
+  return d;
 }
 
 // Output size and leading padding of a forward window, from TensorFlow's
@@ -104,6 +78,33 @@ struct ConvParams {
   A act = A::NONE;
 };
 
+// A random CONV_2D / DEPTHWISE_CONV_2D case.
+struct ConvCase {
+  Dims in, filter;
+  ConvParams p;
+  bool bias;
+};
+using P = fb::Padding;
+
+OptionsFn conv2dOptions(const ConvParams& p) {
+  return [p](flatbuffers::FlatBufferBuilder& b) {
+    return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
+                          fb::CreateConv2DOptions(b, p.padding, p.strideW, p.strideH, p.act,
+                                                  p.dilationW, p.dilationH)
+                              .Union());
+  };
+}
+
+OptionsFn depthwiseOptions(const ConvParams& p, int multiplierOption) {
+  return [p, multiplierOption](flatbuffers::FlatBufferBuilder& b) {
+    return std::make_pair(fb::BuiltinOptions::DepthwiseConv2DOptions,
+                          fb::CreateDepthwiseConv2DOptions(b, p.padding, p.strideW, p.strideH,
+                                                           multiplierOption, p.act, p.dilationW,
+                                                           p.dilationH)
+                              .Union());
+  };
+}
+
 // ---------------------------------------------------------------- CONV_2D
 
 std::vector<uint8_t> convModel(const Dims& inDims, const Dims& wDims, const std::vector<float>& w,
@@ -116,16 +117,7 @@ std::vector<uint8_t> convModel(const Dims& inDims, const Dims& wDims, const std:
   std::vector<int> inputs{in, filter};
   if (bias) inputs.push_back(mb.addConstant(ElementType::kFloat32, {wDims[0]}, *bias));
   int out = mb.addOutput(ElementType::kFloat32, {});
-  OptionsFn opts;
-  if (withOptions) {
-    opts = [p](flatbuffers::FlatBufferBuilder& b) {
-      return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
-                            fb::CreateConv2DOptions(b, p.padding, p.strideW, p.strideH, p.act,
-                                                    p.dilationW, p.dilationH)
-                                .Union());
-    };
-  }
-  mb.addOp(Op::CONV_2D, inputs, {out}, opts, version);
+  mb.addOp(Op::CONV_2D, inputs, {out}, withOptions ? conv2dOptions(p) : OptionsFn{}, version);
   return mb.finish();
 }
 
@@ -209,13 +201,7 @@ TEST_CASE("CONV_2D dilation 2, hand computed", "[kernels][conv]") {
 
 TEST_CASE("CONV_2D matches a naive reference across options", "[kernels][conv]") {
   INFERD_EACH_KERNEL_PATH(gPath);
-  struct Case {
-    Dims in, filter;
-    ConvParams p;
-    bool bias;
-  };
-  using P = fb::Padding;
-  const std::vector<Case> cases = {
+  const std::vector<ConvCase> cases = {
       {{1, 5, 5, 3}, {4, 3, 3, 3}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
       {{2, 7, 6, 2}, {5, 3, 2, 2}, {P::VALID, 2, 1, 1, 1, A::RELU}, true},
       {{1, 9, 8, 4}, {9, 3, 3, 4}, {P::SAME, 2, 2, 1, 1, A::RELU6}, false},
@@ -229,21 +215,15 @@ TEST_CASE("CONV_2D matches a naive reference across options", "[kernels][conv]")
       {{1, 33, 31, 3}, {13, 3, 3, 3}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},     // several tiles
       {{3, 1, 1, 37}, {11, 1, 1, 37}, {P::VALID, 1, 1, 1, 1, A::NONE}, true},
   };
-  unsigned seed = 1;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
-    auto x = randomValues(count(c.in), seed * 7 + 1);
-    auto w = randomValues(count(c.filter), seed * 7 + 2);
-    std::optional<std::vector<float>> bias;
-    if (c.bias) bias = randomValues(c.filter[0], seed * 7 + 3);
+  forEachCase(cases, 1, [](const ConvCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[0], seed);
     Dims want;
-    auto ref = naiveConv(x, c.in, w, c.filter, bias, c.p, &want);
+    auto ref = naiveConv(d.x, c.in, d.w, c.filter, d.bias, c.p, &want);
     Dims od;
-    auto y = run(convModel(c.in, c.filter, w, bias, c.p), {x}, &od);
+    auto y = run(convModel(c.in, c.filter, d.w, d.bias, c.p), {d.x}, &od);
     CHECK(od == want);
     requireClose(y, ref);
-    ++seed;
-  }
+  });
 }
 
 TEST_CASE("CONV_2D with a filter computed at run time", "[kernels][conv]") {
@@ -267,13 +247,7 @@ TEST_CASE("CONV_2D accepts an omitted bias (-1) and versions 1-8", "[kernels][co
   int in = mb.addInput(ElementType::kFloat32, {1, 2, 2, 1});
   int w = mb.addConstant(ElementType::kFloat32, {1, 1, 1, 1}, std::vector<float>{3});
   int out = mb.addOutput(ElementType::kFloat32, {});
-  mb.addOp(
-      Op::CONV_2D, {in, w, -1}, {out},
-      [](flatbuffers::FlatBufferBuilder& b) {
-        return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
-                              fb::CreateConv2DOptions(b, fb::Padding::VALID, 1, 1).Union());
-      },
-      8);
+  mb.addOp(Op::CONV_2D, {in, w, -1}, {out}, conv2dOptions({}), 8);
   Dims od;
   requireClose(run(mb.finish(), {{1, -2, 3, 4}}, &od), {3, -6, 9, 12});
 }
@@ -283,40 +257,28 @@ TEST_CASE("CONV_2D rejects bad models", "[kernels][conv]") {
   const std::vector<float> w9(9, 1.f);
   const std::vector<float> x16(16, 1.f);
   SECTION("input rank 3") {
-    auto s = runStatus(convModel({4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, {}), {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("rank"));
+    rejects(convModel({4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, {}), {x16}, "rank");
   }
   SECTION("input channels not a multiple of the filter's") {
-    auto s = runStatus(convModel({1, 4, 2, 2}, {1, 3, 1, 3}, w9, std::nullopt, {}), {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("channels"));
+    rejects(convModel({1, 4, 2, 2}, {1, 3, 1, 3}, w9, std::nullopt, {}), {x16}, "channels");
   }
   SECTION("output channels not divisible by the groups") {
     std::vector<float> w(3, 1.f);
-    auto s = runStatus(convModel({1, 4, 2, 2}, {3, 1, 1, 1}, w, std::nullopt, {}), {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("groups"));
+    rejects(convModel({1, 4, 2, 2}, {3, 1, 1, 1}, w, std::nullopt, {}), {x16}, "groups");
   }
   SECTION("stride 0") {
     ConvParams p;
     p.strideH = 0;
-    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("stride"));
+    rejects(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16}, "stride");
   }
   SECTION("dilation 0") {
     ConvParams p;
     p.dilationW = 0;
-    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("dilation"));
+    rejects(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16}, "dilation");
   }
   SECTION("missing options") {
-    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, {}, true, 1, false),
-                       {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("Conv2DOptions"));
+    rejects(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, {}, true, 1, false), {x16},
+            "Conv2DOptions");
   }
   SECTION("bias of the wrong size") {
     OpModelBuilder mb;
@@ -324,27 +286,18 @@ TEST_CASE("CONV_2D rejects bad models", "[kernels][conv]") {
     int w = mb.addConstant(ElementType::kFloat32, {1, 3, 3, 1}, w9);
     int b = mb.addConstant(ElementType::kFloat32, {2}, std::vector<float>{1, 2});
     int out = mb.addOutput(ElementType::kFloat32, {});
-    mb.addOp(Op::CONV_2D, {in, w, b}, {out}, [](flatbuffers::FlatBufferBuilder& fbb) {
-      return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
-                            fb::CreateConv2DOptions(fbb, fb::Padding::VALID, 1, 1).Union());
-    });
-    auto s = runStatus(mb.finish(), {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("bias"));
+    mb.addOp(Op::CONV_2D, {in, w, b}, {out}, conv2dOptions({}));
+    rejects(mb.finish(), {x16}, "bias");
   }
   SECTION("VALID filter larger than the input") {
     std::vector<float> w(36, 1.f);
-    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 6, 6, 1}, w, std::nullopt, {}), {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("filter"));
+    rejects(convModel({1, 4, 4, 1}, {1, 6, 6, 1}, w, std::nullopt, {}), {x16}, "filter");
   }
   SECTION("unsupported fused activation") {
     ConvParams p;
     p.act = A::TANH;
-    auto s = runStatus(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16});
-    REQUIRE_FALSE(s.isOk());
-    CHECK(s.code() == StatusCode::kUnsupported);
-    CHECK_THAT(s.message(), Catch::Contains("TANH"));
+    CHECK(rejects(convModel({1, 4, 4, 1}, {1, 3, 3, 1}, w9, std::nullopt, p), {x16}, "TANH") ==
+          StatusCode::kUnsupported);
   }
   SECTION("int16 input is not supported yet") {
     OpModelBuilder mb;
@@ -352,14 +305,10 @@ TEST_CASE("CONV_2D rejects bad models", "[kernels][conv]") {
     int in = mb.addInput(ElementType::kInt16, {1, 2, 2, 1}, q);
     int w = mb.addConstant(ElementType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{1}, q);
     int out = mb.addOutput(ElementType::kInt16, {}, q);
-    mb.addOp(Op::CONV_2D, {in, w}, {out}, [](flatbuffers::FlatBufferBuilder& fbb) {
-      return std::make_pair(fb::BuiltinOptions::Conv2DOptions,
-                            fb::CreateConv2DOptions(fbb, fb::Padding::VALID, 1, 1).Union());
-    });
-    auto r = runModel(mb.finish(), {InputData::of(std::vector<int16_t>{1, 2, 3, 4})}, gPath);
-    REQUIRE_FALSE(r.isOk());
-    CHECK(r.status().code() == StatusCode::kUnsupported);
-    CHECK_THAT(r.status().message(), Catch::Contains("INT16"));
+    mb.addOp(Op::CONV_2D, {in, w}, {out}, conv2dOptions({}));
+    CHECK(requireRejected(runModel(mb.finish(), {InputData::of(std::vector<int16_t>{1, 2, 3, 4})},
+                                   gPath),
+                          "INT16") == StatusCode::kUnsupported);
   }
 }
 
@@ -376,48 +325,24 @@ std::vector<uint8_t> depthwiseModel(const Dims& inDims, const Dims& wDims,
   std::vector<int> inputs{in, filter};
   if (bias) inputs.push_back(mb.addConstant(ElementType::kFloat32, {wDims[3]}, *bias));
   int out = mb.addOutput(ElementType::kFloat32, {});
-  OptionsFn opts;
-  if (withOptions) {
-    opts = [p, multiplierOption](flatbuffers::FlatBufferBuilder& b) {
-      return std::make_pair(fb::BuiltinOptions::DepthwiseConv2DOptions,
-                            fb::CreateDepthwiseConv2DOptions(b, p.padding, p.strideW, p.strideH,
-                                                             multiplierOption, p.act, p.dilationW,
-                                                             p.dilationH)
-                                .Union());
-    };
-  }
-  mb.addOp(Op::DEPTHWISE_CONV_2D, inputs, {out}, opts, version);
+  mb.addOp(Op::DEPTHWISE_CONV_2D, inputs, {out},
+           withOptions ? depthwiseOptions(p, multiplierOption) : OptionsFn{}, version);
   return mb.finish();
 }
 
-// Naive depthwise convolution: output channel o reads input channel o / m.
+// Naive depthwise convolution: a grouped convolution with one group per
+// input channel (output channel o reads input channel o / multiplier), its
+// [1, kh, kw, oc] filter rearranged to the [oc, kh, kw, 1] layout.
 std::vector<float> naiveDepthwise(const std::vector<float>& x, const Dims& xd,
                                   const std::vector<float>& w, const Dims& wd,
                                   const std::optional<std::vector<float>>& bias,
                                   const ConvParams& p, Dims* outDims) {
-  const int n = xd[0], h = xd[1], wi = xd[2], c = xd[3];
   const int kh = wd[1], kw = wd[2], oc = wd[3];
-  const int m = oc / c;
-  const Geo gy = windowGeo(p.padding, h, (kh - 1) * p.dilationH + 1, p.strideH);
-  const Geo gx = windowGeo(p.padding, wi, (kw - 1) * p.dilationW + 1, p.strideW);
-  *outDims = {n, gy.out, gx.out, oc};
-  std::vector<float> y;
-  for (int b = 0; b < n; ++b)
-    for (int i = 0; i < gy.out; ++i)
-      for (int j = 0; j < gx.out; ++j)
-        for (int o = 0; o < oc; ++o) {
-          double sum = bias ? (*bias)[static_cast<size_t>(o)] : 0.0;
-          for (int ky = 0; ky < kh; ++ky)
-            for (int kx = 0; kx < kw; ++kx) {
-              const int yy = i * p.strideH - gy.padBefore + ky * p.dilationH;
-              const int xx = j * p.strideW - gx.padBefore + kx * p.dilationW;
-              if (yy < 0 || yy >= h || xx < 0 || xx >= wi) continue;
-              sum += static_cast<double>(x[static_cast<size_t>(((b * h + yy) * wi + xx) * c + o / m)]) *
-                     w[static_cast<size_t>((ky * kw + kx) * oc + o)];
-            }
-          y.push_back(static_cast<float>(applyAct(sum, p.act)));
-        }
-  return y;
+  std::vector<float> grouped(w.size());
+  for (int o = 0; o < oc; ++o)
+    for (int k = 0; k < kh * kw; ++k)
+      grouped[static_cast<size_t>(o * kh * kw + k)] = w[static_cast<size_t>(k * oc + o)];
+  return naiveConv(x, xd, grouped, {oc, kh, kw, 1}, bias, p, outDims);
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D keeps channels apart, hand computed", "[kernels][depthwise]") {
@@ -446,13 +371,7 @@ TEST_CASE("DEPTHWISE_CONV_2D with depth multiplier 2, hand computed", "[kernels]
 
 TEST_CASE("DEPTHWISE_CONV_2D matches a naive reference across options", "[kernels][depthwise]") {
   INFERD_EACH_KERNEL_PATH(gPath);
-  struct Case {
-    Dims in, filter;
-    ConvParams p;
-    bool bias;
-  };
-  using P = fb::Padding;
-  const std::vector<Case> cases = {
+  const std::vector<ConvCase> cases = {
       {{1, 5, 5, 3}, {1, 3, 3, 3}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
       {{2, 7, 6, 16}, {1, 3, 3, 16}, {P::SAME, 2, 2, 1, 1, A::RELU}, true},
       {{1, 9, 8, 21}, {1, 5, 5, 21}, {P::SAME, 1, 1, 1, 1, A::RELU6}, false},   // 8-blocks + tail
@@ -462,21 +381,16 @@ TEST_CASE("DEPTHWISE_CONV_2D matches a naive reference across options", "[kernel
       {{1, 3, 3, 8}, {1, 5, 5, 8}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},       // filter > input
       {{1, 10, 10, 32}, {1, 3, 3, 32}, {P::SAME, 2, 2, 3, 3, A::NONE}, true},
   };
-  unsigned seed = 100;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
-    auto x = randomValues(count(c.in), seed * 7 + 1);
-    auto w = randomValues(count(c.filter), seed * 7 + 2);
-    std::optional<std::vector<float>> bias;
-    if (c.bias) bias = randomValues(c.filter[3], seed * 7 + 3);
+  forEachCase(cases, 100, [](const ConvCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[3], seed);
     Dims want;
-    auto ref = naiveDepthwise(x, c.in, w, c.filter, bias, c.p, &want);
+    auto ref = naiveDepthwise(d.x, c.in, d.w, c.filter, d.bias, c.p, &want);
     Dims od;
-    auto y = run(depthwiseModel(c.in, c.filter, w, bias, c.p, c.filter[3] / c.in[3]), {x}, &od);
+    auto y =
+        run(depthwiseModel(c.in, c.filter, d.w, d.bias, c.p, c.filter[3] / c.in[3]), {d.x}, &od);
     CHECK(od == want);
     requireClose(y, ref);
-    ++seed;
-  }
+  });
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D takes the multiplier from the shapes", "[kernels][depthwise]") {
@@ -494,15 +408,12 @@ TEST_CASE("DEPTHWISE_CONV_2D rejects bad models", "[kernels][depthwise]") {
   const std::vector<float> x(16, 1.f);
   SECTION("filter first dimension not 1") {
     std::vector<float> w(8, 1.f);
-    auto s = runStatus(depthwiseModel({1, 4, 4, 1}, {2, 2, 2, 1}, w, std::nullopt, {}, 1), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("depthwise filter"));
+    rejects(depthwiseModel({1, 4, 4, 1}, {2, 2, 2, 1}, w, std::nullopt, {}, 1), {x},
+            "depthwise filter");
   }
   SECTION("filter channels not a multiple of the input's") {
     std::vector<float> w(12, 1.f);
-    auto s = runStatus(depthwiseModel({1, 4, 2, 2}, {1, 2, 2, 3}, w, std::nullopt, {}, 1), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("multiple"));
+    rejects(depthwiseModel({1, 4, 2, 2}, {1, 2, 2, 3}, w, std::nullopt, {}, 1), {x}, "multiple");
   }
   SECTION("bias of the wrong size") {
     OpModelBuilder mb;
@@ -510,21 +421,13 @@ TEST_CASE("DEPTHWISE_CONV_2D rejects bad models", "[kernels][depthwise]") {
     int w = mb.addConstant(ElementType::kFloat32, {1, 2, 2, 1}, std::vector<float>(4, 1.f));
     int b = mb.addConstant(ElementType::kFloat32, {3}, std::vector<float>{1, 2, 3});
     int out = mb.addOutput(ElementType::kFloat32, {});
-    mb.addOp(Op::DEPTHWISE_CONV_2D, {in, w, b}, {out}, [](flatbuffers::FlatBufferBuilder& fbb) {
-      return std::make_pair(
-          fb::BuiltinOptions::DepthwiseConv2DOptions,
-          fb::CreateDepthwiseConv2DOptions(fbb, fb::Padding::VALID, 1, 1, 1).Union());
-    });
-    auto s = runStatus(mb.finish(), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("bias"));
+    mb.addOp(Op::DEPTHWISE_CONV_2D, {in, w, b}, {out}, depthwiseOptions({}, 1));
+    rejects(mb.finish(), {x}, "bias");
   }
   SECTION("missing options") {
     std::vector<float> w(4, 1.f);
-    auto s = runStatus(depthwiseModel({1, 4, 4, 1}, {1, 2, 2, 1}, w, std::nullopt, {}, 1, false),
-                       {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("DepthwiseConv2DOptions"));
+    rejects(depthwiseModel({1, 4, 4, 1}, {1, 2, 2, 1}, w, std::nullopt, {}, 1, false), {x},
+            "DepthwiseConv2DOptions");
   }
 }
 
@@ -536,28 +439,43 @@ struct TransposeParams {
   A act = A::NONE;
 };
 
+// A random TRANSPOSE_CONV case.
+struct TransposeCase {
+  Dims out, filter, in;
+  TransposeParams p;
+  bool bias;
+};
+
+OptionsFn transposeOptions(const TransposeParams& p) {
+  return [p](flatbuffers::FlatBufferBuilder& b) {
+    return std::make_pair(
+        fb::BuiltinOptions::TransposeConvOptions,
+        fb::CreateTransposeConvOptions(b, p.padding, p.strideW, p.strideH, p.act).Union());
+  };
+}
+
 std::vector<uint8_t> transposeModel(const Dims& outShape, const Dims& wDims,
                                     const std::vector<float>& w, const Dims& inDims,
                                     const std::optional<std::vector<float>>& bias,
                                     const TransposeParams& p, bool constShape = true,
                                     int version = 1) {
   OpModelBuilder mb;
-  int shape = constShape ? mb.addConstant(ElementType::kInt32, {4}, std::vector<int32_t>(outShape))
-                         : mb.addInput(ElementType::kInt32, {4});
+  const Dims shapeDims{static_cast<int32_t>(outShape.size())};
+  int shape = constShape
+                  ? mb.addConstant(ElementType::kInt32, shapeDims, std::vector<int32_t>(outShape))
+                  : mb.addInput(ElementType::kInt32, shapeDims);
   int filter = mb.addConstant(ElementType::kFloat32, wDims, w);
   int in = mb.addInput(ElementType::kFloat32, inDims);
   std::vector<int> inputs{shape, filter, in};
   if (bias) inputs.push_back(mb.addConstant(ElementType::kFloat32, {wDims[0]}, *bias));
   int out = mb.addOutput(ElementType::kFloat32, {});
-  mb.addOp(
-      Op::TRANSPOSE_CONV, inputs, {out},
-      [p](flatbuffers::FlatBufferBuilder& b) {
-        return std::make_pair(
-            fb::BuiltinOptions::TransposeConvOptions,
-            fb::CreateTransposeConvOptions(b, p.padding, p.strideW, p.strideH, p.act).Union());
-      },
-      version);
+  mb.addOp(Op::TRANSPOSE_CONV, inputs, {out}, transposeOptions(p), version);
   return mb.finish();
+}
+
+// A random case's model; version 4 when it fuses an activation.
+std::vector<uint8_t> transposeCaseModel(const TransposeCase& c, const CaseData& d) {
+  return transposeModel(c.out, c.filter, d.w, c.in, d.bias, c.p, true, c.p.act == A::NONE ? 3 : 4);
 }
 
 // Naive transposed convolution written as a gather: output (oy, ox) receives
@@ -620,13 +538,7 @@ TEST_CASE("TRANSPOSE_CONV 3x3 SAME stride 1, hand computed", "[kernels][transpos
 
 TEST_CASE("TRANSPOSE_CONV matches a naive reference across options", "[kernels][transpose_conv]") {
   INFERD_EACH_KERNEL_PATH(gPath);
-  struct Case {
-    Dims out, filter, in;
-    TransposeParams p;
-    bool bias;
-  };
-  using P = fb::Padding;
-  const std::vector<Case> cases = {
+  const std::vector<TransposeCase> cases = {
       {{1, 8, 8, 3}, {3, 3, 3, 2}, {1, 4, 4, 2}, {P::SAME, 2, 2, A::NONE}, true},
       {{2, 9, 9, 5}, {5, 3, 3, 4}, {2, 4, 4, 4}, {P::VALID, 2, 2, A::RELU}, true},
       {{1, 7, 10, 9}, {9, 2, 4, 3}, {1, 7, 5, 3}, {P::SAME, 1, 2, A::RELU6}, false},
@@ -634,25 +546,19 @@ TEST_CASE("TRANSPOSE_CONV matches a naive reference across options", "[kernels][
       {{1, 6, 5, 11}, {11, 3, 2, 6}, {1, 6, 5, 6}, {P::SAME, 1, 1, A::RELU_N1_TO_1}, true},
       {{1, 64, 64, 2}, {2, 2, 2, 8}, {1, 32, 32, 8}, {P::SAME, 2, 2, A::NONE}, true},  // tiles
   };
-  unsigned seed = 200;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
-    auto x = randomValues(count(c.in), seed * 7 + 1);
-    auto w = randomValues(count(c.filter), seed * 7 + 2);
-    std::optional<std::vector<float>> bias;
-    if (c.bias) bias = randomValues(c.filter[0], seed * 7 + 3);
+  forEachCase(cases, 200, [](const TransposeCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[0], seed);
     // TFLite pads as for the forward convolution from the output back to the input.
     const Geo gy = windowGeo(c.p.padding, c.out[1], c.filter[1], c.p.strideH);
     const Geo gx = windowGeo(c.p.padding, c.out[2], c.filter[2], c.p.strideW);
-    auto ref = naiveTranspose(x, c.in, w, c.filter, bias ? &*bias : nullptr, c.out[1], c.out[2],
-                              gy.padBefore, gx.padBefore, c.p.strideH, c.p.strideW, c.p.act);
+    auto ref = naiveTranspose(d.x, c.in, d.w, c.filter, d.bias ? &*d.bias : nullptr, c.out[1],
+                              c.out[2], gy.padBefore, gx.padBefore, c.p.strideH, c.p.strideW,
+                              c.p.act);
     Dims od;
-    auto y = run(transposeModel(c.out, c.filter, w, c.in, bias, c.p, true, c.p.act == A::NONE ? 3 : 4),
-                 {x}, &od);
+    auto y = run(transposeCaseModel(c, d), {d.x}, &od);
     CHECK(od == c.out);
     requireClose(y, ref);
-    ++seed;
-  }
+  });
 }
 
 TEST_CASE("TRANSPOSE_CONV with output_shape computed at run time", "[kernels][transpose_conv]") {
@@ -684,10 +590,7 @@ TEST_CASE("TRANSPOSE_CONV with weights computed at run time and no bias input",
   int weights = mb.addInput(ElementType::kFloat32, filter);
   int input = mb.addInput(ElementType::kFloat32, in);
   int out = mb.addOutput(ElementType::kFloat32, {});
-  mb.addOp(Op::TRANSPOSE_CONV, {shape, weights, input}, {out}, [](flatbuffers::FlatBufferBuilder& b) {
-    return std::make_pair(fb::BuiltinOptions::TransposeConvOptions,
-                          fb::CreateTransposeConvOptions(b, fb::Padding::VALID, 2, 2).Union());
-  });
+  mb.addOp(Op::TRANSPOSE_CONV, {shape, weights, input}, {out}, transposeOptions({P::VALID, 2, 2}));
   Dims od;
   auto y = run(mb.finish(), {w, x}, &od);
   CHECK(od == Dims{2, 7, 9, 4});
@@ -698,54 +601,27 @@ TEST_CASE("TRANSPOSE_CONV rejects bad models", "[kernels][transpose_conv]") {
   INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x(16, 1.f);
   const std::vector<float> w(4, 1.f);
+  const TransposeParams same2{P::SAME, 2, 2};
   SECTION("output_shape with 3 values") {
-    OpModelBuilder mb;
-    int shape = mb.addConstant(ElementType::kInt32, {3}, std::vector<int32_t>{1, 8, 8});
-    int filter = mb.addConstant(ElementType::kFloat32, {1, 2, 2, 1}, w);
-    int in = mb.addInput(ElementType::kFloat32, {1, 4, 4, 1});
-    int out = mb.addOutput(ElementType::kFloat32, {});
-    mb.addOp(Op::TRANSPOSE_CONV, {shape, filter, in}, {out}, [](flatbuffers::FlatBufferBuilder& b) {
-      return std::make_pair(fb::BuiltinOptions::TransposeConvOptions,
-                            fb::CreateTransposeConvOptions(b, fb::Padding::SAME, 2, 2).Union());
-    });
-    auto s = runStatus(mb.finish(), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("output_shape"));
+    rejects(transposeModel({1, 8, 8}, {1, 2, 2, 1}, w, {1, 4, 4, 1}, std::nullopt, same2), {x},
+            "output_shape");
   }
   SECTION("output_shape channels differ from the weights") {
-    auto s = runStatus(transposeModel({1, 8, 8, 2}, {1, 2, 2, 1}, w, {1, 4, 4, 1}, std::nullopt,
-                                      {fb::Padding::SAME, 2, 2}),
-                       {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("output_shape"));
+    rejects(transposeModel({1, 8, 8, 2}, {1, 2, 2, 1}, w, {1, 4, 4, 1}, std::nullopt, same2), {x},
+            "output_shape");
   }
   SECTION("weights and input channels differ") {
-    auto s = runStatus(transposeModel({1, 8, 8, 1}, {1, 2, 1, 2}, w, {1, 4, 4, 1}, std::nullopt,
-                                      {fb::Padding::SAME, 2, 2}),
-                       {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("channels"));
+    rejects(transposeModel({1, 8, 8, 1}, {1, 2, 1, 2}, w, {1, 4, 4, 1}, std::nullopt, same2), {x},
+            "channels");
   }
   SECTION("stride 0") {
-    auto s = runStatus(transposeModel({1, 8, 8, 1}, {1, 2, 2, 1}, w, {1, 4, 4, 1}, std::nullopt,
-                                      {fb::Padding::SAME, 0, 2}),
-                       {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("stride"));
+    rejects(transposeModel({1, 8, 8, 1}, {1, 2, 2, 1}, w, {1, 4, 4, 1}, std::nullopt,
+                           {P::SAME, 0, 2}),
+            {x}, "stride");
   }
   SECTION("input rank 3") {
-    OpModelBuilder mb;
-    int shape = mb.addConstant(ElementType::kInt32, {4}, std::vector<int32_t>{1, 8, 8, 1});
-    int filter = mb.addConstant(ElementType::kFloat32, {1, 2, 2, 1}, w);
-    int in = mb.addInput(ElementType::kFloat32, {4, 4, 1});
-    int out = mb.addOutput(ElementType::kFloat32, {});
-    mb.addOp(Op::TRANSPOSE_CONV, {shape, filter, in}, {out}, [](flatbuffers::FlatBufferBuilder& b) {
-      return std::make_pair(fb::BuiltinOptions::TransposeConvOptions,
-                            fb::CreateTransposeConvOptions(b, fb::Padding::SAME, 2, 2).Union());
-    });
-    auto s = runStatus(mb.finish(), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("rank"));
+    rejects(transposeModel({1, 8, 8, 1}, {1, 2, 2, 1}, w, {4, 4, 1}, std::nullopt, same2), {x},
+            "rank");
   }
 }
 
@@ -774,6 +650,19 @@ std::vector<uint8_t> transposeBiasModel(const Dims& inDims, const Dims& wDims,
   int out = mb.addOutput(ElementType::kFloat32, {});
   mb.addCustomOp("Convolution2DTransposeBias", {in, filter, b}, {out}, std::move(customOptions));
   return mb.finish();
+}
+
+// A random Convolution2DTransposeBias case.
+struct TransposeBiasCase {
+  Dims in, filter;
+  bool same;
+  int strideH, strideW;
+};
+
+std::vector<uint8_t> transposeBiasCaseModel(const TransposeBiasCase& c, const CaseData& d) {
+  return transposeBiasModel(
+      c.in, c.filter, d.w, *d.bias,
+      le32({c.same ? kTfLitePaddingSame : kTfLitePaddingValid, c.strideW, c.strideH}));
 }
 
 TEST_CASE("Convolution2DTransposeBias SAME 2x2 stride 2 doubles the size",
@@ -827,12 +716,7 @@ TEST_CASE("Convolution2DTransposeBias 3-wide filter, SAME crops the end and VALI
 
 TEST_CASE("Convolution2DTransposeBias matches a naive reference", "[kernels][transpose_conv]") {
   INFERD_EACH_KERNEL_PATH(gPath);
-  struct Case {
-    Dims in, filter;
-    bool same;
-    int strideH, strideW;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<TransposeBiasCase> cases = {
       {{1, 5, 4, 3}, {2, 2, 2, 3}, true, 2, 2},
       {{2, 3, 4, 2}, {3, 3, 3, 2}, true, 2, 2},
       {{1, 4, 3, 4}, {9, 4, 3, 4}, false, 2, 3},
@@ -840,12 +724,8 @@ TEST_CASE("Convolution2DTransposeBias matches a naive reference", "[kernels][tra
       {{1, 6, 6, 8}, {3, 5, 5, 8}, true, 3, 1},
       {{1, 40, 40, 16}, {1, 2, 2, 16}, true, 2, 2},
   };
-  unsigned seed = 300;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
-    auto x = randomValues(count(c.in), seed * 7 + 1);
-    auto w = randomValues(count(c.filter), seed * 7 + 2);
-    auto bias = randomValues(c.filter[0], seed * 7 + 3);
+  forEachCase(cases, 300, [](const TransposeBiasCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, true, c.filter[0], seed);
     // MediaPipe's rule: total padding max(0, k - (in-1) % s - 1) when SAME,
     // half before; output s*(in-1) + k - total.
     auto axis = [&](int in, int k, int s, int* out, int* pad) {
@@ -856,68 +736,42 @@ TEST_CASE("Convolution2DTransposeBias matches a naive reference", "[kernels][tra
     int outH, outW, padH, padW;
     axis(c.in[1], c.filter[1], c.strideH, &outH, &padH);
     axis(c.in[2], c.filter[2], c.strideW, &outW, &padW);
-    auto ref = naiveTranspose(x, c.in, w, c.filter, &bias, outH, outW, padH, padW, c.strideH,
-                              c.strideW, A::NONE);
+    auto ref = naiveTranspose(d.x, c.in, d.w, c.filter, &*d.bias, outH, outW, padH, padW,
+                              c.strideH, c.strideW, A::NONE);
     Dims od;
-    auto y = run(transposeBiasModel(c.in, c.filter, w, bias,
-                                    le32({c.same ? kTfLitePaddingSame : kTfLitePaddingValid,
-                                          c.strideW, c.strideH})),
-                 {x}, &od);
+    auto y = run(transposeBiasCaseModel(c, d), {d.x}, &od);
     CHECK(od == Dims{c.in[0], outH, outW, c.filter[0]});
     requireClose(y, ref);
-    ++seed;
-  }
+  });
 }
 
 TEST_CASE("Convolution2DTransposeBias rejects bad models", "[kernels][transpose_conv]") {
   INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x(4, 1.f);
   SECTION("custom options too short") {
-    auto s = runStatus(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0},
-                                          le32({kTfLitePaddingSame, 2})),
-                       {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("custom options"));
+    rejects(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0},
+                               le32({kTfLitePaddingSame, 2})),
+            {x}, "custom options");
   }
   SECTION("bias size differs from the output channels") {
-    auto s = runStatus(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0, 1},
-                                          le32({kTfLitePaddingSame, 2, 2})),
-                       {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("bias"));
+    rejects(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0, 1},
+                               le32({kTfLitePaddingSame, 2, 2})),
+            {x}, "bias");
   }
   SECTION("stride 0") {
-    auto s = runStatus(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0},
-                                          le32({kTfLitePaddingSame, 0, 2})),
-                       {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("stride"));
+    rejects(transposeBiasModel({1, 2, 2, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}, {0},
+                               le32({kTfLitePaddingSame, 0, 2})),
+            {x}, "stride");
   }
 }
 
 // ------------------------------- XNNPACK against the reference kernels
 
-// XNNPACK sums in its own order (and with FMA where the CPU has it), so the
-// paths agree to float rounding of the accumulated sums, not bit for bit.
+// The sums differ by float rounding only (see requirePathsAgree).
 constexpr double kPathTolerance = 1e-5;
 
-void requirePathsAgree(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs) {
-  BothPaths r = runBothPaths(model, inputs);
-  INFO(r.error);
-  REQUIRE(r.error.empty());
-  CHECK(r.xnnpackOperators > 0);  // the optimized run used XNNPACK
-  CHECK(r.optimizedDims == r.referenceDims);
-  CHECK(maxScaledDiff(r.optimized, r.reference) <= kPathTolerance);
-}
-
 TEST_CASE("CONV_2D: XNNPACK with 2 threads matches the reference kernel", "[kernels][conv][xnnpack]") {
-  struct Case {
-    Dims in, filter;
-    ConvParams p;
-    bool bias;
-  };
-  using P = fb::Padding;
-  const std::vector<Case> cases = {
+  const std::vector<ConvCase> cases = {
       {{1, 33, 29, 7}, {13, 3, 3, 7}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},            // odd sizes
       {{2, 31, 27, 5}, {9, 5, 3, 5}, {P::VALID, 2, 1, 1, 1, A::RELU}, true},            // batch 2
       {{1, 40, 37, 16}, {24, 3, 3, 16}, {P::SAME, 2, 2, 1, 1, A::RELU6}, false},
@@ -928,27 +782,15 @@ TEST_CASE("CONV_2D: XNNPACK with 2 threads matches the reference kernel", "[kern
       {{1, 56, 56, 24}, {40, 1, 1, 24}, {P::SAME, 1, 1, 1, 1, A::RELU}, true},          // 1x1 GEMM
       {{1, 13, 11, 3}, {5, 7, 7, 3}, {P::SAME, 2, 2, 1, 1, A::NONE}, true},             // filter > input
   };
-  unsigned seed = 400;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
-    auto x = randomValues(count(c.in), seed * 7 + 1);
-    auto w = randomValues(count(c.filter), seed * 7 + 2);
-    std::optional<std::vector<float>> bias;
-    if (c.bias) bias = randomValues(c.filter[0], seed * 7 + 3);
-    requirePathsAgree(convModel(c.in, c.filter, w, bias, c.p), {x});
-    ++seed;
-  }
+  forEachCase(cases, 400, [](const ConvCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[0], seed);
+    requirePathsAgree(convModel(c.in, c.filter, d.w, d.bias, c.p), {d.x}, kPathTolerance);
+  });
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D: XNNPACK with 2 threads matches the reference kernel",
           "[kernels][depthwise][xnnpack]") {
-  struct Case {
-    Dims in, filter;
-    ConvParams p;
-    bool bias;
-  };
-  using P = fb::Padding;
-  const std::vector<Case> cases = {
+  const std::vector<ConvCase> cases = {
       {{1, 37, 35, 19}, {1, 3, 3, 19}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
       {{2, 28, 31, 32}, {1, 5, 5, 32}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},
       {{1, 20, 21, 8}, {1, 3, 3, 16}, {P::SAME, 1, 1, 1, 1, A::RELU}, true},            // multiplier 2
@@ -956,27 +798,16 @@ TEST_CASE("DEPTHWISE_CONV_2D: XNNPACK with 2 threads matches the reference kerne
       {{1, 25, 25, 24}, {1, 3, 3, 24}, {P::SAME, 1, 1, 3, 3, A::NONE}, true},           // dilation 3
       {{1, 15, 14, 5}, {1, 2, 4, 5}, {P::VALID, 1, 3, 1, 1, A::RELU_N1_TO_1}, true},
   };
-  unsigned seed = 500;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
-    auto x = randomValues(count(c.in), seed * 7 + 1);
-    auto w = randomValues(count(c.filter), seed * 7 + 2);
-    std::optional<std::vector<float>> bias;
-    if (c.bias) bias = randomValues(c.filter[3], seed * 7 + 3);
-    requirePathsAgree(depthwiseModel(c.in, c.filter, w, bias, c.p, c.filter[3] / c.in[3]), {x});
-    ++seed;
-  }
+  forEachCase(cases, 500, [](const ConvCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[3], seed);
+    requirePathsAgree(depthwiseModel(c.in, c.filter, d.w, d.bias, c.p, c.filter[3] / c.in[3]),
+                      {d.x}, kPathTolerance);
+  });
 }
 
 TEST_CASE("TRANSPOSE_CONV: XNNPACK with 2 threads matches the reference kernel",
           "[kernels][transpose_conv][xnnpack]") {
-  struct Case {
-    Dims out, filter, in;
-    TransposeParams p;
-    bool bias;
-  };
-  using P = fb::Padding;
-  const std::vector<Case> cases = {
+  const std::vector<TransposeCase> cases = {
       {{1, 34, 30, 7}, {7, 3, 3, 5}, {1, 17, 15, 5}, {P::SAME, 2, 2, A::NONE}, true},
       {{1, 35, 31, 6}, {6, 3, 3, 4}, {1, 17, 15, 4}, {P::VALID, 2, 2, A::RELU}, true},
       {{2, 36, 32, 6}, {6, 4, 4, 4}, {2, 18, 16, 4}, {P::SAME, 2, 2, A::RELU6}, false},
@@ -985,44 +816,24 @@ TEST_CASE("TRANSPOSE_CONV: XNNPACK with 2 threads matches the reference kernel",
       {{1, 10, 10, 3}, {3, 3, 3, 2}, {1, 4, 4, 2}, {P::VALID, 2, 2, A::NONE}, true},
       {{1, 21, 22, 5}, {5, 3, 5, 3}, {1, 7, 11, 3}, {P::SAME, 3, 2, A::NONE}, true},
   };
-  unsigned seed = 600;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
-    auto x = randomValues(count(c.in), seed * 7 + 1);
-    auto w = randomValues(count(c.filter), seed * 7 + 2);
-    std::optional<std::vector<float>> bias;
-    if (c.bias) bias = randomValues(c.filter[0], seed * 7 + 3);
-    requirePathsAgree(transposeModel(c.out, c.filter, w, c.in, bias, c.p, true, c.p.act == A::NONE ? 3 : 4),
-                      {x});
-    ++seed;
-  }
+  forEachCase(cases, 600, [](const TransposeCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[0], seed);
+    requirePathsAgree(transposeCaseModel(c, d), {d.x}, kPathTolerance);
+  });
 }
 
 TEST_CASE("Convolution2DTransposeBias: XNNPACK with 2 threads matches the reference kernel",
           "[kernels][transpose_conv][xnnpack]") {
-  struct Case {
-    Dims in, filter;
-    bool same;
-    int strideH, strideW;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<TransposeBiasCase> cases = {
       {{1, 32, 32, 16}, {8, 2, 2, 16}, true, 2, 2},  // the selfie-segmentation geometry
       {{1, 15, 17, 6}, {5, 3, 3, 6}, true, 2, 2},
       {{2, 9, 11, 4}, {3, 4, 4, 4}, false, 2, 3},
       {{1, 7, 8, 5}, {4, 1, 1, 5}, true, 2, 2},      // filter smaller than the stride
   };
-  unsigned seed = 700;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
-    auto x = randomValues(count(c.in), seed * 7 + 1);
-    auto w = randomValues(count(c.filter), seed * 7 + 2);
-    auto bias = randomValues(c.filter[0], seed * 7 + 3);
-    requirePathsAgree(transposeBiasModel(c.in, c.filter, w, bias,
-                                         le32({c.same ? kTfLitePaddingSame : kTfLitePaddingValid,
-                                               c.strideW, c.strideH})),
-                      {x});
-    ++seed;
-  }
+  forEachCase(cases, 700, [](const TransposeBiasCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, true, c.filter[0], seed);
+    requirePathsAgree(transposeBiasCaseModel(c, d), {d.x}, kPathTolerance);
+  });
 }
 
 }  // namespace

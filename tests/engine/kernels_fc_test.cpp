@@ -9,12 +9,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "float_kernel_test_util.h"
 #include "op_test_util.h"
 
 namespace {
@@ -23,25 +23,6 @@ using namespace inferd;
 using namespace inferd::test;
 using A = fb::ActivationFunctionType;
 using Op = fb::BuiltinOperator;
-
-// The kernel path the running test case uses (INFERD_EACH_KERNEL_PATH).
-engine::InterpreterOptions gPath;
-
-std::vector<float> randomValues(int64_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-void requireClose(const std::vector<float>& got, const std::vector<float>& want) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    REQUIRE(got[i] == Approx(want[i]).epsilon(1e-4).margin(1e-4));
-  }
-}
 
 struct FcParams {
   A act = A::NONE;
@@ -101,25 +82,6 @@ std::vector<float> naiveFc(const std::vector<float>& x, const std::vector<float>
   return y;
 }
 
-Result<std::vector<OutputTensor>> runFloats(const std::vector<uint8_t>& model,
-                                            const std::vector<std::vector<float>>& inputs) {
-  std::vector<InputData> in;
-  for (const auto& v : inputs) in.push_back(InputData::of(v));
-  return runModel(model, in, gPath);
-}
-
-std::vector<float> run(const std::vector<uint8_t>& model,
-                       const std::vector<std::vector<float>>& inputs, Dims* outDims) {
-  auto r = runFloats(model, inputs);
-  INFO(r.status().toString());
-  REQUIRE(r.isOk());
-  *outDims = r.value().at(0).dims;
-  return r.value().at(0).values<float>();
-}
-
-Status runStatus(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs) {
-  return runFloats(model, inputs).status();
-}
 
 }  // namespace
 
@@ -203,9 +165,7 @@ TEST_CASE("FULLY_CONNECTED matches a naive reference", "[kernels][fc]") {
       {7, 1, 13, A::NONE, true},
       {130, 64, 40, A::RELU, true},   // several row tiles of the micro-kernel
   };
-  unsigned seed = 1;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
+  forEachCase(cases, 1, [](const Case& c, unsigned seed) {
     auto x = randomValues(int64_t{c.rows} * c.inputSize, seed * 5 + 1);
     auto w = randomValues(int64_t{c.units} * c.inputSize, seed * 5 + 2);
     std::optional<std::vector<float>> bias;
@@ -216,8 +176,7 @@ TEST_CASE("FULLY_CONNECTED matches a naive reference", "[kernels][fc]") {
     auto y = run(fcModel({c.rows, c.inputSize}, {c.units, c.inputSize}, w, bias, p), {x}, &od);
     CHECK(od == Dims{c.rows, c.units});
     requireClose(y, naiveFc(x, w, c.units, c.inputSize, bias, c.act));
-    ++seed;
-  }
+  });
 }
 
 TEST_CASE("FULLY_CONNECTED with weights computed at run time", "[kernels][fc]") {
@@ -248,44 +207,32 @@ TEST_CASE("FULLY_CONNECTED rejects bad models", "[kernels][fc]") {
   INFERD_EACH_KERNEL_PATH(gPath);
   const std::vector<float> x(6, 1.f);
   SECTION("weights of rank 3") {
-    auto s = runStatus(fcModel({1, 6}, {1, 2, 3}, std::vector<float>(6, 1.f), std::nullopt, {}),
-                       {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("rank"));
+    rejects(fcModel({1, 6}, {1, 2, 3}, std::vector<float>(6, 1.f), std::nullopt, {}), {x}, "rank");
   }
   SECTION("input elements not a multiple of the input size") {
-    auto s = runStatus(fcModel({1, 6}, {1, 4}, std::vector<float>(4, 1.f), std::nullopt, {}), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("multiple"));
+    rejects(fcModel({1, 6}, {1, 4}, std::vector<float>(4, 1.f), std::nullopt, {}), {x}, "multiple");
   }
   SECTION("bias of the wrong size") {
-    auto s = runStatus(
-        fcModel({1, 6}, {2, 6}, std::vector<float>(12, 1.f), std::vector<float>{1, 2, 3}, {}), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("bias"));
+    rejects(fcModel({1, 6}, {2, 6}, std::vector<float>(12, 1.f), std::vector<float>{1, 2, 3}, {}),
+            {x}, "bias");
   }
   SECTION("keep_num_dims with a last dimension that is not the input size") {
     FcParams p;
     p.keepNumDims = true;
-    auto s = runStatus(fcModel({2, 3}, {1, 6}, std::vector<float>(6, 1.f), std::nullopt, p), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK_THAT(s.message(), Catch::Contains("keep_num_dims"));
+    rejects(fcModel({2, 3}, {1, 6}, std::vector<float>(6, 1.f), std::nullopt, p), {x},
+            "keep_num_dims");
   }
   SECTION("shuffled weights format") {
     FcParams p;
     p.format = fb::FullyConnectedOptionsWeightsFormat::SHUFFLED4x16INT8;
-    auto s = runStatus(fcModel({1, 6}, {1, 6}, std::vector<float>(6, 1.f), std::nullopt, p), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK(s.code() == StatusCode::kUnsupported);
-    CHECK_THAT(s.message(), Catch::Contains("weights_format"));
+    CHECK(rejects(fcModel({1, 6}, {1, 6}, std::vector<float>(6, 1.f), std::nullopt, p), {x},
+                  "weights_format") == StatusCode::kUnsupported);
   }
   SECTION("unsupported fused activation") {
     FcParams p;
     p.act = A::TANH;
-    auto s = runStatus(fcModel({1, 6}, {1, 6}, std::vector<float>(6, 1.f), std::nullopt, p), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK(s.code() == StatusCode::kUnsupported);
-    CHECK_THAT(s.message(), Catch::Contains("TANH"));
+    CHECK(rejects(fcModel({1, 6}, {1, 6}, std::vector<float>(6, 1.f), std::nullopt, p), {x},
+                  "TANH") == StatusCode::kUnsupported);
   }
   SECTION("uint8 weights with a float input are not supported (hybrid takes int8)") {
     OpModelBuilder mb;
@@ -294,10 +241,7 @@ TEST_CASE("FULLY_CONNECTED rejects bad models", "[kernels][fc]") {
                            QuantParams{{0.5f}, {0}, 0});
     int out = mb.addOutput(ElementType::kFloat32, {});
     mb.addOp(Op::FULLY_CONNECTED, {in, w}, {out});
-    auto s = runStatus(mb.finish(), {x});
-    REQUIRE_FALSE(s.isOk());
-    CHECK(s.code() == StatusCode::kUnsupported);
-    CHECK_THAT(s.message(), Catch::Contains("UINT8"));
+    CHECK(rejects(mb.finish(), {x}, "UINT8") == StatusCode::kUnsupported);
   }
 }
 
@@ -314,9 +258,7 @@ TEST_CASE("FULLY_CONNECTED: XNNPACK with 2 threads matches the reference kernel"
       {{3, 5, 7, 64}, 10, A::RELU6, false, true},  // keep_num_dims: [3, 5, 7, 10]
       {{2, 3, 50}, 33, A::NONE, true, false},      // rows across dimensions
   };
-  unsigned seed = 100;
-  for (const Case& c : cases) {
-    INFO("case " << seed);
+  forEachCase(cases, 100, [](const Case& c, unsigned seed) {
     const int inputSize = c.in.back();
     auto x = randomValues(engine::numElements(c.in), seed * 5 + 1);
     auto w = randomValues(int64_t{c.units} * inputSize, seed * 5 + 2);
@@ -325,13 +267,7 @@ TEST_CASE("FULLY_CONNECTED: XNNPACK with 2 threads matches the reference kernel"
     FcParams p;
     p.act = c.act;
     p.keepNumDims = c.keepNumDims;
-    BothPaths r = runBothPaths(fcModel(c.in, {c.units, inputSize}, w, bias, p), {x});
-    INFO(r.error);
-    REQUIRE(r.error.empty());
-    CHECK(r.xnnpackOperators > 0);  // the optimized run used XNNPACK
-    CHECK(r.optimizedDims == r.referenceDims);
     // Summation order differs (XNNPACK's GEMM, FMA where available).
-    CHECK(maxScaledDiff(r.optimized, r.reference) <= 1e-5);
-    ++seed;
-  }
+    requirePathsAgree(fcModel(c.in, {c.units, inputSize}, w, bias, p), {x}, 1e-5);
+  });
 }

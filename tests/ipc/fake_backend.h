@@ -317,4 +317,23 @@ std::vector<T> valuesOf(const std::string& bytes) {
   return out;
 }
 
+// A raw-contents request for one of the backend's models with two FP32
+// [1, 4] inputs "a" and "b" ("add", "slow", "fail").
+inline inference::ModelInferRequest twoInputRequest(const std::string& model,
+                                                    const std::vector<float>& a,
+                                                    const std::vector<float>& b) {
+  inference::ModelInferRequest r;
+  r.set_model_name(model);
+  for (const char* name : {"a", "b"}) {
+    auto* in = r.add_inputs();
+    in->set_name(name);
+    in->set_datatype("FP32");
+    in->add_shape(1);
+    in->add_shape(4);
+  }
+  r.add_raw_input_contents(bytesOf(a));
+  r.add_raw_input_contents(bytesOf(b));
+  return r;
+}
+
 }  // namespace inferd::ipc::test

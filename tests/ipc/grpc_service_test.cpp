@@ -22,18 +22,19 @@ namespace {
 
 // A valid raw request for model "add": a = {1,2,3,4}, b = {10,20,30,40}.
 ModelInferRequest addRequest(const std::string& model = "add") {
-  ModelInferRequest r;
-  r.set_model_name(model);
+  ModelInferRequest r = twoInputRequest(model, {1, 2, 3, 4}, {10, 20, 30, 40});
   r.set_id("req-42");
-  for (const char* name : {"a", "b"}) {
-    auto* in = r.add_inputs();
-    in->set_name(name);
-    in->set_datatype("FP32");
-    in->add_shape(1);
-    in->add_shape(4);
-  }
-  r.add_raw_input_contents(bytesOf(std::vector<float>{1, 2, 3, 4}));
-  r.add_raw_input_contents(bytesOf(std::vector<float>{10, 20, 30, 40}));
+  return r;
+}
+
+// A request to echo_<datatype> with one input "x" of `shape` and no data.
+ModelInferRequest echoRequest(const std::string& datatype, std::initializer_list<int64_t> shape) {
+  ModelInferRequest r;
+  r.set_model_name("echo_" + datatype);
+  auto* in = r.add_inputs();
+  in->set_name("x");
+  in->set_datatype(datatype);
+  for (int64_t d : shape) in->add_shape(d);
   return r;
 }
 
@@ -367,12 +368,7 @@ TEST_CASE("ModelInfer validation errors", "[ipc][grpc][infer][errors]") {
     expectRejected(s, r, StatusCode::INVALID_ARGUMENT, {"expected [1, 4]", "got [4]"});
   }
   SECTION("negative dimension") {
-    ModelInferRequest r;
-    r.set_model_name("echo_FP32");
-    auto* in = r.add_inputs();
-    in->set_name("x");
-    in->set_datatype("FP32");
-    in->add_shape(-2);
+    ModelInferRequest r = echoRequest("FP32", {-2});
     r.add_raw_input_contents("");
     expectRejected(s, r, StatusCode::INVALID_ARGUMENT, {"input 'x'", "got [-2]"});
   }
@@ -420,35 +416,21 @@ TEST_CASE("ModelInfer validation errors", "[ipc][grpc][infer][errors]") {
                    {"input 'b'", "FP32 expects fp32_contents", "int_contents"});
   }
   SECTION("typed value out of range for INT8") {
-    ModelInferRequest r;
-    r.set_model_name("echo_INT8");
-    auto* in = r.add_inputs();
-    in->set_name("x");
-    in->set_datatype("INT8");
-    in->add_shape(2);
-    in->mutable_contents()->add_int_contents(5);
-    in->mutable_contents()->add_int_contents(300);
+    ModelInferRequest r = echoRequest("INT8", {2});
+    auto* contents = r.mutable_inputs(0)->mutable_contents();
+    contents->add_int_contents(5);
+    contents->add_int_contents(300);
     expectRejected(s, r, StatusCode::INVALID_ARGUMENT,
                    {"input 'x'", "model 'echo_INT8'", "300", "index 1", "out of range for INT8"});
   }
   SECTION("FP16 cannot use typed contents") {
-    ModelInferRequest r;
-    r.set_model_name("echo_FP16");
-    auto* in = r.add_inputs();
-    in->set_name("x");
-    in->set_datatype("FP16");
-    in->add_shape(1);
-    in->mutable_contents()->add_fp32_contents(1.f);
+    ModelInferRequest r = echoRequest("FP16", {1});
+    r.mutable_inputs(0)->mutable_contents()->add_fp32_contents(1.f);
     expectRejected(s, r, StatusCode::INVALID_ARGUMENT, {"input 'x'", "FP16", "raw_input_contents"});
   }
   SECTION("tensor over the size limit") {
     s.backend.maxTensorBytes_ = 64;
-    ModelInferRequest r;
-    r.set_model_name("echo_FP32");
-    auto* in = r.add_inputs();
-    in->set_name("x");
-    in->set_datatype("FP32");
-    in->add_shape(17);
+    ModelInferRequest r = echoRequest("FP32", {17});
     r.add_raw_input_contents(bytesOf(std::vector<float>(17, 1.f)));
     expectRejected(s, r, StatusCode::INVALID_ARGUMENT,
                    {"input 'x'", "model 'echo_FP32'", "68 bytes", "limit of 64 bytes"});
@@ -458,12 +440,7 @@ TEST_CASE("ModelInfer validation errors", "[ipc][grpc][infer][errors]") {
     CHECK(infer(s, r).status.ok());
   }
   SECTION("shape too large to count") {
-    ModelInferRequest r;
-    r.set_model_name("echo_FP32");
-    auto* in = r.add_inputs();
-    in->set_name("x");
-    in->set_datatype("FP32");
-    in->add_shape(int64_t{1} << 40);
+    ModelInferRequest r = echoRequest("FP32", {int64_t{1} << 40});
     r.add_raw_input_contents("");
     expectRejected(s, r, StatusCode::INVALID_ARGUMENT, {"input 'x'", "1099511627776"});
   }
@@ -517,14 +494,9 @@ void checkEcho(TestServer& s, const std::string& datatype, const std::vector<T>&
   INFO("datatype " << datatype);
   for (bool typed : {true, false}) {
     INFO("typed " << typed);
-    ModelInferRequest r;
-    r.set_model_name("echo_" + datatype);
-    auto* in = r.add_inputs();
-    in->set_name("x");
-    in->set_datatype(datatype);
-    in->add_shape(static_cast<int64_t>(values.size()));
+    ModelInferRequest r = echoRequest(datatype, {static_cast<int64_t>(values.size())});
     if (typed) {
-      addTypedValues(in->mutable_contents(), values, datatype);
+      addTypedValues(r.mutable_inputs(0)->mutable_contents(), values, datatype);
     } else {
       r.add_raw_input_contents(bytesOf(values));
     }
@@ -561,12 +533,7 @@ TEST_CASE("FP16 travels as raw bytes", "[ipc][grpc][infer]") {
   TestServer s;
   REQUIRE(s.startStatus.isOk());
   std::vector<uint16_t> halfs = {0x3c00, 0xc000, 0x7bff};  // 1.0, -2.0, 65504
-  ModelInferRequest r;
-  r.set_model_name("echo_FP16");
-  auto* in = r.add_inputs();
-  in->set_name("x");
-  in->set_datatype("FP16");
-  in->add_shape(3);
+  ModelInferRequest r = echoRequest("FP16", {3});
   r.add_raw_input_contents(bytesOf(halfs));
   Call c = infer(s, r);
   REQUIRE(c.status.ok());
@@ -577,12 +544,7 @@ TEST_CASE("FP16 travels as raw bytes", "[ipc][grpc][infer]") {
 TEST_CASE("zero-element tensors need no data", "[ipc][grpc][infer]") {
   TestServer s;
   REQUIRE(s.startStatus.isOk());
-  ModelInferRequest r;
-  r.set_model_name("echo_FP32");
-  auto* in = r.add_inputs();
-  in->set_name("x");
-  in->set_datatype("FP32");
-  in->add_shape(0);
+  ModelInferRequest r = echoRequest("FP32", {0});
   Call c = infer(s, r);
   REQUIRE(c.status.ok());
   CHECK(c.response.outputs(0).shape(0) == 0);

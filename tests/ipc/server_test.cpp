@@ -224,17 +224,7 @@ TEST_CASE("shutdown lets in-flight requests finish", "[ipc][server][shutdown]") 
   REQUIRE(s.startStatus.isOk());
   auto stub = s.stub();
 
-  inference::ModelInferRequest r;
-  r.set_model_name("slow");
-  for (const char* name : {"a", "b"}) {
-    auto* in = r.add_inputs();
-    in->set_name(name);
-    in->set_datatype("FP32");
-    in->add_shape(1);
-    in->add_shape(4);
-  }
-  r.add_raw_input_contents(bytesOf(std::vector<float>{1, 2, 3, 4}));
-  r.add_raw_input_contents(bytesOf(std::vector<float>{1, 1, 1, 1}));
+  const inference::ModelInferRequest r = twoInputRequest("slow", {1, 2, 3, 4}, {1, 1, 1, 1});
 
   constexpr int kInFlight = 3;
   std::vector<std::future<std::pair<grpc::Status, inference::ModelInferResponse>>> calls;
@@ -288,17 +278,7 @@ TEST_CASE("repeated drains never lose an answer", "[ipc][server][shutdown]") {
     TestServer s;
     REQUIRE(s.startStatus.isOk());
     auto stub = s.stub();
-    inference::ModelInferRequest r;
-    r.set_model_name("slow");
-    for (const char* name : {"a", "b"}) {
-      auto* in = r.add_inputs();
-      in->set_name(name);
-      in->set_datatype("FP32");
-      in->add_shape(1);
-      in->add_shape(4);
-    }
-    r.add_raw_input_contents(bytesOf(std::vector<float>{1, 2, 3, 4}));
-    r.add_raw_input_contents(bytesOf(std::vector<float>{1, 1, 1, 1}));
+    const inference::ModelInferRequest r = twoInputRequest("slow", {1, 2, 3, 4}, {1, 1, 1, 1});
 
     std::vector<std::future<grpc::Status>> calls;
     for (int i = 0; i < kInFlight; ++i) {

@@ -12,24 +12,8 @@ import subprocess
 import sys
 import tempfile
 
-try:
-    import numpy as np
-    import tritonclient.grpc as grpcclient
-    from tritonclient.utils import InferenceServerException
-except ImportError as e:  # not installed here: skip, do not fail
-    print(f"skipped: {e}")
-    sys.exit(77)
-
-
-def expect_error(fn, status, *parts):
-    try:
-        fn()
-    except InferenceServerException as e:
-        assert e.status() == status, (e.status(), e.message())
-        for p in parts:
-            assert p in e.message(), (p, e.message())
-        return
-    raise AssertionError(f"expected {status}")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from tritonclient_util import expect_error, grpcclient, np  # noqa: E402  (exits 77 without tritonclient)
 
 
 def main():

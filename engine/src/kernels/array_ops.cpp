@@ -714,45 +714,33 @@ Status evalReverse(OpContext& ctx) {
   return Status::ok();
 }
 
-// ---------------------------------------------------------------- registration
-
-KernelRegistration reg(fb::BuiltinOperator code, int32_t minVersion, int32_t maxVersion, int32_t minInputs,
-                       int32_t maxInputs, KernelFn prepare, KernelFn eval, std::vector<ElementType> types,
-                       int32_t minOutputs = 1, int32_t maxOutputs = 1) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(code);
-  r.minVersion = minVersion;
-  r.maxVersion = maxVersion;
-  r.minInputs = minInputs;
-  r.maxInputs = maxInputs;
-  r.minOutputs = minOutputs;
-  r.maxOutputs = maxOutputs;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = std::move(types);
-  return r;
-}
-
 }  // namespace
 
 void registerArrayKernels(OpResolver& r) {
   using fb::BuiltinOperator;
   const auto any = allFixedSizeTypes();
+  const int32_t many = kArrayManyTensors;
   // Version ranges from TFLite's register.cc. Later versions of these ops
   // only add element types, which are all moved as bytes here.
-  r.add(reg(BuiltinOperator::SHAPE, 1, 1, 1, 1, prepareShape, evalShape, {ElementType::kInt32, ElementType::kInt64}));
-  r.add(reg(BuiltinOperator::RANK, 1, 1, 1, 1, prepareRank, evalRank, {ElementType::kInt32}));
-  r.add(reg(BuiltinOperator::PACK, 1, 4, 1, kArrayManyTensors, preparePack, evalPack, any));
-  r.add(reg(BuiltinOperator::UNPACK, 1, 4, 1, 1, prepareUnpack, evalUnpack, any, 1, kArrayManyTensors));
-  r.add(reg(BuiltinOperator::TILE, 1, 3, 2, 2, prepareTile, evalTile, any));
-  r.add(reg(BuiltinOperator::BROADCAST_TO, 2, 3, 2, 2, prepareBroadcastTo, evalBroadcastTo, any));
-  r.add(reg(BuiltinOperator::FILL, 1, 4, 2, 2, prepareFill, evalFill, any));
-  r.add(reg(BuiltinOperator::ZEROS_LIKE, 1, 1, 1, 1, prepareZerosLike, evalZerosLike, any));
-  r.add(reg(BuiltinOperator::RANGE, 1, 2, 3, 3, prepareRange, evalRange,
-            {ElementType::kInt32, ElementType::kInt64, ElementType::kFloat32}));
-  r.add(reg(BuiltinOperator::SPLIT_V, 1, 2, 3, 3, prepareSplitV, evalSplitV, any, 1, kArrayManyTensors));
-  r.add(reg(BuiltinOperator::MIRROR_PAD, 1, 3, 2, 2, prepareMirrorPad, evalMirrorPad, any));
-  r.add(reg(BuiltinOperator::REVERSE_V2, 1, 3, 2, 2, prepareReverse, evalReverse, any));
+  r.add(builtinKernel(BuiltinOperator::SHAPE, 1, 1, 1, 1, prepareShape, evalShape,
+                      {ElementType::kInt32, ElementType::kInt64}));
+  r.add(builtinKernel(BuiltinOperator::RANK, 1, 1, 1, 1, prepareRank, evalRank,
+                      {ElementType::kInt32}));
+  r.add(builtinKernel(BuiltinOperator::PACK, 1, 4, 1, many, preparePack, evalPack, any));
+  r.add(builtinKernel(BuiltinOperator::UNPACK, 1, 4, 1, 1, prepareUnpack, evalUnpack, any, 1, many));
+  r.add(builtinKernel(BuiltinOperator::TILE, 1, 3, 2, 2, prepareTile, evalTile, any));
+  r.add(builtinKernel(BuiltinOperator::BROADCAST_TO, 2, 3, 2, 2, prepareBroadcastTo,
+                      evalBroadcastTo, any));
+  r.add(builtinKernel(BuiltinOperator::FILL, 1, 4, 2, 2, prepareFill, evalFill, any));
+  r.add(builtinKernel(BuiltinOperator::ZEROS_LIKE, 1, 1, 1, 1, prepareZerosLike, evalZerosLike,
+                      any));
+  r.add(builtinKernel(BuiltinOperator::RANGE, 1, 2, 3, 3, prepareRange, evalRange,
+                      {ElementType::kInt32, ElementType::kInt64, ElementType::kFloat32}));
+  r.add(builtinKernel(BuiltinOperator::SPLIT_V, 1, 2, 3, 3, prepareSplitV, evalSplitV, any, 1,
+                      many));
+  r.add(builtinKernel(BuiltinOperator::MIRROR_PAD, 1, 3, 2, 2, prepareMirrorPad, evalMirrorPad,
+                      any));
+  r.add(builtinKernel(BuiltinOperator::REVERSE_V2, 1, 3, 2, 2, prepareReverse, evalReverse, any));
 }
 
 }  // namespace inferd::engine::kernels

@@ -205,16 +205,7 @@ Status evalCumsum(OpContext& ctx) {
 
 KernelRegistration reg(fb::BuiltinOperator code, int32_t maxVersion, KernelFn prepare, KernelFn eval,
                        std::vector<ElementType> types) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(code);
-  r.minVersion = 1;
-  r.maxVersion = maxVersion;
-  r.minInputs = 2;
-  r.maxInputs = 2;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = std::move(types);
-  return r;
+  return builtinKernel(code, 1, maxVersion, 2, 2, prepare, eval, std::move(types));
 }
 
 }  // namespace

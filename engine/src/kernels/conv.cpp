@@ -150,15 +150,51 @@ Status runXnnConv(OpContext& ctx, const xnn::Operator& op) {
 
 // --- CONV_2D -----------------------------------------------------------------
 
-struct ConvState : KernelState {
+// Stride, dilation, leading padding and fused activation of a float
+// CONV_2D / DEPTHWISE_CONV_2D.
+struct ForwardConv {
   int32_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
   int32_t padH = 0, padW = 0;
+  ActivationRange act;
+};
+
+Status applyConvOptions(const OpContext& ctx, const ConvOptions& opts, ForwardConv* st) {
+  st->strideH = opts.strideH;
+  st->strideW = opts.strideW;
+  st->dilationH = opts.dilationH;
+  st->dilationW = opts.dilationW;
+  return activationRange(ctx, opts.activation, &st->act);
+}
+
+// Pads the input (node input 0) for a filterH x filterW filter, sizes the
+// output [batches, outH, outW, outChannels] and fills in XNNPACK's view of
+// the geometry (the caller adds groups and flags).
+Status prepareForwardOutput(OpContext& ctx, fb::Padding padding, int64_t filterH, int64_t filterW,
+                            int64_t outChannels, ForwardConv* st, XnnConv* g) {
+  const Tensor* input = ctx.input(0);
+  const Axis ah = forwardAxis(padding, input->dim(1), filterH, st->strideH, st->dilationH);
+  const Axis aw = forwardAxis(padding, input->dim(2), filterW, st->strideW, st->dilationW);
+  INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
+  st->padH = static_cast<int32_t>(ah.padBefore);
+  st->padW = static_cast<int32_t>(aw.padBefore);
+  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(input->dim(0), ah.out, aw.out, outChannels)));
+  g->h = ah;
+  g->w = aw;
+  g->filterH = filterH;
+  g->filterW = filterW;
+  g->strideH = st->strideH;
+  g->strideW = st->strideW;
+  g->dilationH = st->dilationH;
+  g->dilationW = st->dilationW;
+  return Status::ok();
+}
+
+struct ConvState : KernelState, ForwardConv {
   int32_t groups = 1;
   int64_t inPerGroup = 0;   // filter input channels
   int64_t outPerGroup = 0;  // output channels of one group
   int64_t k = 0;            // GEMM depth: kh * kw * inPerGroup
   int64_t groupPackedFloats = 0;
-  ActivationRange act;
   // 1x1 stride-1 filters read the input in place; others gather im2col rows.
   bool direct = false;
   int64_t tileRows = 0;
@@ -194,15 +230,8 @@ Status prepareConv(OpContext& ctx) {
   ConvOptions opts;
   INFERD_RETURN_IF_ERROR(readConv2DOptions(ctx, &opts));
   auto st = std::make_unique<ConvState>();
-  st->strideH = opts.strideH;
-  st->strideW = opts.strideW;
-  st->dilationH = opts.dilationH;
-  st->dilationW = opts.dilationW;
-  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts.activation, &st->act));
+  INFERD_RETURN_IF_ERROR(applyConvOptions(ctx, opts, st.get()));
 
-  const int64_t batches = input->dim(0);
-  const int64_t height = input->dim(1);
-  const int64_t width = input->dim(2);
   const int64_t inChannels = input->dim(3);
   const int64_t outChannels = filter->dim(0);
   const int64_t filterH = filter->dim(1);
@@ -224,22 +253,9 @@ Status prepareConv(OpContext& ctx) {
   const Tensor* bias = nullptr;
   INFERD_RETURN_IF_ERROR(checkBias(ctx, 2, outChannels, false, &bias));
 
-  const Axis ah = forwardAxis(opts.padding, height, filterH, st->strideH, st->dilationH);
-  const Axis aw = forwardAxis(opts.padding, width, filterW, st->strideW, st->dilationW);
-  INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
-  st->padH = static_cast<int32_t>(ah.padBefore);
-  st->padW = static_cast<int32_t>(aw.padBefore);
-  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(batches, ah.out, aw.out, outChannels)));
-
   XnnConv g;
-  g.h = ah;
-  g.w = aw;
-  g.filterH = filterH;
-  g.filterW = filterW;
-  g.strideH = st->strideH;
-  g.strideW = st->strideW;
-  g.dilationH = st->dilationH;
-  g.dilationW = st->dilationW;
+  INFERD_RETURN_IF_ERROR(
+      prepareForwardOutput(ctx, opts.padding, filterH, filterW, outChannels, st.get(), &g));
   g.groups = groups;
   g.groupIn = st->inPerGroup;
   g.groupOut = st->outPerGroup;
@@ -359,11 +375,8 @@ Status evalConv(OpContext& ctx) {
 
 // --- DEPTHWISE_CONV_2D -------------------------------------------------------
 
-struct DepthwiseState : KernelState {
-  int32_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
-  int32_t padH = 0, padW = 0;
+struct DepthwiseState : KernelState, ForwardConv {
   int32_t multiplier = 1;
-  ActivationRange act;
   xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
 };
 
@@ -385,15 +398,8 @@ Status prepareDepthwise(OpContext& ctx) {
   ConvOptions opts;
   INFERD_RETURN_IF_ERROR(readDepthwiseOptions(ctx, &opts));
   auto st = std::make_unique<DepthwiseState>();
-  st->strideH = opts.strideH;
-  st->strideW = opts.strideW;
-  st->dilationH = opts.dilationH;
-  st->dilationW = opts.dilationW;
-  INFERD_RETURN_IF_ERROR(activationRange(ctx, opts.activation, &st->act));
+  INFERD_RETURN_IF_ERROR(applyConvOptions(ctx, opts, st.get()));
 
-  const int64_t batches = input->dim(0);
-  const int64_t height = input->dim(1);
-  const int64_t width = input->dim(2);
   const int64_t inChannels = input->dim(3);
   const int64_t outChannels = filter->dim(3);
   // Like current TFLite, the multiplier comes from the shapes; the option is
@@ -407,26 +413,11 @@ Status prepareDepthwise(OpContext& ctx) {
   const Tensor* bias = nullptr;
   INFERD_RETURN_IF_ERROR(checkBias(ctx, 2, outChannels, true, &bias));
 
-  const int64_t filterH = filter->dim(1);
-  const int64_t filterW = filter->dim(2);
-  const Axis ah = forwardAxis(opts.padding, height, filterH, st->strideH, st->dilationH);
-  const Axis aw = forwardAxis(opts.padding, width, filterW, st->strideW, st->dilationW);
-  INFERD_RETURN_IF_ERROR(checkOutputDims(ctx, ah.out, aw.out));
-  st->padH = static_cast<int32_t>(ah.padBefore);
-  st->padW = static_cast<int32_t>(aw.padBefore);
-  INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, dims4(batches, ah.out, aw.out, outChannels)));
-
   // TFLite's [1, kh, kw, C * multiplier] filter is XNNPACK's depthwise (HWGo)
   // layout with one group per input channel.
   XnnConv g;
-  g.h = ah;
-  g.w = aw;
-  g.filterH = filterH;
-  g.filterW = filterW;
-  g.strideH = st->strideH;
-  g.strideW = st->strideW;
-  g.dilationH = st->dilationH;
-  g.dilationW = st->dilationW;
+  INFERD_RETURN_IF_ERROR(prepareForwardOutput(ctx, opts.padding, filter->dim(1), filter->dim(2),
+                                              outChannels, st.get(), &g));
   g.groups = inChannels;
   g.groupIn = 1;
   g.groupOut = st->multiplier;
@@ -876,18 +867,8 @@ Status evalTransposeConv(OpContext& ctx) {
 
 KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int32_t minInputs,
                                 int32_t maxInputs, KernelFn prepare, KernelFn eval) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(op);
-  r.minVersion = 1;
-  r.maxVersion = maxVersion;
-  r.minInputs = minInputs;
-  r.maxInputs = maxInputs;
-  r.minOutputs = 1;
-  r.maxOutputs = 1;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
-  return r;
+  return builtinKernel(op, 1, maxVersion, minInputs, maxInputs, prepare, eval,
+                       {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8});
 }
 
 }  // namespace

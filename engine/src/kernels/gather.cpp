@@ -25,15 +25,23 @@ struct GatherState : KernelState {
   int64_t coords = 1;  // prod(indices[batch_dims:])
 };
 
+// The params (input 0, any fixed-size type, rank >= 1) and INT32/INT64
+// indices (input 1) of GATHER and GATHER_ND; the output has params' type.
+Status readParamsAndIndices(OpContext& ctx, const Tensor** params, const Tensor** indices) {
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, params));
+  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, indices));
+  const Tensor* p = *params;
+  INFERD_RETURN_IF_ERROR(checkFixedSize(ctx, p, "params"));
+  INFERD_RETURN_IF_ERROR(checkIntTensor(ctx, *indices, "indices"));
+  INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, p->type));
+  if (p->rank() < 1) return ctx.error("params must have rank >= 1, has shape {}", dimsToString(p->dims));
+  return Status::ok();
+}
+
 Status prepareGather(OpContext& ctx) {
   const Tensor* params = nullptr;
   const Tensor* indices = nullptr;
-  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &params));
-  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &indices));
-  INFERD_RETURN_IF_ERROR(checkFixedSize(ctx, params, "params"));
-  INFERD_RETURN_IF_ERROR(checkIntTensor(ctx, indices, "indices"));
-  INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, params->type));
-  if (params->rank() < 1) return ctx.error("params must have rank >= 1, has shape {}", dimsToString(params->dims));
+  INFERD_RETURN_IF_ERROR(readParamsAndIndices(ctx, &params, &indices));
   const auto* o = options<fb::GatherOptions>(ctx);
   int axis = 0;
   INFERD_RETURN_IF_ERROR(normalizeAxis(ctx, o != nullptr ? o->axis() : 0, params->rank(), &axis));
@@ -107,12 +115,7 @@ struct GatherNdState : KernelState {
 Status prepareGatherNd(OpContext& ctx) {
   const Tensor* params = nullptr;
   const Tensor* indices = nullptr;
-  INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &params));
-  INFERD_RETURN_IF_ERROR(requireInput(ctx, 1, &indices));
-  INFERD_RETURN_IF_ERROR(checkFixedSize(ctx, params, "params"));
-  INFERD_RETURN_IF_ERROR(checkIntTensor(ctx, indices, "indices"));
-  INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, params->type));
-  if (params->rank() < 1) return ctx.error("params must have rank >= 1, has shape {}", dimsToString(params->dims));
+  INFERD_RETURN_IF_ERROR(readParamsAndIndices(ctx, &params, &indices));
   if (indices->rank() < 1) return ctx.error("indices must have rank >= 1, has shape {}", dimsToString(indices->dims));
   const int nd = indices->dim(indices->rank() - 1);
   if (nd > params->rank()) {
@@ -282,16 +285,7 @@ Status evalOneHot(OpContext& ctx) {
 
 KernelRegistration reg(fb::BuiltinOperator code, int32_t maxVersion, int32_t inputs, KernelFn prepare,
                        KernelFn eval) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(code);
-  r.minVersion = 1;
-  r.maxVersion = maxVersion;
-  r.minInputs = inputs;
-  r.maxInputs = inputs;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = allFixedSizeTypes();
-  return r;
+  return builtinKernel(code, 1, maxVersion, inputs, inputs, prepare, eval, allFixedSizeTypes());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Helpers shared by the built-in kernels: typed access to FlatBuffers
-// options, input validation, fused activations, padding and broadcasting.
+// Helpers shared by the built-in kernels: registration, typed access to
+// FlatBuffers options, input validation, fused activations, padding and
+// broadcasting.
 #pragma once
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "inferd/engine/kernel.h"
 #include "tflite_generated.h"
@@ -14,6 +17,28 @@
 namespace inferd::engine::kernels {
 
 namespace fb = ::inferd::tflite;
+
+// The registration of a built-in op's kernel: the op versions, input and
+// output counts it accepts (TFLite's register.cc ranges) and the element
+// types its eval handles.
+inline KernelRegistration builtinKernel(fb::BuiltinOperator op, int32_t minVersion,
+                                        int32_t maxVersion, int32_t minInputs, int32_t maxInputs,
+                                        KernelFn prepare, KernelFn eval,
+                                        std::vector<ElementType> types, int32_t minOutputs = 1,
+                                        int32_t maxOutputs = 1) {
+  KernelRegistration r;
+  r.builtinCode = static_cast<int32_t>(op);
+  r.minVersion = minVersion;
+  r.maxVersion = maxVersion;
+  r.minInputs = minInputs;
+  r.maxInputs = maxInputs;
+  r.minOutputs = minOutputs;
+  r.maxOutputs = maxOutputs;
+  r.prepare = prepare;
+  r.eval = eval;
+  r.types = std::move(types);
+  return r;
+}
 
 inline const fb::Operator* fbOp(const OpContext& ctx) {
   return static_cast<const fb::Operator*>(ctx.op().fbOperator);
@@ -106,6 +131,27 @@ inline int32_t convPaddingBefore(fb::Padding padding, int32_t in, int32_t filter
   if (offset != nullptr) *offset = total % 2;
   return total / 2;
 }
+
+// --- NHWC images ---
+
+// The sizes of an NHWC image op's input and output of the same depth
+// (pooling, resizing) and the element offsets of their pixels.
+struct NhwcSizes {
+  int32_t batches, inH, inW, depth, outH, outW;
+  NhwcSizes(const Tensor* input, const Tensor* output)
+      : batches(input->dim(0)),
+        inH(input->dim(1)),
+        inW(input->dim(2)),
+        depth(input->dim(3)),
+        outH(output->dim(1)),
+        outW(output->dim(2)) {}
+  int64_t inOffset(int32_t b, int32_t y, int32_t x) const {
+    return ((static_cast<int64_t>(b) * inH + y) * inW + x) * depth;
+  }
+  int64_t outOffset(int32_t b, int32_t y, int32_t x) const {
+    return ((static_cast<int64_t>(b) * outH + y) * outW + x) * depth;
+  }
+};
 
 // --- broadcasting (numpy rules, up to rank 6) ---
 

@@ -172,37 +172,35 @@ Status preparePool(OpContext& ctx) {
   return Status::ok();
 }
 
-// Walks every output pixel with its window clipped to the input: init(depth),
-// visit(pixel, depth) for each input pixel of the window, then
-// finish(out, depth, count).
+// Walks every output pixel `out` with its window clipped to the input:
+// init(out, depth), visit(out, pixel, depth) for each input pixel of the
+// window, then finish(out, depth, count).
 template <typename T, typename Init, typename Visit, typename Finish>
 Status forEachWindow(const OpContext& ctx, const PoolState* st, const Tensor* input, Tensor* output,
                      Init init, Visit visit, Finish finish) {
-  const int32_t batches = input->dim(0);
-  const int32_t inH = input->dim(1);
-  const int32_t inW = input->dim(2);
-  const int32_t depth = input->dim(3);
-  const int32_t outH = output->dim(1);
-  const int32_t outW = output->dim(2);
+  const NhwcSizes g(input, output);
+  const int32_t inH = g.inH;
+  const int32_t inW = g.inW;
+  const int32_t depth = g.depth;
   const T* in = input->as<T>();
   T* out = output->as<T>();
-  for (int32_t b = 0; b < batches; ++b) {
-    const T* inBatch = in + static_cast<int64_t>(b) * inH * inW * depth;
-    for (int32_t oy = 0; oy < outH; ++oy) {
+  for (int32_t b = 0; b < g.batches; ++b) {
+    const T* inBatch = in + g.inOffset(b, 0, 0);
+    for (int32_t oy = 0; oy < g.outH; ++oy) {
       const int32_t originY = oy * st->strideH - st->padH;
       const int32_t fyBegin = std::max(0, -originY);
       const int32_t fyEnd = std::min(st->filterH, inH - originY);
-      for (int32_t ox = 0; ox < outW; ++ox) {
+      for (int32_t ox = 0; ox < g.outW; ++ox) {
         const int32_t originX = ox * st->strideW - st->padW;
         const int32_t fxBegin = std::max(0, -originX);
         const int32_t fxEnd = std::min(st->filterW, inW - originX);
-        T* o = out + ((static_cast<int64_t>(b) * outH + oy) * outW + ox) * depth;
-        init(depth);
+        T* o = out + g.outOffset(b, oy, ox);
+        init(o, depth);
         int32_t count = 0;
         for (int32_t fy = fyBegin; fy < fyEnd; ++fy) {
           const T* row = inBatch + static_cast<int64_t>(originY + fy) * inW * depth;
           for (int32_t fx = fxBegin; fx < fxEnd; ++fx) {
-            visit(row + static_cast<int64_t>(originX + fx) * depth, depth);
+            visit(o, row + static_cast<int64_t>(originX + fx) * depth, depth);
             ++count;
           }
         }
@@ -225,11 +223,11 @@ Status evalQuantPool(OpContext& ctx, const PoolState* st) {
   auto* acc = static_cast<int32_t*>(ctx.scratch(st->accScratch));
   const int32_t lo = st->qact.min;
   const int32_t hi = st->qact.max;
-  auto init = [acc](int32_t depth) {
+  auto init = [acc](T*, int32_t depth) {
     const int32_t start = kind == PoolKind::kAverage ? 0 : quant::qmin<T>();
     std::fill(acc, acc + depth, start);
   };
-  auto visit = [acc](const T* px, int32_t depth) {
+  auto visit = [acc](T*, const T* px, int32_t depth) {
     for (int32_t c = 0; c < depth; ++c) {
       if constexpr (kind == PoolKind::kAverage) {
         acc[c] += px[c];
@@ -248,6 +246,36 @@ Status evalQuantPool(OpContext& ctx, const PoolState* st) {
     }
   };
   return forEachWindow<T>(ctx, st, input, output, init, visit, finish);
+}
+
+// Float pooling on the reference path: sums (or maxima) accumulated in the
+// output, then divided by the window's count and clamped to the activation.
+template <PoolKind kind>
+Status evalFloatPool(const OpContext& ctx, const PoolState* st, const Tensor* input,
+                     Tensor* output) {
+  const float actMin = st->act.min;
+  const float actMax = st->act.max;
+  auto init = [](float* o, int32_t depth) {
+    const float start = kind == PoolKind::kAverage ? 0.f : std::numeric_limits<float>::lowest();
+    std::fill(o, o + depth, start);
+  };
+  auto visit = [](float* o, const float* px, int32_t depth) {
+    if constexpr (kind == PoolKind::kAverage) {
+      for (int32_t c = 0; c < depth; ++c) o[c] += px[c];
+    } else {
+      // Written like std::max(o, px): a NaN input never replaces o.
+      for (int32_t c = 0; c < depth; ++c) o[c] = o[c] < px[c] ? px[c] : o[c];
+    }
+  };
+  auto finish = [actMin, actMax](float* o, int32_t depth, int32_t count) {
+    if constexpr (kind == PoolKind::kAverage) {
+      const float n = static_cast<float>(count);
+      for (int32_t c = 0; c < depth; ++c) o[c] = std::min(std::max(o[c] / n, actMin), actMax);
+    } else {
+      for (int32_t c = 0; c < depth; ++c) o[c] = std::min(std::max(o[c], actMin), actMax);
+    }
+  };
+  return forEachWindow<float>(ctx, st, input, output, init, visit, finish);
 }
 
 template <PoolKind kind>
@@ -271,78 +299,13 @@ Status evalPool(OpContext& ctx) {
         "pooling setup"));
     return xnn::run(ctx, st->xnnOp);
   }
-  const int32_t batches = input->dim(0);
-  const int32_t inH = input->dim(1);
-  const int32_t inW = input->dim(2);
-  const int32_t depth = input->dim(3);
-  const int32_t outH = output->dim(1);
-  const int32_t outW = output->dim(2);
-  const float* in = input->as<float>();
-  float* out = output->as<float>();
-  const float actMin = st->act.min;
-  const float actMax = st->act.max;
-
-  for (int32_t b = 0; b < batches; ++b) {
-    const float* inBatch = in + static_cast<int64_t>(b) * inH * inW * depth;
-    for (int32_t oy = 0; oy < outH; ++oy) {
-      const int32_t originY = oy * st->strideH - st->padH;
-      const int32_t fyBegin = std::max(0, -originY);
-      const int32_t fyEnd = std::min(st->filterH, inH - originY);
-      for (int32_t ox = 0; ox < outW; ++ox) {
-        const int32_t originX = ox * st->strideW - st->padW;
-        const int32_t fxBegin = std::max(0, -originX);
-        const int32_t fxEnd = std::min(st->filterW, inW - originX);
-        float* o = out + ((static_cast<int64_t>(b) * outH + oy) * outW + ox) * depth;
-
-        if constexpr (kind == PoolKind::kAverage) {
-          for (int32_t c = 0; c < depth; ++c) o[c] = 0.f;
-        } else {
-          for (int32_t c = 0; c < depth; ++c) o[c] = std::numeric_limits<float>::lowest();
-        }
-        int32_t count = 0;
-        for (int32_t fy = fyBegin; fy < fyEnd; ++fy) {
-          const float* row = inBatch + static_cast<int64_t>(originY + fy) * inW * depth;
-          for (int32_t fx = fxBegin; fx < fxEnd; ++fx) {
-            const float* px = row + static_cast<int64_t>(originX + fx) * depth;
-            if constexpr (kind == PoolKind::kAverage) {
-              for (int32_t c = 0; c < depth; ++c) o[c] += px[c];
-            } else {
-              // Written like std::max(o, px): a NaN input never replaces o.
-              for (int32_t c = 0; c < depth; ++c) o[c] = o[c] < px[c] ? px[c] : o[c];
-            }
-            ++count;
-          }
-        }
-        if constexpr (kind == PoolKind::kAverage) {
-          // TFLite refuses a window with no input element (it cannot happen
-          // with SAME/VALID geometry, but guard the division anyway).
-          if (count == 0) return ctx.error("pooling window at ({}, {}) covers no input", oy, ox);
-          const float n = static_cast<float>(count);
-          for (int32_t c = 0; c < depth; ++c) {
-            o[c] = std::min(std::max(o[c] / n, actMin), actMax);
-          }
-        } else {
-          for (int32_t c = 0; c < depth; ++c) o[c] = std::min(std::max(o[c], actMin), actMax);
-        }
-      }
-    }
-  }
-  return Status::ok();
+  return evalFloatPool<kind>(ctx, st, input, output);
 }
 
 KernelRegistration poolRegistration(fb::BuiltinOperator op, KernelFn prepare, KernelFn eval) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(op);
-  r.minVersion = 1;
-  r.maxVersion = 3;  // TFLite register.cc; v2 int8, v3 int16 (INT16 is refused in prepare)
-  r.minInputs = 1;
-  r.maxInputs = 1;
-  r.minOutputs = 1;
-  r.maxOutputs = 1;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
-  return r;
+  // Versions from TFLite register.cc; v2 int8, v3 int16 (INT16 is refused in prepare).
+  return builtinKernel(op, 1, 3, 1, 1, prepare, eval,
+                       {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8});
 }
 
 }  // namespace

@@ -192,29 +192,35 @@ IntegerTap integerTap(int32_t outIndex, int32_t scale10, bool halfPixelCenters, 
   return t;
 }
 
-// Walks the output pixels of a resize, calling f(outPixel, p00, p01, p10,
-// p11, y, x) with the four neighbour pixels (row 0/1, column 0/1).
-template <typename T, typename TapY, typename TapX, typename F>
-void forEachBilinear(const Tensor* input, Tensor* output, TapY tapY, TapX tapX, F f) {
-  const int32_t batches = input->dim(0);
-  const int32_t inH = input->dim(1);
-  const int32_t inW = input->dim(2);
-  const int32_t depth = input->dim(3);
-  const int32_t outH = output->dim(1);
-  const int32_t outW = output->dim(2);
+// Walks the output pixels of a bilinear resize, calling f(outPixel, depth,
+// p00, p01, p10, p11, ty, tx) with the four neighbour pixels (row 0/1,
+// column 0/1) and the taps of the row and column: TFLite's integer taps
+// (1/1024 units) when `integer`, its float taps otherwise.
+template <typename T, bool integer, typename F>
+void forEachBilinear(const ResizeState& st, const Tensor* input, Tensor* output, F f) {
+  const NhwcSizes g(input, output);
+  auto axisTaps = [&st](int32_t in, int32_t out) {
+    const bool half = st.halfPixelCenters;
+    if constexpr (integer) {
+      const int32_t scale = integerResizeScale(in, out, st.alignCorners);
+      return [=](int32_t i) { return integerTap(i, scale, half, in); };
+    } else {
+      const float scale = resizeScale(in, out, st.alignCorners);
+      return [=](int32_t i) { return bilinearTap(i, scale, half, in); };
+    }
+  };
+  const auto tapY = axisTaps(g.inH, g.outH);
+  const auto tapX = axisTaps(g.inW, g.outW);
   const T* in = input->as<T>();
   T* out = output->as<T>();
-  for (int32_t b = 0; b < batches; ++b) {
-    const T* inBatch = in + static_cast<int64_t>(b) * inH * inW * depth;
-    for (int32_t y = 0; y < outH; ++y) {
+  for (int32_t b = 0; b < g.batches; ++b) {
+    for (int32_t y = 0; y < g.outH; ++y) {
       const auto ty = tapY(y);
-      const T* row0 = inBatch + static_cast<int64_t>(ty.lo) * inW * depth;
-      const T* row1 = inBatch + static_cast<int64_t>(ty.hi) * inW * depth;
-      for (int32_t x = 0; x < outW; ++x) {
+      for (int32_t x = 0; x < g.outW; ++x) {
         const auto tx = tapX(x);
-        T* o = out + ((static_cast<int64_t>(b) * outH + y) * outW + x) * depth;
-        f(o, depth, row0 + static_cast<int64_t>(tx.lo) * depth, row0 + static_cast<int64_t>(tx.hi) * depth,
-          row1 + static_cast<int64_t>(tx.lo) * depth, row1 + static_cast<int64_t>(tx.hi) * depth, ty, tx);
+        f(out + g.outOffset(b, y, x), g.depth, in + g.inOffset(b, ty.lo, tx.lo),
+          in + g.inOffset(b, ty.lo, tx.hi), in + g.inOffset(b, ty.hi, tx.lo),
+          in + g.inOffset(b, ty.hi, tx.hi), ty, tx);
       }
     }
   }
@@ -223,16 +229,10 @@ void forEachBilinear(const Tensor* input, Tensor* output, TapY tapY, TapX tapX, 
 // INT8: TFLite's ResizeBilinearInteger (weights in 1/1024, the 2^20-scaled
 // sum rounded half away from zero).
 void resizeBilinearInt8(const ResizeState& st, const Tensor* input, Tensor* output) {
-  const int32_t inH = input->dim(1);
-  const int32_t inW = input->dim(2);
-  const int32_t scaleY = integerResizeScale(inH, output->dim(1), st.alignCorners);
-  const int32_t scaleX = integerResizeScale(inW, output->dim(2), st.alignCorners);
-  auto tapY = [&](int32_t y) { return integerTap(y, scaleY, st.halfPixelCenters, inH); };
-  auto tapX = [&](int32_t x) { return integerTap(x, scaleX, st.halfPixelCenters, inW); };
-  forEachBilinear<int8_t>(input, output, tapY, tapX,
-                          [](int8_t* o, int32_t depth, const int8_t* p00, const int8_t* p01,
-                             const int8_t* p10, const int8_t* p11, const IntegerTap& ty,
-                             const IntegerTap& tx) {
+  forEachBilinear<int8_t, true>(st, input, output,
+                                [](int8_t* o, int32_t depth, const int8_t* p00, const int8_t* p01,
+                                   const int8_t* p10, const int8_t* p11, const IntegerTap& ty,
+                                   const IntegerTap& tx) {
     const int64_t dy = ty.scaled - (1 << 10) * ty.lo;
     const int64_t dx = tx.scaled - (1 << 10) * tx.lo;
     const int64_t wy0 = (1 << 10) - dy;
@@ -247,16 +247,10 @@ void resizeBilinearInt8(const ResizeState& st, const Tensor* input, Tensor* outp
 
 // UINT8: TFLite's float interpolation of the raw values, +0.5 and truncated.
 void resizeBilinearUInt8(const ResizeState& st, const Tensor* input, Tensor* output) {
-  const int32_t inH = input->dim(1);
-  const int32_t inW = input->dim(2);
-  const float scaleY = resizeScale(inH, output->dim(1), st.alignCorners);
-  const float scaleX = resizeScale(inW, output->dim(2), st.alignCorners);
-  auto tapY = [&](int32_t y) { return bilinearTap(y, scaleY, st.halfPixelCenters, inH); };
-  auto tapX = [&](int32_t x) { return bilinearTap(x, scaleX, st.halfPixelCenters, inW); };
-  forEachBilinear<uint8_t>(input, output, tapY, tapX,
-                           [](uint8_t* o, int32_t depth, const uint8_t* p00, const uint8_t* p01,
-                              const uint8_t* p10, const uint8_t* p11, const BilinearTap& ty,
-                              const BilinearTap& tx) {
+  forEachBilinear<uint8_t, false>(st, input, output,
+                                  [](uint8_t* o, int32_t depth, const uint8_t* p00,
+                                     const uint8_t* p01, const uint8_t* p10, const uint8_t* p11,
+                                     const BilinearTap& ty, const BilinearTap& tx) {
     const float w00 = ty.fracLo * tx.fracLo;
     const float w01 = ty.fracLo * tx.frac;
     const float w10 = ty.frac * tx.fracLo;
@@ -264,6 +258,20 @@ void resizeBilinearUInt8(const ResizeState& st, const Tensor* input, Tensor* out
     for (int32_t c = 0; c < depth; ++c) {
       o[c] = static_cast<uint8_t>(static_cast<float>(p00[c]) * w00 + static_cast<float>(p01[c]) * w01 +
                                   static_cast<float>(p10[c]) * w10 + static_cast<float>(p11[c]) * w11 + 0.5f);
+    }
+  });
+}
+
+// FLOAT32 on the reference path. Products associate left to right as in
+// TFLite's expression, so the float rounding is identical.
+void resizeBilinearFloat(const ResizeState& st, const Tensor* input, Tensor* output) {
+  forEachBilinear<float, false>(st, input, output,
+                                [](float* o, int32_t depth, const float* p00, const float* p01,
+                                   const float* p10, const float* p11, const BilinearTap& ty,
+                                   const BilinearTap& tx) {
+    for (int32_t c = 0; c < depth; ++c) {
+      o[c] = p00[c] * ty.fracLo * tx.fracLo + p10[c] * ty.frac * tx.fracLo +
+             p01[c] * ty.fracLo * tx.frac + p11[c] * ty.frac * tx.frac;
     }
   });
 }
@@ -293,39 +301,7 @@ Status evalResizeBilinear(OpContext& ctx) {
     return xnn::run(ctx, st->xnnOp);
   }
 
-  const int32_t batches = input->dim(0);
-  const int32_t inH = input->dim(1);
-  const int32_t inW = input->dim(2);
-  const int32_t depth = input->dim(3);
-  const int32_t outH = output->dim(1);
-  const int32_t outW = output->dim(2);
-  const float scaleY = resizeScale(inH, outH, st->alignCorners);
-  const float scaleX = resizeScale(inW, outW, st->alignCorners);
-  const float* in = input->as<float>();
-  float* out = output->as<float>();
-
-  for (int32_t b = 0; b < batches; ++b) {
-    const float* inBatch = in + static_cast<int64_t>(b) * inH * inW * depth;
-    for (int32_t y = 0; y < outH; ++y) {
-      const BilinearTap ty = bilinearTap(y, scaleY, st->halfPixelCenters, inH);
-      const float* row0 = inBatch + static_cast<int64_t>(ty.lo) * inW * depth;
-      const float* row1 = inBatch + static_cast<int64_t>(ty.hi) * inW * depth;
-      for (int32_t x = 0; x < outW; ++x) {
-        const BilinearTap tx = bilinearTap(x, scaleX, st->halfPixelCenters, inW);
-        const float* p00 = row0 + static_cast<int64_t>(tx.lo) * depth;
-        const float* p10 = row1 + static_cast<int64_t>(tx.lo) * depth;
-        const float* p01 = row0 + static_cast<int64_t>(tx.hi) * depth;
-        const float* p11 = row1 + static_cast<int64_t>(tx.hi) * depth;
-        float* o = out + ((static_cast<int64_t>(b) * outH + y) * outW + x) * depth;
-        // Products associate left to right as in TFLite's expression, so the
-        // float rounding is identical.
-        for (int32_t c = 0; c < depth; ++c) {
-          o[c] = p00[c] * ty.fracLo * tx.fracLo + p10[c] * ty.frac * tx.fracLo +
-                 p01[c] * ty.fracLo * tx.frac + p11[c] * ty.frac * tx.frac;
-        }
-      }
-    }
-  }
+  resizeBilinearFloat(*st, input, output);
   return Status::ok();
 }
 
@@ -349,25 +325,18 @@ Status evalResizeNearest(OpContext& ctx) {
   if (!st->constantSize) INFERD_RETURN_IF_ERROR(resizeImageOutput(ctx, input, ctx.input(1)));
   Tensor* output = ctx.output(0);
 
-  const int32_t batches = input->dim(0);
-  const int32_t inH = input->dim(1);
-  const int32_t inW = input->dim(2);
-  const int32_t outH = output->dim(1);
-  const int32_t outW = output->dim(2);
-  const size_t pixelBytes = static_cast<size_t>(input->dim(3)) * elementSize(input->type);
-  const float scaleY = resizeScale(inH, outH, st->alignCorners);
-  const float scaleX = resizeScale(inW, outW, st->alignCorners);
-  const uint8_t* in = input->data;
+  const NhwcSizes g(input, output);
+  const size_t elem = elementSize(input->type);
+  const size_t pixelBytes = static_cast<size_t>(g.depth) * elem;
+  const float scaleY = resizeScale(g.inH, g.outH, st->alignCorners);
+  const float scaleX = resizeScale(g.inW, g.outW, st->alignCorners);
   uint8_t* out = output->data;
-
-  for (int32_t b = 0; b < batches; ++b) {
-    const uint8_t* inBatch = in + static_cast<size_t>(b) * inH * inW * pixelBytes;
-    for (int32_t y = 0; y < outH; ++y) {
-      const int32_t sy = nearestIndex(y, scaleY, st->alignCorners, st->halfPixelCenters, inH);
-      const uint8_t* row = inBatch + static_cast<size_t>(sy) * inW * pixelBytes;
-      for (int32_t x = 0; x < outW; ++x) {
-        const int32_t sx = nearestIndex(x, scaleX, st->alignCorners, st->halfPixelCenters, inW);
-        std::memcpy(out, row + static_cast<size_t>(sx) * pixelBytes, pixelBytes);
+  for (int32_t b = 0; b < g.batches; ++b) {
+    for (int32_t y = 0; y < g.outH; ++y) {
+      const int32_t sy = nearestIndex(y, scaleY, st->alignCorners, st->halfPixelCenters, g.inH);
+      for (int32_t x = 0; x < g.outW; ++x) {
+        const int32_t sx = nearestIndex(x, scaleX, st->alignCorners, st->halfPixelCenters, g.inW);
+        std::memcpy(out, input->data + static_cast<size_t>(g.inOffset(b, sy, sx)) * elem, pixelBytes);
         out += pixelBytes;
       }
     }
@@ -512,18 +481,7 @@ Status evalSpaceToDepth(OpContext& ctx) {
 
 KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int32_t inputs,
                                 KernelFn prepare, KernelFn eval, std::vector<ElementType> types) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(op);
-  r.minVersion = 1;
-  r.maxVersion = maxVersion;
-  r.minInputs = inputs;
-  r.maxInputs = inputs;
-  r.minOutputs = 1;
-  r.maxOutputs = 1;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = std::move(types);
-  return r;
+  return builtinKernel(op, 1, maxVersion, inputs, inputs, prepare, eval, std::move(types));
 }
 
 }  // namespace

@@ -1038,18 +1038,7 @@ Status evalPad(OpContext& ctx) {
 
 KernelRegistration shapeRegistration(fb::BuiltinOperator op, int32_t maxVersion, int32_t minInputs,
                                      int32_t maxInputs, KernelFn prepare, KernelFn eval) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(op);
-  r.minVersion = 1;
-  r.maxVersion = maxVersion;
-  r.minInputs = minInputs;
-  r.maxInputs = maxInputs;
-  r.minOutputs = 1;
-  r.maxOutputs = 1;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = byteCopyTypes();
-  return r;
+  return builtinKernel(op, 1, maxVersion, minInputs, maxInputs, prepare, eval, byteCopyTypes());
 }
 
 }  // namespace

@@ -197,16 +197,8 @@ Status evalSpaceBatch(OpContext& ctx) {
 }
 
 KernelRegistration reg(fb::BuiltinOperator code, KernelFn prepare, KernelFn eval) {
-  KernelRegistration r;
-  r.builtinCode = static_cast<int32_t>(code);
-  r.minVersion = 1;
-  r.maxVersion = 4;  // TFLite's register.cc; later versions add element types
-  r.minInputs = 3;
-  r.maxInputs = 3;
-  r.prepare = prepare;
-  r.eval = eval;
-  r.types = allFixedSizeTypes();
-  return r;
+  // Versions from TFLite's register.cc; later versions add element types.
+  return builtinKernel(code, 1, 4, 3, 3, prepare, eval, allFixedSizeTypes());
 }
 
 }  // namespace
