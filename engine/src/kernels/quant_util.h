@@ -271,4 +271,12 @@ inline void populateLookupTable(float inScale, int32_t inZeroPoint, float outSca
   }
 }
 
+// TFLite's PopulateSoftmaxLookupTable (8-bit SOFTMAX and LOG_SOFTMAX):
+// table[255 - d] = exp(-inScale * beta * d) for the distance d = max - q of
+// a value to its row maximum, in float.
+inline void populateSoftmaxExpTable(float inScale, float beta, float table[256]) {
+  const float scale = -inScale * beta;
+  for (int32_t d = 0; d <= 255; ++d) table[255 - d] = std::exp(scale * static_cast<float>(d));
+}
+
 }  // namespace inferd::engine::kernels::quant
