@@ -543,6 +543,16 @@ def _(w):
     return lambda a, b: tf.math.squared_difference(a, b)
 
 
+@case("div_bcast", [f32(2, 3, 5, lo=-3, hi=3), f32(3, 1, lo=0.5, hi=2)])
+def _(w):
+    return lambda a, b: a / b
+
+
+@case("div_negative_divisor", [f32(4, 9, lo=-2, hi=5), f32(4, 9, lo=-4, hi=-0.25)])
+def _(w):
+    return lambda a, b: a / b
+
+
 @case("pow", [f32(2, 6, lo=0.1, hi=3), f32(2, 6, lo=-2, hi=2)], F)
 def _(w):
     return lambda a, b: tf.pow(a, b)

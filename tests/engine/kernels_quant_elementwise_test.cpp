@@ -1,7 +1,7 @@
 // Tests for the INT8/UINT8 (per-tensor quantized) kernels: ADD, SUB, MUL
 // (broadcasting, fused activations), RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU,
 // PRELU, LOGISTIC, TANH, HARD_SWISH, SOFTMAX, AVERAGE_POOL_2D, MAX_POOL_2D,
-// MEAN, SUM, REDUCE_MAX/MIN, CONCATENATION (requantizing inputs),
+// DIV, MEAN, SUM, REDUCE_MAX/MIN, CONCATENATION (requantizing inputs),
 // RESIZE_BILINEAR, int8 SQUARED_DIFFERENCE, RSQRT, EXP, LOG, SQRT and ABS,
 // GELU, L2_NORMALIZATION and LOG_SOFTMAX, and the rules TFLite enforces on
 // quantization parameters.
@@ -131,6 +131,7 @@ OptionsFn arithOptions(fb::BuiltinOperator op, fb::ActivationFunctionType act) {
   return [op, act](flatbuffers::FlatBufferBuilder& b) {
     if (op == fb::BuiltinOperator::ADD) return std::make_pair(fb::BuiltinOptions::AddOptions, fb::CreateAddOptions(b, act).Union());
     if (op == fb::BuiltinOperator::SUB) return std::make_pair(fb::BuiltinOptions::SubOptions, fb::CreateSubOptions(b, act).Union());
+    if (op == fb::BuiltinOperator::DIV) return std::make_pair(fb::BuiltinOptions::DivOptions, fb::CreateDivOptions(b, act).Union());
     return std::make_pair(fb::BuiltinOptions::MulOptions, fb::CreateMulOptions(b, act).Union());
   };
 }
@@ -655,9 +656,10 @@ TEST_CASE("quantized kernels reject parameters TFLite rejects", "[quant][errors]
     mb.addOp(fb::BuiltinOperator::TANH, {in}, {out});
     CHECK_THAT(runError(mb.finish(), {x}), Catch::Contains("no quantization parameters"));
   }
-  // DIV has no quantized kernel here.
-  CHECK_THAT(runError(binaryModel<int8_t>(fb::BuiltinOperator::DIV, {2, 4, 4, 3}, {2, 4, 4, 3}, a, a, a), {x, x}),
-             Catch::Contains("not supported"));
+  // DIV: a divisor equal to its zero point is a division by zero.
+  CHECK_THAT(runError(binaryModel<int8_t>(fb::BuiltinOperator::DIV, {2, 4, 4, 3}, {2, 4, 4, 3}, a, {0.05, 1}, a),
+                      {x, x}),
+             Catch::Contains("division by zero: divisor element 0 equals its zero point 1"));
 }
 
 }  // namespace
@@ -860,4 +862,50 @@ TEMPLATE_TEST_CASE("quantized LOG_SOFTMAX over rows", "[quant][log_softmax]", in
   CHECK_THAT(runError(unaryModel<T>(fb::BuiltinOperator::LOG_SOFTMAX, dims, {0.04, zpAt<T>(0)}, {16.0 / 256, 0}),
                       {InputData::of(randomValues<T>(6 * 29, 1))}),
              Catch::Contains("scale 16/256"));
+}
+
+TEMPLATE_TEST_CASE("quantized DIV follows a / b within one quantum", "[quant][div]", int8_t, uint8_t) {
+  using T = TestType;
+  INFERD_EACH_KERNEL_PATH(gPath);
+  // Hand-computed: scale 0.5 everywhere, 3 / 1.5 = 2 (4 quanta); -3 / 0.5 = -6
+  // (-12); 2.5 / -0.5 = -5 (-10).
+  const Q q{0.5, zpAt<T>(0)};
+  auto raw = [&](std::vector<int> v) {
+    std::vector<T> out;
+    for (int i : v) out.push_back(static_cast<T>(i + q.zp));
+    return out;
+  };
+  CHECK(run<T>(binaryModel<T>(fb::BuiltinOperator::DIV, {3}, {3}, q, q, q), {raw({6, -6, 5}), raw({3, 1, -1})}) ==
+        raw({4, -12, -10}));
+  // Random values with both divisor signs, broadcast [3, 4, 7] / [4, 1], a ReLU.
+  const Q qa{0.03, zpAt<T>(-20)}, qb{0.02, zpAt<T>(5)}, qo{0.09, zpAt<T>(-10)};
+  auto a = randomValues<T>(84, 51);
+  auto b = randomValues<T>(4, 52);
+  for (auto& v : b) {
+    if (v == static_cast<T>(qb.zp)) v = static_cast<T>(qb.zp + 1);
+  }
+  for (auto act : {fb::ActivationFunctionType::NONE, fb::ActivationFunctionType::RELU}) {
+    Dims dims;
+    const auto got = run<T>(binaryModel<T>(fb::BuiltinOperator::DIV, {3, 4, 7}, {4, 1}, qa, qb, qo, act), {a, b}, &dims);
+    REQUIRE(dims == Dims{3, 4, 7});
+    std::vector<T> want(84);
+    for (size_t i = 0; i < 84; ++i) {
+      want[i] = quantizeReal<T>(clampAct(act, deq(a[i], qa) / deq(b[(i / 7) % 4], qb)), qo);
+    }
+    checkClose(got, want);
+  }
+}
+
+TEST_CASE("the fixed-point reciprocal is within 1e-8 of 1 / x", "[quant][util]") {
+  namespace q = engine::kernels::quant;
+  CHECK(q::countLeadingSignBits(0) == 31);
+  CHECK(q::countLeadingSignBits(-1) == 31);
+  CHECK(q::countLeadingSignBits(255) == 23);
+  CHECK(q::countLeadingSignBits(-256) == 23);
+  for (int32_t v : {1, 2, 3, 7, 100, 255, 256, 1000, 65535, 1 << 30}) {
+    const q::Reciprocal r = q::reciprocal(v);
+    const double got = r.value * std::ldexp(1.0, -31 - r.bitsOverUnit);
+    INFO("x = " << v << ": " << got);
+    CHECK(std::abs(got * v - 1.0) < 1e-8);
+  }
 }

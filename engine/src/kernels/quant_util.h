@@ -121,6 +121,45 @@ inline Multiplier invSqrtMultiplier(int32_t x) {
   return {r, -shift};
 }
 
+// The number of leading bits equal to the sign bit, not counting the sign
+// bit itself (GCC's __builtin_clrsb); 31 for 0 and -1.
+inline int countLeadingSignBits(int32_t x) {
+  const auto u = static_cast<uint32_t>(x);
+  return std::countl_zero(x >= 0 ? u : ~u) - 1;
+}
+
+// 1 / (1 + a) for a in [0, 1) given in Q0.31, as a Q0.31 value (gemmlowp's
+// one_over_one_plus_x_for_x_in_0_1): d = (1 + a) / 2, the linear start
+// 48/17 - 32/17 d and three Newton-Raphson steps r <- r + r (1 - d r) in
+// Q2.29 fixed point.
+inline int32_t oneOverOnePlusX(int32_t a) {
+  const auto halfDenominator =
+      static_cast<int32_t>((static_cast<int64_t>(a) + std::numeric_limits<int32_t>::max() + 1) / 2);
+  constexpr int32_t k48Over17 = 1515870810;      // Q2.29
+  constexpr int32_t kMinus32Over17 = -1010580540;  // Q2.29
+  constexpr int32_t kOne = 1 << 29;               // Q2.29
+  int32_t r = k48Over17 + saturatingRoundingDoublingHighMul(halfDenominator, kMinus32Over17);
+  for (int i = 0; i < 3; ++i) {
+    const int32_t error = kOne - saturatingRoundingDoublingHighMul(halfDenominator, r);
+    r += saturatingLeftShift(saturatingRoundingDoublingHighMul(r, error), 2);  // Q4.27 -> Q2.29
+  }
+  return saturatingLeftShift(r, 1);  // r / 2 in Q1.30 read as Q0.31
+}
+
+// 1 / x for an integer x > 0 (TFLite's GetReciprocal with 31 integer
+// digits): x = 2^bits * (1 + a) with a in [0, 1), 1 / x =
+// oneOverOnePlusX(a) * 2^-bits. Returns {Q0.31 value, bits}.
+struct Reciprocal {
+  int32_t value = 0;
+  int bitsOverUnit = 0;
+};
+
+inline Reciprocal reciprocal(int32_t x) {
+  const int headroomPlusOne = std::countl_zero(static_cast<uint32_t>(x));
+  const auto fraction = static_cast<int32_t>((static_cast<uint32_t>(x) << headroomPlusOne) - (1u << 31));
+  return {oneOverOnePlusX(fraction), 31 - headroomPlusOne};
+}
+
 // --- 16-bit fixed point (gemmlowp's int16 primitives, used by HARD_SWISH) ---
 
 // round(a * b / 2^15), saturating INT16_MIN^2 (gemmlowp's int16
