@@ -902,6 +902,13 @@ TEST_CASE("the fixed-point reciprocal is within 1e-8 of 1 / x", "[quant][util]")
   CHECK(q::countLeadingSignBits(-1) == 31);
   CHECK(q::countLeadingSignBits(255) == 23);
   CHECK(q::countLeadingSignBits(-256) == 23);
+  // Shifts of 32 and more reproduce LiteRT's x86 result (checked against
+  // LiteRT 2.3.0's int8 DIV with a dividend of one quantum): an all-ones
+  // mask and the shift count modulo 32.
+  CHECK(q::roundingDivideByPOTWide(-300, 3) == q::roundingDivideByPOT(-300, 3));
+  CHECK(q::roundingDivideByPOTWide(0, 40) == 1);  // LiteRT's 0 / b is one quantum above the zero point
+  CHECK(q::roundingDivideByPOTWide(1000, 33) == 501);
+  CHECK(q::roundingDivideByPOTWide(-1000, 32) == -1000);
   for (int32_t v : {1, 2, 3, 7, 100, 255, 256, 1000, 65535, 1 << 30}) {
     const q::Reciprocal r = q::reciprocal(v);
     const double got = r.value * std::ldexp(1.0, -31 - r.bitsOverUnit);

@@ -263,10 +263,10 @@ void evalQuant(const ArithState& s, const T* a, const T* b, T* out) {
       const int headroom = quant::countLeadingSignBits(dividend);
       const auto shifted = static_cast<int32_t>(static_cast<uint32_t>(dividend) << headroom);
       const int32_t quotient = quant::saturatingRoundingDoublingHighMul(shifted, inv.value);
-      const int rightShift = headroom + inv.bitsOverUnit - q.multOut.shift;  // >= 0, see prepare
-      const int32_t v =
-          quant::roundingDivideByPOT(quant::saturatingRoundingDoublingHighMul(quotient, q.multOut.value), rightShift) +
-          q.offsetOut;
+      // >= 0 (see prepare); 32 or more for small dividends.
+      const int rightShift = headroom + inv.bitsOverUnit - q.multOut.shift;
+      const int32_t scaled = quant::saturatingRoundingDoublingHighMul(quotient, q.multOut.value);
+      const int32_t v = quant::roundingDivideByPOTWide(scaled, rightShift) + q.offsetOut;
       return static_cast<T>(std::min(std::max(v, q.act.min), q.act.max));
     });
   } else {

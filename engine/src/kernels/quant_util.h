@@ -59,6 +59,17 @@ inline int32_t roundingDivideByPOT(int32_t x, int exponent) {
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+// roundingDivideByPOT as LiteRT's x86-64 build computes it for exponents of
+// 32 and more, which TensorFlow Lite's 8-bit DIV reaches for dividends of a
+// few quanta: the mask (1 << exponent) - 1 is all ones in 32 bits and the
+// arithmetic shift count is taken modulo 32 (x86 SAR), so the result is not
+// x / 2^exponent. Reproduced to match LiteRT byte for byte.
+inline int32_t roundingDivideByPOTWide(int32_t x, int exponent) {
+  if (exponent < 32) return roundingDivideByPOT(x, exponent);
+  const int32_t threshold = -1 + (x < 0 ? 1 : 0);  // (mask >> 1) + (x < 0)
+  return (x >> (exponent & 31)) + (x > threshold ? 1 : 0);
+}
+
 // x * M for M given by quantizeMultiplier().
 inline int32_t multiplyByQuantizedMultiplier(int32_t x, Multiplier m) {
   const int leftShift = m.shift > 0 ? m.shift : 0;
