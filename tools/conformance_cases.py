@@ -495,18 +495,18 @@ def _(w):
     return lambda x: tf.reduce_mean(x, axis=[0, 1, 2])
 
 
-# --- float-only ops -----------------------------------------------------------
+# --- unary ops (float only unless forms=Q) ------------------------------------
 
-def unary(name, fn, lo=-2.0, hi=2.0, shape=(2, 3, 7)):
-    case(name, [f32(*shape, lo=lo, hi=hi)], F)(lambda w: fn)
+def unary(name, fn, lo=-2.0, hi=2.0, shape=(2, 3, 7), forms=F):
+    case(name, [f32(*shape, lo=lo, hi=hi)], forms)(lambda w: fn)
 
 
-unary("exp", tf.exp)
-unary("log", tf.math.log, 0.05, 5.0)
-unary("sqrt", tf.sqrt, 0.0, 4.0)
+unary("exp", tf.exp, forms=Q)
+unary("log", tf.math.log, 0.05, 5.0, forms=Q)
+unary("sqrt", tf.sqrt, 0.0, 4.0, forms=Q)
 unary("rsqrt", tf.math.rsqrt, 0.1, 4.0)
 unary("square", tf.square)
-unary("abs", tf.abs)
+unary("abs", tf.abs, forms=Q)
 unary("neg", tf.negative)
 unary("floor", tf.floor, -4, 4)
 unary("ceil", tf.math.ceil, -4, 4)
@@ -516,10 +516,10 @@ unary("cos", tf.cos, -4, 4)
 unary("reduce_max_axis1", lambda x: tf.reduce_max(x, axis=1))
 unary("reduce_min_keepdims", lambda x: tf.reduce_min(x, axis=[0, 2], keepdims=True))
 unary("reduce_prod", lambda x: tf.reduce_prod(x, axis=-1), 0.5, 1.5)
-unary("log_softmax", tf.nn.log_softmax, -3, 3)
-unary("l2_normalize", lambda x: tf.math.l2_normalize(x, axis=-1))
-unary("gelu_exact", lambda x: tf.nn.gelu(x, approximate=False), -3, 3)
-unary("gelu_tanh", lambda x: tf.nn.gelu(x, approximate=True), -3, 3)
+unary("log_softmax", tf.nn.log_softmax, -3, 3, forms=Q)
+unary("l2_normalize", lambda x: tf.math.l2_normalize(x, axis=-1), forms=Q)
+unary("gelu_exact", lambda x: tf.nn.gelu(x, approximate=False), -3, 3, forms=Q)
+unary("gelu_tanh", lambda x: tf.nn.gelu(x, approximate=True), -3, 3, forms=Q)
 unary("elu", tf.nn.elu, -3, 3)
 unary("cast_float_to_int", lambda x: tf.cast(x, tf.int32), -9, 9)
 unary("tile", lambda x: tf.tile(x, [2, 1, 3]))
@@ -541,6 +541,16 @@ unary("batch_to_space", lambda x: tf.batch_to_space(x, [2, 2], [[0, 1], [1, 0]])
 @case("squared_difference", [f32(2, 3, 5), f32(3, 1)], F)
 def _(w):
     return lambda a, b: tf.math.squared_difference(a, b)
+
+
+@case("div_bcast", [f32(2, 3, 5, lo=-3, hi=3), f32(3, 1, lo=0.5, hi=2)])
+def _(w):
+    return lambda a, b: a / b
+
+
+@case("div_negative_divisor", [f32(4, 9, lo=-2, hi=5), f32(4, 9, lo=-4, hi=-0.25)])
+def _(w):
+    return lambda a, b: a / b
 
 
 @case("pow", [f32(2, 6, lo=0.1, hi=3), f32(2, 6, lo=-2, hi=2)], F)

@@ -1,9 +1,10 @@
 // Tests for the INT8/UINT8 (per-tensor quantized) kernels: ADD, SUB, MUL
 // (broadcasting, fused activations), RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU,
 // PRELU, LOGISTIC, TANH, HARD_SWISH, SOFTMAX, AVERAGE_POOL_2D, MAX_POOL_2D,
-// MEAN, SUM, REDUCE_MAX/MIN, CONCATENATION (requantizing inputs),
-// RESIZE_BILINEAR, int8 SQUARED_DIFFERENCE and RSQRT, and the rules TFLite
-// enforces on quantization parameters.
+// DIV, MEAN, SUM, REDUCE_MAX/MIN, CONCATENATION (requantizing inputs),
+// RESIZE_BILINEAR, int8 SQUARED_DIFFERENCE, RSQRT, EXP, LOG, SQRT and ABS,
+// GELU, L2_NORMALIZATION and LOG_SOFTMAX, and the rules TFLite enforces on
+// quantization parameters.
 //
 // Expected values are computed independently in double precision: the
 // inputs are dequantized, the real-valued op is applied, and the result is
@@ -130,6 +131,7 @@ OptionsFn arithOptions(fb::BuiltinOperator op, fb::ActivationFunctionType act) {
   return [op, act](flatbuffers::FlatBufferBuilder& b) {
     if (op == fb::BuiltinOperator::ADD) return std::make_pair(fb::BuiltinOptions::AddOptions, fb::CreateAddOptions(b, act).Union());
     if (op == fb::BuiltinOperator::SUB) return std::make_pair(fb::BuiltinOptions::SubOptions, fb::CreateSubOptions(b, act).Union());
+    if (op == fb::BuiltinOperator::DIV) return std::make_pair(fb::BuiltinOptions::DivOptions, fb::CreateDivOptions(b, act).Union());
     return std::make_pair(fb::BuiltinOptions::MulOptions, fb::CreateMulOptions(b, act).Union());
   };
 }
@@ -654,9 +656,10 @@ TEST_CASE("quantized kernels reject parameters TFLite rejects", "[quant][errors]
     mb.addOp(fb::BuiltinOperator::TANH, {in}, {out});
     CHECK_THAT(runError(mb.finish(), {x}), Catch::Contains("no quantization parameters"));
   }
-  // DIV has no quantized kernel here.
-  CHECK_THAT(runError(binaryModel<int8_t>(fb::BuiltinOperator::DIV, {2, 4, 4, 3}, {2, 4, 4, 3}, a, a, a), {x, x}),
-             Catch::Contains("not supported"));
+  // DIV: a divisor equal to its zero point is a division by zero.
+  CHECK_THAT(runError(binaryModel<int8_t>(fb::BuiltinOperator::DIV, {2, 4, 4, 3}, {2, 4, 4, 3}, a, {0.05, 1}, a),
+                      {x, x}),
+             Catch::Contains("division by zero: divisor element 0 equals its zero point 1"));
 }
 
 }  // namespace
@@ -748,4 +751,168 @@ TEST_CASE("int8 MEAN over H and W rounds ties up in groups of 16 channels", "[qu
   std::vector<int8_t> want(17, 0);
   want[16] = -1;
   CHECK(got == want);
+}
+
+// ---------------------------------------------------------------------------
+// 8-bit GELU, EXP, LOG, SQRT, ABS, L2_NORMALIZATION, LOG_SOFTMAX
+
+namespace {
+
+OptionsFn geluOptions(bool approximate) {
+  return optionsOf<fb::GeluOptions>(fb::BuiltinOptions::GeluOptions,
+                                    [approximate](auto& b) { return fb::CreateGeluOptions(b, approximate); });
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("quantized GELU follows both forms over every input", "[quant][gelu]", int8_t, uint8_t) {
+  using T = TestType;
+  INFERD_EACH_KERNEL_PATH(gPath);
+  for (Q qi : {Q{0.03, zpAt<T>(-1)}, Q{0.1, zpAt<T>(40)}}) {
+    INFO("input scale " << qi.scale << " zero point " << qi.zp);
+    const Q qo{0.017, zpAt<T>(-118)};
+    checkUnaryAllValues<T>(fb::BuiltinOperator::GELU, qi, qo,
+                           [](double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }, geluOptions(false));
+    checkUnaryAllValues<T>(fb::BuiltinOperator::GELU, qi, qo, [](double x) {
+      return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+    }, geluOptions(true));
+  }
+}
+
+TEST_CASE("int8 EXP, LOG and SQRT follow the real functions over every input", "[quant][exp][log][sqrt]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
+  checkUnaryAllValues<int8_t>(fb::BuiltinOperator::EXP, {0.02, 25}, {0.03, -128}, [](double x) { return std::exp(x); });
+  // LOG: zero (the first input) gives the lowest output value.
+  const Q qi{0.0235, -128}, qo{0.0187, 31};
+  const auto x = allValues<int8_t>();
+  const auto got = run<int8_t>(unaryModel<int8_t>(fb::BuiltinOperator::LOG, {256}, qi, qo), {x});
+  CHECK(int{got[0]} == -128);
+  std::vector<int8_t> want(256);
+  for (size_t i = 1; i < 256; ++i) want[i] = quantizeReal<int8_t>(std::log(deq(x[i], qi)), qo);
+  checkClose(std::vector<int8_t>(got.begin() + 1, got.end()), std::vector<int8_t>(want.begin() + 1, want.end()));
+  // SQRT truncates sqrt(x) / output scale toward zero (TFLite's kernel).
+  const Q si{0.0235, -128}, so{0.0096, -128};
+  const auto sq = run<int8_t>(unaryModel<int8_t>(fb::BuiltinOperator::SQRT, {256}, si, so), {x});
+  for (size_t i = 0; i < 256; ++i) {
+    want[i] = static_cast<int8_t>(std::min(127.0, std::floor(std::sqrt(deq(x[i], si)) / 0.0096f) - 128));
+  }
+  checkClose(sq, want, 0.95);
+}
+
+TEST_CASE("int8 SQRT rejects inputs below the zero point", "[quant][sqrt]") {
+  const auto model = unaryModel<int8_t>(fb::BuiltinOperator::SQRT, {3}, {0.1, 5}, {0.1, 0});
+  const std::string err = runError(model, {InputData::of(std::vector<int8_t>{5, 9, 4})});
+  CHECK_THAT(err, Catch::Contains("SQRT is only defined for non-negative inputs"));
+  CHECK_THAT(err, Catch::Contains("element 2"));
+}
+
+TEST_CASE("int8 ABS with the input's and with another scale", "[quant][abs]") {
+  INFERD_EACH_KERNEL_PATH(gPath);
+  // Same scale: |q - 3| + 10, exactly (-128 saturates).
+  const auto x = allValues<int8_t>();
+  const auto same = run<int8_t>(unaryModel<int8_t>(fb::BuiltinOperator::ABS, {256}, {0.05, 3}, {0.05, 10}), {x});
+  for (size_t i = 0; i < 256; ++i) {
+    INFO("input " << int{x[i]});
+    CHECK(int{same[i]} == std::min(127, std::abs(x[i] - 3) + 10));
+  }
+  checkUnaryAllValues<int8_t>(fb::BuiltinOperator::ABS, {0.0196, 25}, {0.0118, -128},
+                              [](double v) { return std::abs(v); }, {}, 0.9);
+}
+
+TEMPLATE_TEST_CASE("quantized L2_NORMALIZATION divides each row by its norm", "[quant][l2norm]", int8_t, uint8_t) {
+  using T = TestType;
+  INFERD_EACH_KERNEL_PATH(gPath);
+  const Q qi{0.02, zpAt<T>(25)}, qo{1.0 / 128, zpAt<T>(0)};
+  const Dims dims = {5, 17};
+  auto x = randomValues<T>(5 * 17, 31);
+  std::fill(x.begin() + 17, x.begin() + 34, static_cast<T>(qi.zp));  // an all-zero row stays zero
+  const auto got = run<T>(unaryModel<T>(fb::BuiltinOperator::L2_NORMALIZATION, dims, qi, qo), {x});
+  std::vector<T> want(x.size());
+  for (size_t r = 0; r < 5; ++r) {
+    double sq = 0;
+    for (size_t c = 0; c < 17; ++c) sq += deq(x[r * 17 + c], qi) * deq(x[r * 17 + c], qi);
+    const double norm = std::max(std::sqrt(sq), 1e-6);
+    for (size_t c = 0; c < 17; ++c) want[r * 17 + c] = quantizeReal<T>(deq(x[r * 17 + c], qi) / norm, qo);
+  }
+  checkClose(got, want);
+  CHECK(std::all_of(got.begin() + 17, got.begin() + 34, [&](T v) { return v == static_cast<T>(qo.zp); }));
+  CHECK_THAT(runError(unaryModel<T>(fb::BuiltinOperator::L2_NORMALIZATION, dims, qi, {1.0 / 64, qo.zp}),
+                      {InputData::of(x)}),
+             Catch::Contains("scale 1/128"));
+}
+
+TEMPLATE_TEST_CASE("quantized LOG_SOFTMAX over rows", "[quant][log_softmax]", int8_t, uint8_t) {
+  using T = TestType;
+  INFERD_EACH_KERNEL_PATH(gPath);
+  const Q qo{16.0 / 256, std::is_same_v<T, int8_t> ? 127 : 255};
+  const Dims dims = {6, 29};
+  for (Q qi : {Q{0.04, zpAt<T>(0)}, Q{0.11, zpAt<T>(-50)}}) {
+    INFO("input scale " << qi.scale);
+    const auto x = randomValues<T>(6 * 29, 41);
+    const auto got = run<T>(unaryModel<T>(fb::BuiltinOperator::LOG_SOFTMAX, dims, qi, qo), {x});
+    std::vector<T> want(x.size());
+    for (size_t r = 0; r < 6; ++r) {
+      double m = -1e300, sum = 0;
+      for (size_t c = 0; c < 29; ++c) m = std::max(m, deq(x[r * 29 + c], qi));
+      for (size_t c = 0; c < 29; ++c) sum += std::exp(deq(x[r * 29 + c], qi) - m);
+      for (size_t c = 0; c < 29; ++c) want[r * 29 + c] = quantizeReal<T>(deq(x[r * 29 + c], qi) - m - std::log(sum), qo);
+    }
+    checkClose(got, want);
+  }
+  CHECK_THAT(runError(unaryModel<T>(fb::BuiltinOperator::LOG_SOFTMAX, dims, {0.04, zpAt<T>(0)}, {16.0 / 256, 0}),
+                      {InputData::of(randomValues<T>(6 * 29, 1))}),
+             Catch::Contains("scale 16/256"));
+}
+
+TEMPLATE_TEST_CASE("quantized DIV follows a / b within one quantum", "[quant][div]", int8_t, uint8_t) {
+  using T = TestType;
+  INFERD_EACH_KERNEL_PATH(gPath);
+  // Hand-computed: scale 0.5 everywhere, 3 / 1.5 = 2 (4 quanta); -3 / 0.5 = -6
+  // (-12); 2.5 / -0.5 = -5 (-10).
+  const Q q{0.5, zpAt<T>(0)};
+  auto raw = [&](std::vector<int> v) {
+    std::vector<T> out;
+    for (int i : v) out.push_back(static_cast<T>(i + q.zp));
+    return out;
+  };
+  CHECK(run<T>(binaryModel<T>(fb::BuiltinOperator::DIV, {3}, {3}, q, q, q), {raw({6, -6, 5}), raw({3, 1, -1})}) ==
+        raw({4, -12, -10}));
+  // Random values with both divisor signs, broadcast [3, 4, 7] / [4, 1], a ReLU.
+  const Q qa{0.03, zpAt<T>(-20)}, qb{0.02, zpAt<T>(5)}, qo{0.09, zpAt<T>(-10)};
+  auto a = randomValues<T>(84, 51);
+  auto b = randomValues<T>(4, 52);
+  for (auto& v : b) {
+    if (v == static_cast<T>(qb.zp)) v = static_cast<T>(qb.zp + 1);
+  }
+  for (auto act : {fb::ActivationFunctionType::NONE, fb::ActivationFunctionType::RELU}) {
+    Dims dims;
+    const auto got = run<T>(binaryModel<T>(fb::BuiltinOperator::DIV, {3, 4, 7}, {4, 1}, qa, qb, qo, act), {a, b}, &dims);
+    REQUIRE(dims == Dims{3, 4, 7});
+    std::vector<T> want(84);
+    for (size_t i = 0; i < 84; ++i) {
+      want[i] = quantizeReal<T>(clampAct(act, deq(a[i], qa) / deq(b[(i / 7) % 4], qb)), qo);
+    }
+    checkClose(got, want);
+  }
+}
+
+TEST_CASE("the fixed-point reciprocal is within 1e-8 of 1 / x", "[quant][util]") {
+  namespace q = engine::kernels::quant;
+  CHECK(q::countLeadingSignBits(0) == 31);
+  CHECK(q::countLeadingSignBits(-1) == 31);
+  CHECK(q::countLeadingSignBits(255) == 23);
+  CHECK(q::countLeadingSignBits(-256) == 23);
+  // Shifts of 32 and more reproduce LiteRT's x86 result (checked against
+  // LiteRT 2.3.0's int8 DIV with a dividend of one quantum): an all-ones
+  // mask and the shift count modulo 32.
+  CHECK(q::roundingDivideByPOTWide(-300, 3) == q::roundingDivideByPOT(-300, 3));
+  CHECK(q::roundingDivideByPOTWide(0, 40) == 1);  // LiteRT's 0 / b is one quantum above the zero point
+  CHECK(q::roundingDivideByPOTWide(1000, 33) == 501);
+  CHECK(q::roundingDivideByPOTWide(-1000, 32) == -1000);
+  for (int32_t v : {1, 2, 3, 7, 100, 255, 256, 1000, 65535, 1 << 30}) {
+    const q::Reciprocal r = q::reciprocal(v);
+    const double got = r.value * std::ldexp(1.0, -31 - r.bitsOverUnit);
+    INFO("x = " << v << ": " << got);
+    CHECK(std::abs(got * v - 1.0) < 1e-8);
+  }
 }

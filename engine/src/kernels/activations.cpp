@@ -102,47 +102,6 @@ bool runXnnUnary(OpContext& ctx, Status* result) {
 
 // --- 8-bit quantized element-wise activations: one table lookup ---
 
-struct QuantTableState : KernelState {
-  uint8_t table[256] = {};  // output bit pattern, indexed by the input's
-};
-
-bool quantizedInput(const OpContext& ctx) {
-  const Tensor* in = ctx.input(0);
-  return in != nullptr && isQuantized8(in->type);
-}
-
-// Checks an 8-bit input and an output of the same type, reads both
-// quantizations and gives the output the input's shape.
-Status prepareQuantUnary(OpContext& ctx, TensorQuant* in, TensorQuant* out) {
-  const Tensor* input = ctx.input(0);
-  INFERD_RETURN_IF_ERROR(checkType(ctx, ctx.output(0), input->type, "output"));
-  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, input, "input", in));
-  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.output(0), "output", out));
-  return ctx.resizeOutput(0, input->dims);
-}
-
-// Fills the table with f(q) (clamped to the type) for every input value q.
-template <typename F>
-void fillTable(ElementType type, QuantTableState* st, F f) {
-  dispatchQuantized8(type, [&](auto tag) {
-    using T = decltype(tag);
-    for (int32_t q = quant::qmin<T>(); q <= quant::qmax<T>(); ++q) {
-      const int32_t v = std::clamp(f(q), quant::qmin<T>(), quant::qmax<T>());
-      st->table[static_cast<uint8_t>(static_cast<T>(q))] = static_cast<uint8_t>(static_cast<T>(v));
-    }
-  });
-}
-
-Status evalQuantTable(OpContext& ctx) {
-  const uint8_t* table = ctx.state<QuantTableState>()->table;
-  const Tensor* in = ctx.input(0);
-  const uint8_t* x = in->data;  // INT8 or UINT8: the table is indexed by the byte
-  uint8_t* y = ctx.output(0)->data;
-  const int64_t n = in->numElements();
-  for (int64_t i = 0; i < n; ++i) y[i] = table[x[i]];
-  return Status::ok();
-}
-
 // RELU, RELU6, RELU_N1_TO_1 (TFLite's QuantizedReluX): rescale to the
 // output, then clamp to the activation's quantized bounds.
 Status prepareQuantRelu(OpContext& ctx, float lo, float hi) {
@@ -172,11 +131,7 @@ Status prepareQuantLut(OpContext& ctx, F f, bool logistic) {
     return ctx.error("quantized output must have scale 1/256, has {}", out.scale);
   }
   auto st = std::make_unique<QuantTableState>();
-  dispatchQuantized8(ctx.input(0)->type, [&](auto tag) {
-    using T = decltype(tag);
-    quant::populateLookupTable<T>(in.scale, in.zeroPoint, out.scale, out.zeroPoint, f,
-                                  reinterpret_cast<T*>(st->table));
-  });
+  populateTable(ctx.input(0)->type, in, out, f, st.get());
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -368,8 +323,7 @@ Status prepareQuantSoftmax(OpContext& ctx, SoftmaxState* st) {
                      "point {}",
                      st->out.scale, st->out.zeroPoint);
   }
-  const float scale = -in.scale * st->beta;
-  for (int32_t d = 0; d <= 255; ++d) st->expTable[255 - d] = std::exp(scale * static_cast<float>(d));
+  quant::populateSoftmaxExpTable(in.scale, st->beta, st->expTable);
   return Status::ok();
 }
 

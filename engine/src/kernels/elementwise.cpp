@@ -1,9 +1,11 @@
 // Binary arithmetic kernels: ADD, SUB, MUL, DIV with numpy broadcasting (up
-// to rank 6; equal shapes of any rank) and a fused activation, for FLOAT32
-// and INT32, and ADD, SUB, MUL for INT8/UINT8 with TensorFlow Lite's integer
+// to rank 6; equal shapes of any rank) and a fused activation, for FLOAT32,
+// INT32 and INT8/UINT8, the latter with TensorFlow Lite's integer
 // arithmetic (ADD/SUB: both inputs rescaled to a common scale with 20 bits
 // of headroom, summed, rescaled to the output; MUL: the offset-corrected
-// product rescaled by s1*s2/s_out). FLOAT32 ADD, SUB and MUL
+// product rescaled by s1*s2/s_out; DIV: the offset-corrected dividend times
+// a fixed-point reciprocal of the divisor, rescaled by s1/(s2*s_out)).
+// FLOAT32 ADD, SUB and MUL
 // run through XNNPACK's N-d binary operators when optimized kernels are on
 // (threaded, the same IEEE operation per element; XNNPACK's clamp turns a
 // NaN result into the activation's lower bound, so DIV, where 0/0 is an
@@ -23,7 +25,7 @@ namespace {
 
 enum class ArithOp { kAdd, kSub, kMul, kDiv };
 
-// Integer parameters of a quantized ADD/SUB/MUL (TFLite's ArithmeticParams).
+// Integer parameters of a quantized ADD/SUB/MUL/DIV (TFLite's ArithmeticParams).
 struct QuantArith {
   int32_t offsetA = 0, offsetB = 0, offsetOut = 0;  // -zpA, -zpB, +zpOut
   quant::Multiplier multA, multB;                   // ADD/SUB: input rescaling
@@ -34,6 +36,10 @@ struct QuantArith {
 // TFLite's left shift that gives 8-bit ADD/SUB inputs headroom before they
 // are rescaled to the common scale.
 constexpr int kAddLeftShift = 20;
+
+// quant::countLeadingSignBits of an 8-bit DIV dividend (|v| <= 255) is at
+// least 23.
+constexpr int kMinDivHeadroom = 23;
 
 struct ArithState : KernelState {
   QuantArith q;
@@ -108,8 +114,9 @@ fb::ActivationFunctionType fusedActivation(const OpContext& ctx, ArithOp op) {
   return fb::ActivationFunctionType::NONE;
 }
 
-// TFLite's prepare for 8-bit ADD/SUB (add.cc, sub.cc) and MUL (mul.cc),
-// including its float/double evaluation order of the real multipliers.
+// TFLite's prepare for 8-bit ADD/SUB (add.cc, sub.cc), MUL (mul.cc) and DIV
+// (div.cc), including its float/double evaluation order of the real
+// multipliers.
 template <ArithOp Op>
 Status prepareQuantArith(const OpContext& ctx, const Tensor* a, const Tensor* b, const Tensor* out,
                          QuantArith* q) {
@@ -123,6 +130,16 @@ Status prepareQuantArith(const OpContext& ctx, const Tensor* a, const Tensor* b,
   if constexpr (Op == ArithOp::kMul) {
     const float real = qa.scale * qb.scale / qo.scale;  // float, as mul.cc
     q->multOut = quant::quantizeMultiplier(static_cast<double>(real));
+  } else if constexpr (Op == ArithOp::kDiv) {
+    const float real = qa.scale / (qb.scale * qo.scale);  // float, as div.cc
+    q->multOut = quant::quantizeMultiplier(static_cast<double>(real));
+    // The quotient keeps at least 23 bits of headroom (|dividend| <= 255),
+    // which the final right shift must cover.
+    if (q->multOut.shift > kMinDivHeadroom) {
+      return ctx.unsupported("input 0 scale / (input 1 scale * output scale) = {} is too large for the "
+                             "fixed-point DIV",
+                             real);
+    }
   } else {
     const double twiceMax = static_cast<double>(2.f * std::max(qa.scale, qb.scale));
     q->multA = quant::quantizeMultiplier(static_cast<double>(qa.scale) / twiceMax);
@@ -148,11 +165,10 @@ Status prepareArith(OpContext& ctx) {
     return ctx.error("output has type {}, inputs have type {}", elementTypeName(out->type),
                      elementTypeName(a->type));
   }
-  const bool quantized = isQuantized8(a->type) && Op != ArithOp::kDiv;
+  const bool quantized = isQuantized8(a->type);
   if (a->type != ElementType::kFloat32 && a->type != ElementType::kInt32 && !quantized) {
-    return ctx.unsupported("type {} is not supported (FLOAT32 and INT32 are{})",
-                           elementTypeName(a->type),
-                           Op == ArithOp::kDiv ? "" : ", and INT8/UINT8");
+    return ctx.unsupported("type {} is not supported (FLOAT32, INT32, INT8 and UINT8 are)",
+                           elementTypeName(a->type));
   }
 
   auto state = std::make_unique<ArithState>();
@@ -232,6 +248,27 @@ void evalQuant(const ArithState& s, const T* a, const T* b, T* out) {
     runBinary(s.plan, a, b, out, [&](T x, T y) {
       return finish((q.offsetA + x) * (q.offsetB + y));
     });
+  } else if constexpr (Op == ArithOp::kDiv) {
+    // TFLite's DivElementwise: the divisor made positive, the dividend
+    // shifted up by its headroom and multiplied by the divisor's reciprocal,
+    // then everything shifted back out with the output multiplier.
+    runBinary(s.plan, a, b, out, [&](T x, T y) {
+      int32_t dividend = q.offsetA + x;
+      int32_t divisor = q.offsetB + y;  // != 0, checked in eval
+      if (divisor < 0) {
+        dividend = -dividend;
+        divisor = -divisor;
+      }
+      const quant::Reciprocal inv = quant::reciprocal(divisor);
+      const int headroom = quant::countLeadingSignBits(dividend);
+      const auto shifted = static_cast<int32_t>(static_cast<uint32_t>(dividend) << headroom);
+      const int32_t quotient = quant::saturatingRoundingDoublingHighMul(shifted, inv.value);
+      // >= 0 (see prepare); 32 or more for small dividends.
+      const int rightShift = headroom + inv.bitsOverUnit - q.multOut.shift;
+      const int32_t scaled = quant::saturatingRoundingDoublingHighMul(quotient, q.multOut.value);
+      const int32_t v = quant::roundingDivideByPOTWide(scaled, rightShift) + q.offsetOut;
+      return static_cast<T>(std::min(std::max(v, q.act.min), q.act.max));
+    });
   } else {
     // |offset + x| <= 255, so the shifted values stay below 2^28.
     auto scaleA = [&q](T x) {
@@ -246,6 +283,17 @@ void evalQuant(const ArithState& s, const T* a, const T* b, T* out) {
       runBinary(s.plan, a, b, out, [&](T x, T y) { return finish(scaleA(x) - scaleB(y)); });
     }
   }
+}
+
+// TFLite rejects a quantized divisor equal to its zero point (a real zero).
+template <typename T>
+Status checkQuantDivisor(const OpContext& ctx, const T* divisor, int64_t n, const ArithState& s) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (divisor[i] + s.q.offsetB == 0) {
+      return ctx.error("division by zero: divisor element {} equals its zero point {}", i, -s.q.offsetB);
+    }
+  }
+  return Status::ok();
 }
 
 template <ArithOp Op>
@@ -284,17 +332,13 @@ Status evalArith(OpContext& ctx) {
       return Status::ok();
     }
     case ElementType::kInt8:
-      if constexpr (Op != ArithOp::kDiv) {
-        evalQuant<Op>(s, a->as<int8_t>(), b->as<int8_t>(), out->as<int8_t>());
-        return Status::ok();
-      }
-      break;
     case ElementType::kUInt8:
-      if constexpr (Op != ArithOp::kDiv) {
-        evalQuant<Op>(s, a->as<uint8_t>(), b->as<uint8_t>(), out->as<uint8_t>());
+      return dispatchQuantized8(out->type, [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (Op == ArithOp::kDiv) INFERD_RETURN_IF_ERROR(checkQuantDivisor(ctx, b->as<T>(), b->numElements(), s));
+        evalQuant<Op>(s, a->as<T>(), b->as<T>(), out->as<T>());
         return Status::ok();
-      }
-      break;
+      });
     default:
       break;
   }
@@ -313,11 +357,7 @@ KernelRegistration arithRegistration(fb::BuiltinOperator code, int32_t maxVersio
   r.maxOutputs = 1;
   r.prepare = prepareArith<Op>;
   r.eval = evalArith<Op>;
-  r.types = {ElementType::kFloat32, ElementType::kInt32};
-  if (Op != ArithOp::kDiv) {
-    r.types.push_back(ElementType::kInt8);
-    r.types.push_back(ElementType::kUInt8);
-  }
+  r.types = {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt8, ElementType::kUInt8};
   return r;
 }
 
@@ -325,7 +365,7 @@ KernelRegistration arithRegistration(fb::BuiltinOperator code, int32_t maxVersio
 
 void registerElementwiseKernels(OpResolver& r) {
   // Version ranges from TFLite's register.cc; types a version may carry that
-  // we do not handle (INT16, INT64, quantized DIV) are rejected in prepare.
+  // we do not handle (INT16, INT64) are rejected in prepare.
   r.add(arithRegistration<ArithOp::kAdd>(fb::BuiltinOperator::ADD, 5));
   r.add(arithRegistration<ArithOp::kSub>(fb::BuiltinOperator::SUB, 5));
   r.add(arithRegistration<ArithOp::kMul>(fb::BuiltinOperator::MUL, 7));

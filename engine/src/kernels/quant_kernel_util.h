@@ -5,6 +5,7 @@
 // quant_util.h.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -88,6 +89,61 @@ template <typename F>
 decltype(auto) dispatchQuantized8(ElementType t, F&& f) {
   if (t == ElementType::kInt8) return f(int8_t{});
   return f(uint8_t{});
+}
+
+// --- 8-bit quantized element-wise ops computed as one table lookup ---
+
+struct QuantTableState : KernelState {
+  uint8_t table[256] = {};  // output bit pattern, indexed by the input's
+};
+
+inline bool quantizedInput(const OpContext& ctx) {
+  const Tensor* in = ctx.input(0);
+  return in != nullptr && isQuantized8(in->type);
+}
+
+// Checks an 8-bit input and an output of the same type, reads both
+// quantizations and gives the output the input's shape.
+inline Status prepareQuantUnary(OpContext& ctx, TensorQuant* in, TensorQuant* out) {
+  const Tensor* input = ctx.input(0);
+  INFERD_RETURN_IF_ERROR(checkType(ctx, ctx.output(0), input->type, "output"));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, input, "input", in));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.output(0), "output", out));
+  return ctx.resizeOutput(0, input->dims);
+}
+
+// Fills the table with f(q) (clamped to the type) for every input value q.
+template <typename F>
+void fillTable(ElementType type, QuantTableState* st, F f) {
+  dispatchQuantized8(type, [&](auto tag) {
+    using T = decltype(tag);
+    for (int32_t q = quant::qmin<T>(); q <= quant::qmax<T>(); ++q) {
+      const int32_t v = std::clamp(f(q), quant::qmin<T>(), quant::qmax<T>());
+      st->table[static_cast<uint8_t>(static_cast<T>(q))] = static_cast<uint8_t>(static_cast<T>(v));
+    }
+  });
+}
+
+inline Status evalQuantTable(OpContext& ctx) {
+  const uint8_t* table = ctx.state<QuantTableState>()->table;
+  const Tensor* in = ctx.input(0);
+  const uint8_t* x = in->data;  // INT8 or UINT8: the table is indexed by the byte
+  uint8_t* y = ctx.output(0)->data;
+  const int64_t n = in->numElements();
+  for (int64_t i = 0; i < n; ++i) y[i] = table[x[i]];
+  return Status::ok();
+}
+
+// Fills the table as TFLite's LUTPopulate does: quantize(f(dequantize(q))),
+// f evaluated in float.
+template <typename F>
+void populateTable(ElementType type, const TensorQuant& in, const TensorQuant& out, F f,
+                   QuantTableState* st) {
+  dispatchQuantized8(type, [&](auto tag) {
+    using T = decltype(tag);
+    quant::populateLookupTable<T>(in.scale, in.zeroPoint, out.scale, out.zeroPoint, f,
+                                  reinterpret_cast<T*>(st->table));
+  });
 }
 
 }  // namespace inferd::engine::kernels

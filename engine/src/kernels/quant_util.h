@@ -59,6 +59,17 @@ inline int32_t roundingDivideByPOT(int32_t x, int exponent) {
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+// roundingDivideByPOT as LiteRT's x86-64 build computes it for exponents of
+// 32 and more, which TensorFlow Lite's 8-bit DIV reaches for dividends of a
+// few quanta: the mask (1 << exponent) - 1 is all ones in 32 bits and the
+// arithmetic shift count is taken modulo 32 (x86 SAR), so the result is not
+// x / 2^exponent. Reproduced to match LiteRT byte for byte.
+inline int32_t roundingDivideByPOTWide(int32_t x, int exponent) {
+  if (exponent < 32) return roundingDivideByPOT(x, exponent);
+  const int32_t threshold = -1 + (x < 0 ? 1 : 0);  // (mask >> 1) + (x < 0)
+  return (x >> (exponent & 31)) + (x > threshold ? 1 : 0);
+}
+
 // x * M for M given by quantizeMultiplier().
 inline int32_t multiplyByQuantizedMultiplier(int32_t x, Multiplier m) {
   const int leftShift = m.shift > 0 ? m.shift : 0;
@@ -119,6 +130,45 @@ inline Multiplier invSqrtMultiplier(int32_t x) {
     shift = 0;
   }
   return {r, -shift};
+}
+
+// The number of leading bits equal to the sign bit, not counting the sign
+// bit itself (GCC's __builtin_clrsb); 31 for 0 and -1.
+inline int countLeadingSignBits(int32_t x) {
+  const auto u = static_cast<uint32_t>(x);
+  return std::countl_zero(x >= 0 ? u : ~u) - 1;
+}
+
+// 1 / (1 + a) for a in [0, 1) given in Q0.31, as a Q0.31 value (gemmlowp's
+// one_over_one_plus_x_for_x_in_0_1): d = (1 + a) / 2, the linear start
+// 48/17 - 32/17 d and three Newton-Raphson steps r <- r + r (1 - d r) in
+// Q2.29 fixed point.
+inline int32_t oneOverOnePlusX(int32_t a) {
+  const auto halfDenominator =
+      static_cast<int32_t>((static_cast<int64_t>(a) + std::numeric_limits<int32_t>::max() + 1) / 2);
+  constexpr int32_t k48Over17 = 1515870810;      // Q2.29
+  constexpr int32_t kMinus32Over17 = -1010580540;  // Q2.29
+  constexpr int32_t kOne = 1 << 29;               // Q2.29
+  int32_t r = k48Over17 + saturatingRoundingDoublingHighMul(halfDenominator, kMinus32Over17);
+  for (int i = 0; i < 3; ++i) {
+    const int32_t error = kOne - saturatingRoundingDoublingHighMul(halfDenominator, r);
+    r += saturatingLeftShift(saturatingRoundingDoublingHighMul(r, error), 2);  // Q4.27 -> Q2.29
+  }
+  return saturatingLeftShift(r, 1);  // r / 2 in Q1.30 read as Q0.31
+}
+
+// 1 / x for an integer x > 0 (TFLite's GetReciprocal with 31 integer
+// digits): x = 2^bits * (1 + a) with a in [0, 1), 1 / x =
+// oneOverOnePlusX(a) * 2^-bits. Returns {Q0.31 value, bits}.
+struct Reciprocal {
+  int32_t value = 0;
+  int bitsOverUnit = 0;
+};
+
+inline Reciprocal reciprocal(int32_t x) {
+  const int headroomPlusOne = std::countl_zero(static_cast<uint32_t>(x));
+  const auto fraction = static_cast<int32_t>((static_cast<uint32_t>(x) << headroomPlusOne) - (1u << 31));
+  return {oneOverOnePlusX(fraction), 31 - headroomPlusOne};
 }
 
 // --- 16-bit fixed point (gemmlowp's int16 primitives, used by HARD_SWISH) ---
@@ -269,6 +319,14 @@ inline void populateLookupTable(float inScale, int32_t inZeroPoint, float outSca
     table[static_cast<uint8_t>(static_cast<T>(q))] =
         static_cast<T>(std::clamp(quantized, qmin<T>(), qmax<T>()));
   }
+}
+
+// TFLite's PopulateSoftmaxLookupTable (8-bit SOFTMAX and LOG_SOFTMAX):
+// table[255 - d] = exp(-inScale * beta * d) for the distance d = max - q of
+// a value to its row maximum, in float.
+inline void populateSoftmaxExpTable(float inScale, float beta, float table[256]) {
+  const float scale = -inScale * beta;
+  for (int32_t d = 0; d <= 255; ++d) table[255 - d] = std::exp(scale * static_cast<float>(d));
 }
 
 }  // namespace inferd::engine::kernels::quant

@@ -3,12 +3,17 @@
 // LOG_SOFTMAX and L2_NORMALIZATION (over the last axis); and CAST between
 // the numeric types and BOOL. Float math follows TensorFlow Lite's reference
 // kernels (ROUND rounds halves to even, ELU uses expm1, GELU has the tanh
-// and the erf forms). INT8 RSQRT follows TFLite's integer kernel (a
-// fixed-point inverse square root, tabulated over the 256 inputs); other
-// quantized inputs are rejected in prepare.
+// and the erf forms). 8-bit quantized inputs are mapped through a 256-entry
+// table built in prepare, with TFLite's arithmetic: EXP, LOG (INT8) and GELU
+// (INT8, UINT8) quantize the float function of the dequantized input
+// (LUTPopulate); SQRT (INT8) truncates sqrt(input) / output scale; ABS
+// (INT8) rescales |q - zero point| with a fixed-point
+// multiplier; RSQRT (INT8) uses TFLite's fixed-point inverse square root.
+// Other quantized inputs are rejected in prepare.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <type_traits>
@@ -27,6 +32,7 @@ enum class UOp { kExp, kLog, kSqrt, kRsqrt, kSquare, kAbs, kNeg, kSin, kCos, kFl
 constexpr bool allowsType(UOp op, ElementType t) {
   switch (op) {
     case UOp::kAbs:
+      return t == ElementType::kFloat32 || t == ElementType::kInt32 || t == ElementType::kInt8;
     case UOp::kSign:
       return t == ElementType::kFloat32 || t == ElementType::kInt32;
     case UOp::kNeg:
@@ -34,7 +40,12 @@ constexpr bool allowsType(UOp op, ElementType t) {
     case UOp::kLogicalNot:
       return t == ElementType::kBool;
     case UOp::kRsqrt:
+    case UOp::kSqrt:
+    case UOp::kExp:
+    case UOp::kLog:
       return t == ElementType::kFloat32 || t == ElementType::kInt8;
+    case UOp::kGelu:
+      return t == ElementType::kFloat32 || t == ElementType::kInt8 || t == ElementType::kUInt8;
     default:
       return t == ElementType::kFloat32;
   }
@@ -43,7 +54,7 @@ constexpr bool allowsType(UOp op, ElementType t) {
 std::vector<ElementType> typesOf(UOp op) {
   std::vector<ElementType> v;
   for (ElementType t : {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64, ElementType::kInt8,
-                        ElementType::kBool}) {
+                        ElementType::kUInt8, ElementType::kBool}) {
     if (allowsType(op, t)) v.push_back(t);
   }
   return v;
@@ -53,52 +64,111 @@ struct GeluState : KernelState {
   bool approximate = false;
 };
 
-// INT8 RSQRT (TFLite's RsqrtEvalQuantizedInt8): v = q - inZp must be >= 0;
-// v = 0 gives 127, otherwise 1/sqrt(v) as a fixed-point multiplier
-// (quant::invSqrtMultiplier) applied to 2^20 and rescaled by
-// 1 / (sqrt(inScale) * outScale) with 20 bits shifted back out.
-struct RsqrtInt8State : KernelState {
+// The table of a quantized SQRT or RSQRT and the input zero point eval
+// checks the inputs against (both reject negative values).
+struct NonNegativeTableState : QuantTableState {
+  NonNegativeTableState(const QuantTableState& t, int32_t zp) : QuantTableState(t), inZeroPoint(zp) {}
   int32_t inZeroPoint = 0;
-  int8_t table[256] = {};  // indexed by the input's bit pattern
 };
 
-Status prepareRsqrtInt8(OpContext& ctx, const Tensor* in) {
-  TensorQuant qi, qo;
-  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, in, "input", &qi));
-  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.output(0), "output", &qo));
+constexpr bool rejectsNegative(UOp op) { return op == UOp::kSqrt || op == UOp::kRsqrt; }
+
+// GELU as TFLite's reference kernel (and its lookup tables) computes it.
+float geluTanh(float x) {
+  // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  return 0.5f * x * (1.f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+}
+
+float geluErf(float x) {
+  // 0.5 x (1 + erf(x / sqrt(2))), written with erfc as TFLite does.
+  constexpr float kSqrtHalf = 0.7071067811865476f;
+  return 0.5f * x * std::erfc(-x * kSqrtHalf);
+}
+
+// The quantized table of ABS (TFLite's AbsEvalQuantized): |q - inZp|, rescaled
+// by inScale / outScale only when the scales differ, plus outZp.
+void fillAbsTable(ElementType type, const TensorQuant& qi, const TensorQuant& qo, QuantTableState* st) {
+  const bool rescale = qi.scale != qo.scale;
+  const quant::Multiplier m = quant::quantizeMultiplier(static_cast<double>(qi.scale / qo.scale));
+  fillTable(type, st, [&](int32_t q) {
+    const int32_t v = std::abs(q - qi.zeroPoint);
+    return (rescale ? quant::multiplyByQuantizedMultiplier(v, m) : v) + qo.zeroPoint;
+  });
+}
+
+// INT8 RSQRT (TFLite's RsqrtEvalQuantizedInt8): v = q - inZp must be >= 0
+// (checked in eval); v = 0 gives 127, otherwise 1/sqrt(v) as a fixed-point
+// multiplier (quant::invSqrtMultiplier) applied to 2^20 and rescaled by
+// 1 / (sqrt(inScale) * outScale) with 20 bits shifted back out.
+void fillRsqrtTable(const TensorQuant& qi, const TensorQuant& qo, QuantTableState* st) {
   // Evaluated as TFLite does: the float product, then 1 / it in double.
   const float denominator = std::sqrt(qi.scale) * qo.scale;
   const quant::Multiplier out = quant::quantizeMultiplier(1. / static_cast<double>(denominator));
   constexpr int kShift = 20;  // keeps 1/sqrt(v) an integer
-  auto state = std::make_unique<RsqrtInt8State>();
-  state->inZeroPoint = qi.zeroPoint;
-  for (int32_t q = qi.zeroPoint; q <= 127; ++q) {
+  fillTable(ElementType::kInt8, st, [&](int32_t q) {
     const int32_t v = q - qi.zeroPoint;
-    int32_t result = 127;
-    if (v != 0) {
-      quant::Multiplier inv = quant::invSqrtMultiplier(v);
-      inv.shift += kShift;
-      const int32_t scaled = quant::multiplyByQuantizedMultiplier(1, inv);
-      result = quant::multiplyByQuantizedMultiplier(scaled, {out.value, out.shift - kShift}) + qo.zeroPoint;
-    }
-    state->table[static_cast<uint8_t>(q)] = static_cast<int8_t>(std::clamp(result, -128, 127));
+    if (v < 0) return 0;  // rejected in eval
+    if (v == 0) return 127;
+    quant::Multiplier inv = quant::invSqrtMultiplier(v);
+    inv.shift += kShift;
+    const int32_t scaled = quant::multiplyByQuantizedMultiplier(1, inv);
+    return quant::multiplyByQuantizedMultiplier(scaled, {out.value, out.shift - kShift}) + qo.zeroPoint;
+  });
+}
+
+// INT8 SQRT (TFLite's SqrtEvalQuantized): sqrt of the dequantized input in
+// float, divided by the output scale and truncated toward zero.
+void fillSqrtTable(const TensorQuant& qi, const TensorQuant& qo, QuantTableState* st) {
+  fillTable(ElementType::kInt8, st, [&](int32_t q) {
+    if (q < qi.zeroPoint) return 0;  // rejected in eval
+    const float x = qi.scale * static_cast<float>(q - qi.zeroPoint);
+    return static_cast<int32_t>(std::sqrt(x) / qo.scale) + qo.zeroPoint;
+  });
+}
+
+template <UOp Op>
+Status prepareQuantTable(OpContext& ctx) {
+  const ElementType type = ctx.input(0)->type;
+  TensorQuant qi, qo;
+  INFERD_RETURN_IF_ERROR(prepareQuantUnary(ctx, &qi, &qo));
+  auto st = std::make_unique<QuantTableState>();
+  if constexpr (Op == UOp::kExp) populateTable(type, qi, qo, [](float x) { return std::exp(x); }, st.get());
+  if constexpr (Op == UOp::kLog) {
+    // Non-positive inputs give the lowest output value (TFLite's LogLUTPrepare).
+    const float outputMin = static_cast<float>(-128 - qo.zeroPoint) * qo.scale;
+    populateTable(type, qi, qo, [&](float x) { return x <= 0.f ? outputMin : std::log(x); }, st.get());
   }
-  ctx.setState(std::move(state));
+  if constexpr (Op == UOp::kGelu) {
+    const auto* o = options<fb::GeluOptions>(ctx);
+    if (o != nullptr && o->approximate()) {
+      populateTable(type, qi, qo, geluTanh, st.get());
+    } else {
+      populateTable(type, qi, qo, geluErf, st.get());
+    }
+  }
+  if constexpr (Op == UOp::kAbs) fillAbsTable(type, qi, qo, st.get());
+  if constexpr (Op == UOp::kRsqrt) fillRsqrtTable(qi, qo, st.get());
+  if constexpr (Op == UOp::kSqrt) fillSqrtTable(qi, qo, st.get());
+  if constexpr (rejectsNegative(Op)) {
+    ctx.setState(std::make_unique<NonNegativeTableState>(*st, qi.zeroPoint));
+    return Status::ok();
+  }
+  ctx.setState(std::move(st));
   return Status::ok();
 }
 
-Status evalRsqrtInt8(OpContext& ctx, const Tensor* in, Tensor* out) {
-  const auto& s = *ctx.state<RsqrtInt8State>();
+Status checkNonNegativeInput(OpContext& ctx, const Tensor* in) {
+  const int32_t zeroPoint = ctx.state<NonNegativeTableState>()->inZeroPoint;
   const int8_t* x = in->as<int8_t>();
   const int64_t n = in->numElements();
   for (int64_t i = 0; i < n; ++i) {
-    if (x[i] < s.inZeroPoint) {
-      return ctx.error("RSQRT is only defined for non-negative inputs: element {} is {} (zero point {})", i,
-                       int{x[i]}, s.inZeroPoint);
+    if (x[i] < zeroPoint) {
+      return ctx.error("{} is only defined for non-negative inputs: element {} is {} (zero point {})",
+                       fb::EnumNameBuiltinOperator(static_cast<fb::BuiltinOperator>(ctx.op().builtinCode)), i,
+                       int{x[i]}, zeroPoint);
     }
   }
-  int8_t* y = out->as<int8_t>();
-  for (int64_t i = 0; i < n; ++i) y[i] = s.table[static_cast<uint8_t>(x[i])];
   return Status::ok();
 }
 
@@ -110,9 +180,7 @@ Status prepareUnary(OpContext& ctx) {
     return ctx.unsupported("input type {} is not supported", elementTypeName(in->type));
   }
   INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, in->type));
-  if constexpr (Op == UOp::kRsqrt) {
-    if (in->type == ElementType::kInt8) INFERD_RETURN_IF_ERROR(prepareRsqrtInt8(ctx, in));
-  }
+  if (isQuantized8(in->type)) return prepareQuantTable<Op>(ctx);
   if constexpr (Op == UOp::kGelu) {
     auto state = std::make_unique<GeluState>();
     if (const auto* o = options<fb::GeluOptions>(ctx)) state->approximate = o->approximate();
@@ -157,17 +225,7 @@ void evalFloat(OpContext& ctx, const Tensor* in, Tensor* out) {
   }
   if constexpr (Op == UOp::kElu) mapValues<float>(in, out, [](float x) { return x < 0.f ? std::expm1(x) : x; });
   if constexpr (Op == UOp::kGelu) {
-    if (ctx.state<GeluState>()->approximate) {
-      // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
-      constexpr float kSqrt2OverPi = 0.7978845608028654f;
-      mapValues<float>(in, out, [](float x) {
-        return 0.5f * x * (1.f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
-      });
-    } else {
-      // 0.5 x (1 + erf(x / sqrt(2))), written with erfc as TFLite does.
-      constexpr float kSqrtHalf = 0.7071067811865476f;
-      mapValues<float>(in, out, [](float x) { return 0.5f * x * std::erfc(-x * kSqrtHalf); });
-    }
+    mapValues<float>(in, out, ctx.state<GeluState>()->approximate ? geluTanh : geluErf);
   }
 }
 
@@ -194,8 +252,9 @@ Status evalUnary(OpContext& ctx) {
       if constexpr (Op == UOp::kLogicalNot) mapValues<bool>(in, out, [](bool x) { return !x; });
       break;
     case ElementType::kInt8:
-      if constexpr (Op == UOp::kRsqrt) return evalRsqrtInt8(ctx, in, out);
-      [[fallthrough]];
+    case ElementType::kUInt8:
+      if constexpr (rejectsNegative(Op)) INFERD_RETURN_IF_ERROR(checkNonNegativeInput(ctx, in));
+      return evalQuantTable(ctx);
     default: return ctx.unsupported("input type {} is not supported", elementTypeName(in->type));
   }
   return Status::ok();
@@ -203,13 +262,85 @@ Status evalUnary(OpContext& ctx) {
 
 // ---------------------------------------------------------------- LOG_SOFTMAX, L2_NORMALIZATION
 
+// Quantized L2_NORMALIZATION: TFLite fixes the output quantization to
+// scale 1/128 with zero point 0 (INT8) or 128 (UINT8).
+struct L2NormQuantState : KernelState {
+  int32_t inZeroPoint = 0;
+};
+
+Status prepareL2NormQuant(OpContext& ctx, const Tensor* in) {
+  TensorQuant qi, qo;
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, in, "input", &qi));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.output(0), "output", &qo));
+  const int32_t zeroPoint = in->type == ElementType::kInt8 ? 0 : 128;
+  if (static_cast<double>(qo.scale) != 1. / 128 || qo.zeroPoint != zeroPoint) {
+    return ctx.error("quantized output must have scale 1/128 and zero point {}, has scale {} and zero point {}",
+                     zeroPoint, qo.scale, qo.zeroPoint);
+  }
+  auto st = std::make_unique<L2NormQuantState>();
+  st->inZeroPoint = qi.zeroPoint;
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// Quantized LOG_SOFTMAX (TFLite's optimized 8-bit LogSoftmax, float math):
+// the output is fixed to scale 16/256 with zero point 127 (INT8) or 255
+// (UINT8); exp(inScale (q - max)) comes from TFLite's softmax table.
+struct LogSoftmaxQuantState : KernelState {
+  float expTable[256] = {};
+  float inScale = 1.f;
+  TensorQuant out;
+};
+
+Status prepareLogSoftmaxQuant(OpContext& ctx, const Tensor* in) {
+  auto st = std::make_unique<LogSoftmaxQuantState>();
+  TensorQuant qi;
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, in, "input", &qi));
+  INFERD_RETURN_IF_ERROR(perTensorQuant(ctx, ctx.output(0), "output", &st->out));
+  const int32_t zeroPoint = in->type == ElementType::kInt8 ? 127 : 255;
+  if (static_cast<double>(st->out.scale) != 16. / 256 || st->out.zeroPoint != zeroPoint) {
+    return ctx.error("quantized output must have scale 16/256 and zero point {}, has scale {} and zero point {}",
+                     zeroPoint, st->out.scale, st->out.zeroPoint);
+  }
+  st->inScale = qi.scale;
+  quant::populateSoftmaxExpTable(qi.scale, 1.f, st->expTable);
+  ctx.setState(std::move(st));
+  return Status::ok();
+}
+
+// Rows of an 8-bit LOG_SOFTMAX. Values are shifted to [0, 255] (INT8 by
+// +128) to index the table; the input zero point cancels out.
+template <typename T>
+void logSoftmaxQuantRows(const LogSoftmaxQuantState& st, const T* x, T* y, int64_t rows, int64_t depth) {
+  constexpr int32_t kOffset = std::is_signed_v<T> ? 128 : 0;
+  const float scale = st.inScale / st.out.scale;
+  for (int64_t r = 0; r < rows; ++r, x += depth, y += depth) {
+    const int32_t maxValue = *std::max_element(x, x + depth) + kOffset;
+    const float* table = st.expTable + (255 - maxValue);
+    float sum = 0.f;
+    for (int64_t c = 0; c < depth; ++c) sum += table[x[c] + kOffset];
+    const float shift = (st.inScale * static_cast<float>(maxValue) + std::log(sum)) / st.out.scale;
+    for (int64_t c = 0; c < depth; ++c) {
+      const float v = scale * static_cast<float>(x[c] + kOffset) - shift;
+      const auto q = static_cast<int32_t>(std::rint(v) + static_cast<float>(st.out.zeroPoint));
+      y[c] = static_cast<T>(std::clamp(q, quant::qmin<T>(), quant::qmax<T>()));
+    }
+  }
+}
+
 Status prepareRowwise(OpContext& ctx) {
   const Tensor* in = nullptr;
   INFERD_RETURN_IF_ERROR(requireInput(ctx, 0, &in));
-  INFERD_RETURN_IF_ERROR(checkType(ctx, in, ElementType::kFloat32, "input"));
+  const bool l2 = ctx.op().builtinCode == static_cast<int32_t>(fb::BuiltinOperator::L2_NORMALIZATION);
+  if (in->type != ElementType::kFloat32 && !isQuantized8(in->type)) {
+    return ctx.unsupported("input type {} is not supported", elementTypeName(in->type));
+  }
   INFERD_RETURN_IF_ERROR(checkOutputTypeIs(ctx, 0, in->type));
   if (in->rank() < 1) return ctx.error("input must have rank >= 1, has shape {}", dimsToString(in->dims));
-  if (ctx.op().builtinCode == static_cast<int32_t>(fb::BuiltinOperator::L2_NORMALIZATION)) {
+  if (isQuantized8(in->type)) {
+    INFERD_RETURN_IF_ERROR(l2 ? prepareL2NormQuant(ctx, in) : prepareLogSoftmaxQuant(ctx, in));
+  }
+  if (l2) {
     // TFLite's kernels implement no fused activation for L2_NORMALIZATION.
     if (const auto* o = options<fb::L2NormOptions>(ctx)) {
       if (o->fused_activation_function() != fb::ActivationFunctionType::NONE) {
@@ -226,6 +357,13 @@ Status evalLogSoftmax(OpContext& ctx) {
   const int64_t depth = in->dim(in->rank() - 1);
   if (depth == 0) return Status::ok();
   const int64_t rows = in->numElements() / depth;
+  if (isQuantized8(in->type)) {
+    dispatchQuantized8(in->type, [&](auto tag) {
+      using T = decltype(tag);
+      logSoftmaxQuantRows(*ctx.state<LogSoftmaxQuantState>(), in->as<T>(), ctx.output(0)->as<T>(), rows, depth);
+    });
+    return Status::ok();
+  }
   const float* x = in->as<float>();
   float* y = ctx.output(0)->as<float>();
   for (int64_t r = 0; r < rows; ++r, x += depth, y += depth) {
@@ -239,12 +377,45 @@ Status evalLogSoftmax(OpContext& ctx) {
   return Status::ok();
 }
 
+// Quantized rows (TFLite's integer L2Normalization): d = q - inZp, the
+// row's sum of d^2 gives 1 / ||d|| as a fixed-point multiplier
+// (quant::invSqrtMultiplier), and each d times it in units of 1/128. INT8
+// folds the factor 128 into the multiplier's shift; UINT8 multiplies d by
+// 128 first and adds the zero point 128, which rounds differently.
+template <typename T>
+void l2NormQuantRows(const T* x, T* y, int64_t rows, int64_t depth, int32_t zeroPoint) {
+  constexpr bool kSigned = std::is_signed_v<T>;
+  for (int64_t r = 0; r < rows; ++r, x += depth, y += depth) {
+    int32_t sq = 0;  // at most 255^2 per element
+    for (int64_t c = 0; c < depth; ++c) sq += (x[c] - zeroPoint) * (x[c] - zeroPoint);
+    const quant::Multiplier inv = quant::invSqrtMultiplier(sq);
+    for (int64_t c = 0; c < depth; ++c) {
+      const int32_t d = x[c] - zeroPoint;
+      int32_t v = 0;
+      if constexpr (kSigned) {
+        v = quant::multiplyByQuantizedMultiplier(d, {inv.value, inv.shift + 7});
+      } else {
+        v = 128 + quant::multiplyByQuantizedMultiplier(128 * d, inv);
+      }
+      y[c] = static_cast<T>(std::clamp(v, quant::qmin<T>(), quant::qmax<T>()));
+    }
+  }
+}
+
 Status evalL2Norm(OpContext& ctx) {
   // TFLite divides by max(||x||, 1e-6), so an all-zero row stays zero.
   constexpr float kEpsilon = 1e-6f;
   const Tensor* in = ctx.input(0);
   const int64_t depth = in->dim(in->rank() - 1);
   if (depth == 0) return Status::ok();
+  if (isQuantized8(in->type)) {
+    const int32_t zeroPoint = ctx.state<L2NormQuantState>()->inZeroPoint;
+    dispatchQuantized8(in->type, [&](auto tag) {
+      using T = decltype(tag);
+      l2NormQuantRows(in->as<T>(), ctx.output(0)->as<T>(), in->numElements() / depth, depth, zeroPoint);
+    });
+    return Status::ok();
+  }
   const int64_t rows = in->numElements() / depth;
   const float* x = in->as<float>();
   float* y = ctx.output(0)->as<float>();
@@ -392,7 +563,7 @@ void registerUnaryKernels(OpResolver& r) {
   // int16 quantized inputs, which prepare rejects with a clear message.
   r.add(unaryReg<UOp::kExp>(BuiltinOperator::EXP, 2));
   r.add(unaryReg<UOp::kLog>(BuiltinOperator::LOG, 2));
-  r.add(unaryReg<UOp::kSqrt>(BuiltinOperator::SQRT, 1));
+  r.add(unaryReg<UOp::kSqrt>(BuiltinOperator::SQRT, 2));
   r.add(unaryReg<UOp::kRsqrt>(BuiltinOperator::RSQRT, 2));
   r.add(unaryReg<UOp::kSquare>(BuiltinOperator::SQUARE, 1));
   r.add(unaryReg<UOp::kAbs>(BuiltinOperator::ABS, 5));
@@ -406,8 +577,10 @@ void registerUnaryKernels(OpResolver& r) {
   r.add(unaryReg<UOp::kElu>(BuiltinOperator::ELU, 1));
   r.add(unaryReg<UOp::kGelu>(BuiltinOperator::GELU, 2));
   r.add(unaryReg<UOp::kLogicalNot>(BuiltinOperator::LOGICAL_NOT, 1));
-  r.add(reg(BuiltinOperator::LOG_SOFTMAX, 2, prepareRowwise, evalLogSoftmax, {ElementType::kFloat32}));
-  r.add(reg(BuiltinOperator::L2_NORMALIZATION, 2, prepareRowwise, evalL2Norm, {ElementType::kFloat32}));
+  r.add(reg(BuiltinOperator::LOG_SOFTMAX, 2, prepareRowwise, evalLogSoftmax,
+            {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8}));
+  r.add(reg(BuiltinOperator::L2_NORMALIZATION, 2, prepareRowwise, evalL2Norm,
+            {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8}));
   r.add(reg(BuiltinOperator::CAST, 5, prepareCast, evalCast,
             {ElementType::kFloat32, ElementType::kFloat64, ElementType::kInt8, ElementType::kUInt8,
              ElementType::kInt16, ElementType::kUInt16, ElementType::kInt32, ElementType::kInt64,
