@@ -331,37 +331,23 @@ Status evalAssignVariable(OpContext& ctx) {
   return Status::ok();
 }
 
-KernelRegistration reg(fb::BuiltinOperator code, int32_t minIn, int32_t maxIn, int32_t minOut, int32_t maxOut,
-                       KernelFn prepare, KernelFn eval) {
-  KernelRegistration k;
-  k.builtinCode = static_cast<int32_t>(code);
-  k.minInputs = minIn;
-  k.maxInputs = maxIn;
-  k.minOutputs = minOut;
-  k.maxOutputs = maxOut;
-  k.prepare = prepare;
-  k.eval = eval;
-  return k;
-}
 
 }  // namespace
 
 void registerControlFlowKernels(OpResolver& r) {
   using fb::BuiltinOperator;
   constexpr int32_t kMany = 1 << 16;
-  auto whileK = reg(BuiltinOperator::WHILE, 1, kMany, 1, kMany, prepareWhile, evalWhile);
-  whileK.types = {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64, ElementType::kBool,
-                  ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16, ElementType::kResource};
-  auto ifK = reg(BuiltinOperator::IF, 1, kMany, 0, kMany, prepareIf, evalIf);
-  ifK.types = whileK.types;
-  r.add(std::move(whileK));
-  r.add(std::move(ifK));
-  r.add(reg(BuiltinOperator::CALL_ONCE, 0, 0, 0, 0, prepareCallOnce, evalCallOnce));
-  auto handle = reg(BuiltinOperator::VAR_HANDLE, 0, 0, 1, 1, prepareVarHandle, evalVarHandle);
-  handle.types = {ElementType::kResource};
-  r.add(std::move(handle));
-  r.add(reg(BuiltinOperator::READ_VARIABLE, 1, 1, 1, 1, prepareReadVariable, evalReadVariable));
-  r.add(reg(BuiltinOperator::ASSIGN_VARIABLE, 2, 2, 0, 0, prepareAssignVariable, evalAssignVariable));
+  const std::vector<ElementType> carried = {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64,
+                                            ElementType::kBool,    ElementType::kInt8,  ElementType::kUInt8,
+                                            ElementType::kInt16,   ElementType::kResource};
+  r.add(builtinKernel(BuiltinOperator::WHILE, 1, 1, 1, kMany, prepareWhile, evalWhile, carried, 1, kMany));
+  r.add(builtinKernel(BuiltinOperator::IF, 1, 1, 1, kMany, prepareIf, evalIf, carried, 0, kMany));
+  r.add(builtinKernel(BuiltinOperator::CALL_ONCE, 1, 1, 0, 0, prepareCallOnce, evalCallOnce, {}, 0, 0));
+  r.add(builtinKernel(BuiltinOperator::VAR_HANDLE, 1, 1, 0, 0, prepareVarHandle, evalVarHandle,
+                      {ElementType::kResource}));
+  r.add(builtinKernel(BuiltinOperator::READ_VARIABLE, 1, 1, 1, 1, prepareReadVariable, evalReadVariable, {}));
+  r.add(builtinKernel(BuiltinOperator::ASSIGN_VARIABLE, 1, 1, 2, 2, prepareAssignVariable, evalAssignVariable, {},
+                      0, 0));
 }
 
 }  // namespace inferd::engine::kernels

@@ -544,40 +544,16 @@ Status evalDensify(OpContext& ctx) {
 }  // namespace
 
 void registerQuantizeKernels(OpResolver& r) {
-  KernelRegistration dq;
-  dq.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::DEQUANTIZE);
-  dq.minVersion = 1;
-  dq.maxVersion = 6;  // TFLite's range; version 6 adds INT4, rejected in prepare
-  dq.minInputs = 1;
-  dq.maxInputs = 1;
-  dq.prepare = prepareDequantize;
-  dq.eval = evalDequantize;
-  dq.types = {ElementType::kFloat16, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16};
-  r.add(dq);
-
-  KernelRegistration q;
-  q.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::QUANTIZE);
-  q.minVersion = 1;
-  q.maxVersion = 3;
-  q.minInputs = 1;
-  q.maxInputs = 1;
-  q.prepare = prepareQuantize;
-  q.eval = evalQuantize;
-  q.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16};
-  r.add(q);
-
-  KernelRegistration ds;
-  ds.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::DENSIFY);
-  ds.minVersion = 1;
-  ds.maxVersion = 1;
-  ds.minInputs = 1;
-  ds.maxInputs = 1;
-  ds.prepare = prepareDensify;
-  ds.eval = evalDensify;
+  using fb::BuiltinOperator;
+  // TFLite's range; DEQUANTIZE version 6 adds INT4, rejected in prepare.
+  r.add(builtinKernel(BuiltinOperator::DEQUANTIZE, 1, 6, 1, 1, prepareDequantize, evalDequantize,
+                      {ElementType::kFloat16, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16}));
+  r.add(builtinKernel(BuiltinOperator::QUANTIZE, 1, 3, 1, 1, prepareQuantize, evalQuantize,
+                      {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16}));
   // Values are copied as bytes, so every fixed-size type works.
-  ds.types = {ElementType::kFloat32, ElementType::kFloat16, ElementType::kInt8,
-              ElementType::kUInt8,   ElementType::kInt16,   ElementType::kInt32};
-  r.add(ds);
+  r.add(builtinKernel(BuiltinOperator::DENSIFY, 1, 1, 1, 1, prepareDensify, evalDensify,
+                      {ElementType::kFloat32, ElementType::kFloat16, ElementType::kInt8, ElementType::kUInt8,
+                       ElementType::kInt16, ElementType::kInt32}));
 }
 
 }  // namespace inferd::engine::kernels
