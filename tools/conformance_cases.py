@@ -73,17 +73,18 @@ class Case:
     inputs: list
     forms: tuple
     io: str = "int8"  # int8 form's input/output type: int8, or float32/uint8 (QUANTIZE/DEQUANTIZE at the edges)
+    exact: tuple = ()  # forms whose float outputs must be bit-identical to LiteRT's ("exact" tolerance)
 
 
 CASES: dict[str, Case] = {}
 ALL, Q, F = FORMS, ("fp32", "int8"), ("fp32",)
 
 
-def case(name, inputs, forms=Q, io="int8"):
+def case(name, inputs, forms=Q, io="int8", exact=()):
     def register(build):
         if name in CASES:
             raise SystemExit(f"error: duplicate case {name}")
-        CASES[name] = Case(name, build, list(inputs), tuple(forms), io)
+        CASES[name] = Case(name, build, list(inputs), tuple(forms), io, tuple(exact))
         return build
     return register
 
@@ -113,6 +114,43 @@ def _(w):
 def _(w):
     k, b = w.he(4, 4, 8, 12), w.normal(12)
     return lambda x: tf.nn.conv2d(x, k, (2, 1), "SAME") + b
+
+
+# A mobile block in dynamic-range form, held to bit-exactness: float layers
+# (< 1024 weights: the stem conv, a depthwise conv with an odd channel
+# count, the squeeze-excite 1x1 convs on one pixel, the dense head) between
+# hybrid ones (expand, depthwise, project), LOGISTIC and HARD_SWISH on
+# sizes with a tail.
+# Any float rounding difference would be turned into quantization steps by
+# the hybrid layers' run-time input quantization; inferd follows TFLite's
+# builtin summation order in such models (OpContext::reproducibleFloat).
+@case("hybrid_mbconv_se", [f32(1, 10, 10, 16)], ALL, exact=("dynamic",))
+def _(w):
+    k0, b0 = w.he(3, 3, 16, 6), w.normal(6)            # 864 weights: float
+    ke, be = w.he(1, 1, 6, 192), w.normal(192)          # 1152: hybrid
+    kd, bd = w.he(3, 3, 192, 1, fan_in=9), w.normal(192)  # 1728: hybrid depthwise
+    kp, bp = w.he(1, 1, 192, 10), w.normal(10)          # 1920: hybrid
+    kd2, bd2 = w.he(3, 3, 10, 1, fan_in=9), w.normal(10)  # 90: float depthwise
+    ks, bs = w.he(1, 1, 10, 6), w.normal(6)             # squeeze, one pixel
+    kx, bx = w.he(1, 1, 6, 10), w.normal(10)            # excite, one pixel
+    kh, bh = w.he(10, 7), w.normal(7)                   # dense head, batch 1
+
+    def swish(v):
+        return v * tf.sigmoid(v)
+
+    def f(x):
+        y = tf.nn.relu6(tf.nn.conv2d(x, k0, 2, "SAME") + b0)
+        y = swish(tf.nn.conv2d(y, ke, 1, "VALID") + be)
+        y = tf.nn.relu6(tf.nn.depthwise_conv2d(y, kd, [1, 1, 1, 1], "SAME") + bd)
+        y = tf.nn.conv2d(y, kp, 1, "VALID") + bp
+        y = tf.nn.depthwise_conv2d(y, kd2, [1, 1, 1, 1], "SAME") + bd2
+        s = tf.reduce_mean(y, axis=[1, 2], keepdims=True)
+        s = swish(tf.nn.conv2d(s, ks, 1, "VALID") + bs)
+        s = tf.sigmoid(tf.nn.conv2d(s, kx, 1, "VALID") + bx)
+        y = y * s
+        y = y * tf.nn.relu6(y + 3.0) * (1.0 / 6.0)  # HARD_SWISH on 250 elements
+        return tf.matmul(tf.reduce_mean(y, axis=[1, 2]), kh) + bh, y
+    return f
 
 
 @case("conv2d_1x1_odd_channels", [f32(1, 5, 7, 3)])

@@ -33,7 +33,9 @@ parser. Tolerance kinds per output:
   dequant:S   float outputs of a DEQUANTIZE of scale S: as `quant`, in units
               of S
   exact       integer/bool outputs of non-quantized ops (ARG_MAX, comparisons,
-              SHAPE, CAST): bit-exact
+              SHAPE, CAST): bit-exact; also the float outputs of the forms a
+              case lists in `exact=` (dynamic-range models, where inferd
+              follows LiteRT's builtin kernels bit for bit)
 
 `--check` rebuilds everything into a temporary folder and compares it file
 by file with what is committed (regeneration must be stable).
@@ -164,7 +166,7 @@ def tolerances(model_t, schema, form: str, out_details: list[dict]) -> list[str]
 
 
 def make_case(label: str, base: str, form: str, model_bytes: bytes, input_specs: list,
-              seed: int, out_dir: pathlib.Path, schema) -> dict:
+              seed: int, out_dir: pathlib.Path, schema, exact: bool = False) -> dict:
     """Writes out_dir/<label>/{model.tflite,input_*,output_*} and returns the
     manifest entry. Inputs: input_specs sampled from RandomState(seed + 1)
     (the representative dataset uses `seed`), quantized for int8 inputs."""
@@ -203,7 +205,8 @@ def make_case(label: str, base: str, form: str, model_bytes: bytes, input_specs:
         case=label, base=base, form=form,
         golden=("LiteRT default interpreter (XNNPACK), 1 thread" if form == "fp32"
                 else "LiteRT builtin kernels (BUILTIN_WITHOUT_DEFAULT_DELEGATES), 1 thread"),
-        tolerance=tolerances(model_t, schema, form, out_details),
+        tolerance=[("exact" if exact and t == "float" else t)
+                   for t in tolerances(model_t, schema, form, out_details)],
         ops=subgraph_ops[0], op_versions=versions,
         **({"subgraph_ops": subgraph_ops[1:]} if len(subgraph_ops) > 1 else {}),
         inputs=[dict(name=d["name"], shape=list(x.shape), dtype=str(x.dtype),
@@ -233,7 +236,8 @@ No third-party weights: every constant is random from a fixed seed
 Tolerances: float `|ours - ref| <= 1e-4 + 1e-3 * max|ref|`; quant (integer
 outputs of quantized ops) never more than 1 quantum off and >= 99 % exactly
 equal; dequant:S (float outputs of DEQUANTIZE) the same in units of S;
-exact (integer/bool outputs of ARG_MAX, comparisons, SHAPE, CAST) bit-exact.
+exact (integer/bool outputs of ARG_MAX, comparisons, SHAPE, CAST, and the
+float outputs of cases generated with `exact=`) bit-exact.
 
 Run: `meson test -C build conformance_test --print-errorlogs` (prints one
 line of figures per case and the failures grouped by reason);
@@ -292,7 +296,7 @@ def build_case(c: Case, out_dir: pathlib.Path, schema, forms: tuple) -> list[dic
         label = f"{c.name}_{form}"
         samples = (lambda: repr_samples(c.inputs, seed))
         model = convert(cf, form, samples, c.io, trackable)
-        entry = make_case(label, c.name, form, model, c.inputs, seed, out_dir, schema)
+        entry = make_case(label, c.name, form, model, c.inputs, seed, out_dir, schema, exact=form in c.exact)
         entries.append(entry)
         print(f"  {label:<44} {entry['bytes']:>7} B  {' '.join(entry['ops'])}  "
               f"[{','.join(entry['tolerance'])}]", flush=True)

@@ -29,6 +29,8 @@ struct RunArgs {
   int repeat = 1;
   int threads = 1;  // --local: threads of the cpu device's kernel pool
   std::string signature;  // --local: run this signature instead of subgraph 0
+  std::string dumpDir;  // --local: write every tensor here (t<index>.npy + tensors.tsv)
+  bool referenceKernels = false;  // with dumpDir: portable reference kernels only
   std::string socket;  // daemon mode; empty = the default socket
   RequestArgs request;
 };

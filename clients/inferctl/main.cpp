@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   runCmd->add_option("--signature", run.signature,
                      "With --local: run this signature of the model (see inspect) instead of subgraph 0");
+  runCmd->add_option("--dump-tensors", run.dumpDir,
+                     "With --local: keep every intermediate tensor and write each as DIR/t<index>.npy, "
+                     "listed in DIR/tensors.tsv (for layer-by-layer comparison, tools/compare_layers.py)");
+  runCmd->add_flag("--reference-kernels", run.referenceKernels,
+                   "With --dump-tensors: use the portable reference kernels instead of the optimized ones");
   addRequestOptions(runCmd, &run.request, &runTimeout, &runPriority);
   runCmd->footer(
       "Output i (in the model's output order) is written to DIR/output_<i>.npy.\n"

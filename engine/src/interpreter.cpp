@@ -64,6 +64,7 @@ class OpContextImpl {
   Interpreter* interpreter = nullptr;
   std::vector<std::vector<uint64_t>>* foldStorage = nullptr;  // for folding
   bool optimized = false;    // constant folding uses the reference kernels
+  bool reproducibleFloat = false;
   void* threadPool = nullptr;
   ExecContext* exec = nullptr;  // nullptr during constant folding
 
@@ -127,6 +128,7 @@ void* OpContext::scratch(int id) {
 }
 
 bool OpContext::optimizedKernels() const { return impl_->optimized; }
+bool OpContext::reproducibleFloat() const { return impl_->reproducibleFloat; }
 void* OpContext::threadPool() const { return impl_->threadPool; }
 ExecContext* OpContext::execContext() const { return impl_->exec; }
 
@@ -576,6 +578,7 @@ Status Interpreter::planMemory() {
       first[i] = 0;
       last[i] = end;
     }
+    if (options_.preserveAllTensors && first[i] >= 0) last[i] = end;
     if (first[i] < 0) continue;  // never written nor an input: not allocated
     requests.push_back({t.bytes, first[i], std::max(last[i], first[i])});
     tensorOf.push_back(static_cast<int32_t>(i));
@@ -648,6 +651,7 @@ void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
   impl.scratchPtrs = &node.scratchPtrs;
   impl.interpreter = this;
   impl.optimized = options_.optimizedKernels;
+  impl.reproducibleFloat = model_->hasHybridOps();
   impl.threadPool = exec_->threadPool();
   impl.exec = exec_;
 }

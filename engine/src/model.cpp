@@ -51,6 +51,7 @@ class ModelLoader {
     INFERD_RETURN_IF_ERROR(verifyFlatBuffer());
     INFERD_RETURN_IF_ERROR(parseModel());
     if (options_.foldConstants) INFERD_RETURN_IF_ERROR(foldConstants());
+    m_.hasHybridOps_ = findHybridOps();
     return Status::ok();
   }
 
@@ -459,6 +460,25 @@ class ModelLoader {
 
   // DEQUANTIZE (fp16/int8 weights) and DENSIFY (sparse weights) of constants
   // are evaluated once here, so interpreters share float constants.
+  // A hybrid op reads a float activation (its first input) and a constant
+  // int8 weight tensor and writes float; DEQUANTIZE does that exactly and
+  // is not one.
+  bool findHybridOps() const {
+    constexpr int32_t kDequantize = 6;
+    for (const Subgraph& sg : m_.subgraphs_) {
+      for (const OperatorInfo& op : sg.operators) {
+        if (op.folded || op.builtinCode == kDequantize || op.inputs.empty() || op.inputs[0] < 0) continue;
+        const auto tensor = [&](int32_t i) -> const TensorInfo& { return sg.tensors[static_cast<size_t>(i)]; };
+        if (tensor(op.inputs[0]).type != ElementType::kFloat32) continue;
+        for (size_t i = 1; i < op.inputs.size(); ++i) {
+          const int32_t t = op.inputs[i];
+          if (t >= 0 && tensor(t).isConstant && tensor(t).type == ElementType::kInt8) return true;
+        }
+      }
+    }
+    return false;
+  }
+
   Status foldConstants() {
     const OpResolver& resolver = options_.resolver ? *options_.resolver : OpResolver::builtins();
     for (size_t s = 0; s < m_.subgraphs_.size(); ++s) {

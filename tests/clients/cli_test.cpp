@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "../common/subprocess.h"
 #include "../common/test_data.h"
+#include "inferd/engine/model.h"
 #include "inferd/engine/npy.h"
 
 using namespace inferd;
@@ -149,4 +151,45 @@ TEST_CASE("inspect and run --local --signature on a model with several signature
                  dir);
   CHECK(oneLineError(bad));
   CHECK_THAT(bad.err, Catch::Contains("no signature 'nope'"));
+}
+
+TEST_CASE("run --local --dump-tensors writes every tensor with an index", "[cli]") {
+  auto dir = makeTempDir("cli");
+  const std::string golden = testDataPath("golden/face_detection_short_range/");
+  const std::string model = testDataPath("models/face_detection_short_range.tflite");
+  auto r = ctl({"run", model, "--local", "--input", golden + "input_0.npy", "--dump-tensors", dir + "/dump"}, dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK_THAT(r.out, Catch::Contains("tensors written to"));
+  std::ifstream tsv(dir + "/dump/tensors.tsv");
+  REQUIRE(tsv.good());
+  std::string line;
+  std::getline(tsv, line);
+  CHECK(line == "index\tname\ttype\tshape\top_index\top");
+  int rows = 0, convs = 0;
+  while (std::getline(tsv, line)) {
+    ++rows;
+    const std::string index = line.substr(0, line.find('\t'));
+    CHECK(std::filesystem::exists(dir + "/dump/t" + index + ".npy"));
+    if (line.find("\tCONV_2D") != std::string::npos) ++convs;
+  }
+  CHECK(rows > 50);
+  CHECK(convs > 10);
+  // The dumped graph outputs are the model's outputs (compared with a plain run).
+  auto plain = ctl({"run", model, "--local", "--input", golden + "input_0.npy", "--output-dir", dir + "/out"}, dir);
+  REQUIRE(plain.exitCode == 0);
+  auto loaded = engine::Model::load(model);
+  REQUIRE(loaded.isOk());
+  const auto& outputs = loaded.value()->mainSubgraph().outputs;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    auto dumped = engine::readNpy(dir + "/dump/t" + std::to_string(outputs[i]) + ".npy");
+    auto out = engine::readNpy(dir + "/out/output_" + std::to_string(i) + ".npy");
+    REQUIRE(dumped.isOk());
+    REQUIRE(out.isOk());
+    CHECK(dumped->dims == out->dims);
+    CHECK(dumped->data == out->data);
+  }
+  // The flag needs --local.
+  auto bad = ctl({"run", "some_model", "--dump-tensors", dir + "/d2"}, dir);
+  CHECK(oneLineError(bad));
 }

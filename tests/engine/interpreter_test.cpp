@@ -2,6 +2,7 @@
 // and agree bit for bit with a single-threaded run.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -116,4 +117,57 @@ TEST_CASE("integer shape arithmetic on constants is folded at prepare", "[interp
   for (int i = 0; i < 4; ++i) interp.value()->input(0).as<float>()[i] = static_cast<float>(i);
   REQUIRE(interp.value()->invoke().isOk());
   CHECK(interp.value()->output(0).as<float>()[3] == 3.f);
+}
+
+namespace {
+// Whether the byte ranges of two non-constant tensors with data overlap.
+bool anyNonConstantOverlap(const Interpreter& in) {
+  std::vector<std::pair<const uint8_t*, const uint8_t*>> ranges;
+  for (const Tensor& t : in.tensors()) {
+    if (!t.isConstant && t.data != nullptr && t.bytes > 0) ranges.emplace_back(t.data, t.data + t.bytes);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].first < ranges[i - 1].second) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("preserveAllTensors keeps every intermediate tensor in its own memory", "[interpreter]") {
+  auto m = Model::load(test::testDataPath("models/face_detection_short_range.tflite"));
+  REQUIRE(m.isOk());
+  auto input = readNpy(test::testDataPath("golden/face_detection_short_range/input_0.npy"));
+  REQUIRE(input.isOk());
+
+  auto shared = Interpreter::create(m.value());
+  REQUIRE(shared.isOk());
+  // The default plan reuses memory between tensors whose lifetimes do not
+  // overlap (which is what makes the option necessary).
+  CHECK(anyNonConstantOverlap(*shared.value()));
+  const auto expected = runOnce(*shared.value(), input->data);
+
+  InterpreterOptions options;
+  options.preserveAllTensors = true;
+  auto preserved = Interpreter::create(m.value(), options);
+  REQUIRE(preserved.isOk());
+  CHECK_FALSE(anyNonConstantOverlap(*preserved.value()));
+  CHECK(preserved.value()->arenaBytes() > shared.value()->arenaBytes());
+  CHECK(runOnce(*preserved.value(), input->data) == expected);
+  // The graph input still holds the input after the run: nothing wrote over it.
+  const Tensor& in0 = preserved.value()->input(0);
+  CHECK(std::memcmp(in0.data, input->data.data(), input->data.size()) == 0);
+}
+
+TEST_CASE("models with dynamic-range ops are recognized as hybrid", "[interpreter][hybrid]") {
+  for (const char* form : {"fp32", "int8", "dynamic"}) {
+    auto m = Model::load(test::testDataPath(std::string("conformance/hybrid_mbconv_se_") + form + "/model.tflite"));
+    REQUIRE(m.isOk());
+    INFO(form);
+    CHECK(m.value()->hasHybridOps() == (std::string(form) == "dynamic"));
+  }
+  // Float weights stored as fp16 and DEQUANTIZE'd at load are not hybrid.
+  auto face = Model::load(test::testDataPath("models/face_detection_short_range.tflite"));
+  REQUIRE(face.isOk());
+  CHECK_FALSE(face.value()->hasHybridOps());
 }

@@ -211,6 +211,7 @@ Status prepareLogistic(OpContext& ctx) {
   if (quantizedInput(ctx)) {
     return prepareQuantLut(ctx, [](float x) { return 1.0f / (1.0f + std::exp(-x)); }, true);
   }
+  if (ctx.reproducibleFloat()) return prepareUnaryFloat(ctx);  // builtin order, not XNNPACK
   return prepareXnnUnary(ctx, XnnUnary::kSigmoid);
 }
 Status prepareTanh(OpContext& ctx) {
@@ -219,6 +220,7 @@ Status prepareTanh(OpContext& ctx) {
 }
 Status prepareHardSwish(OpContext& ctx) {
   if (quantizedInput(ctx)) return prepareQuantHardSwish(ctx);
+  if (ctx.reproducibleFloat()) return prepareUnaryFloat(ctx);  // builtin order, not XNNPACK
   return prepareXnnUnary(ctx, XnnUnary::kHardSwish);
 }
 
@@ -258,7 +260,55 @@ Status evalTanh(OpContext& ctx) {
   return evalUnary(ctx, [](float x) { return std::tanh(x); });
 }
 
+// The logistic function as TFLite's builtin (optimized) LOGISTIC computes
+// it: Eigen's float logistic on x86 without FMA. exp(x) is computed as
+// exp(x/2)^2, exp(x/2) = 2^m * exp(r) with r from a two-part ln 2 (Cephes)
+// and exp(r) from a degree-5 polynomial in even/odd halves; then
+// e / (1 + e). Every step is one float operation in this order, so the
+// result matches LiteRT bit for bit (used where OpContext::reproducibleFloat
+// asks for that).
+float logisticBuiltinOrder(float v) {
+  if (std::isnan(v)) return v;
+  if (v < -104.f) return 0.f;
+  const float x = std::min(v, 16.6355324f) * 0.5f;
+  const float t = x * 1.44269504088896341f;
+  const float m = std::floor(t + 0.5f);
+  const float mc1 = m * -0.693359375f;
+  float r = mc1 + x;
+  const float mc2 = m * 2.12194440e-4f;
+  r = mc2 + r;
+  const float r2 = r * r;
+  const float evenTerm = r2 * 4.1898667812347412109375e-2f;
+  const float pEven = evenTerm + 0.49999141693115234375f;
+  const float oddTerm = r2 * 8.33471305668354034423828125e-3f;
+  const float pOdd = oddTerm + 0.16666877269744873046875f;
+  const float pLow = r + 1.f;
+  const float rOdd = r * pOdd;
+  float p = rOdd + pEven;
+  const float r2p = r2 * p;
+  p = r2p + pLow;
+  float e = std::ldexp(p, static_cast<int>(m));
+  e = e * e;
+  return e / (1.f + e);
+}
+
+// Eigen's scalar version, which LiteRT's LOGISTIC applies to the last
+// n mod 4 elements (past the last whole 4-float packet).
+float logisticBuiltinTail(float v) {
+  const float e = std::exp(std::min(v, 16.6355324f));
+  return e / (1.f + e);
+}
+
 Status evalLogistic(OpContext& ctx) {
+  if (ctx.reproducibleFloat()) {
+    const float* x = ctx.input(0)->as<float>();
+    float* y = ctx.output(0)->as<float>();
+    const int64_t n = ctx.input(0)->numElements();
+    const int64_t packed = n & ~int64_t{3};
+    for (int64_t i = 0; i < packed; ++i) y[i] = logisticBuiltinOrder(x[i]);
+    for (int64_t i = packed; i < n; ++i) y[i] = logisticBuiltinTail(x[i]);
+    return Status::ok();
+  }
   // TFLite's reference cut-offs: above the upper one 1/(1+e^-x) rounds to 1
   // in float; below the lower one it equals e^x to float precision. They also
   // keep exp() from overflowing.
@@ -271,9 +321,28 @@ Status evalLogistic(OpContext& ctx) {
   });
 }
 
+float hardSwishReference(float x) { return x * std::min(6.f, std::max(0.f, x + 3.f)) / 6.f; }
+
 Status evalHardSwish(OpContext& ctx) {
-  return evalUnaryOrXnn(ctx,
-                        [](float x) { return x * std::min(6.f, std::max(0.f, x + 3.f)) / 6.f; });
+  if (ctx.reproducibleFloat()) {
+    // TFLite's builtin kernel: whole 4-float vectors as (x * (1/6)) *
+    // relu6(x + 3), the last n mod 4 elements as (x * relu6(x + 3)) * (1/6).
+    const float* x = ctx.input(0)->as<float>();
+    float* y = ctx.output(0)->as<float>();
+    const int64_t n = ctx.input(0)->numElements();
+    const int64_t packed = n & ~int64_t{3};
+    constexpr float kOneSixth = 1.f / 6.f;
+    for (int64_t i = 0; i < packed; ++i) {
+      const float scaled = x[i] * kOneSixth;
+      y[i] = scaled * std::min(6.f, std::max(0.f, x[i] + 3.f));
+    }
+    for (int64_t i = packed; i < n; ++i) {
+      const float product = x[i] * std::min(6.f, std::max(0.f, x[i] + 3.f));
+      y[i] = product * kOneSixth;
+    }
+    return Status::ok();
+  }
+  return evalUnaryOrXnn(ctx, hardSwishReference);
 }
 
 // --- LEAKY_RELU ---

@@ -99,13 +99,15 @@ int64_t xnnConvOut(int64_t in, int64_t padBefore, int64_t padAfter, int64_t filt
 // Creates XNNPACK's convolution for node input 0 (NHWC) when the weights
 // (input 1) and the optional bias (input 2) are constants; an empty Operator
 // means the reference kernel runs (optimized kernels off, weights computed at
-// run time, a shape XNNPACK declines).
+// run time, a shape XNNPACK declines, or a model with hybrid ops, where the
+// reference kernels' summation order -- TFLite's builtin one -- is wanted;
+// see OpContext::reproducibleFloat).
 xnn::Operator createXnnConv(const OpContext& ctx, const XnnConv& g, const ActivationRange& act) {
   xnn::Operator op;
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);
-  if (!xnn::enabled(ctx) || input->isConstant || !filter->isConstant ||
+  if (!xnn::enabled(ctx) || ctx.reproducibleFloat() || input->isConstant || !filter->isConstant ||
       (bias != nullptr && !bias->isConstant)) {
     return op;
   }
@@ -347,6 +349,20 @@ Status evalConv(OpContext& ctx) {
   auto* im2col = st->im2colScratch >= 0 ? static_cast<float*>(ctx.scratch(st->im2colScratch))
                                         : nullptr;
 
+  if (pixels == 1 && st->groups == 1 && ctx.reproducibleFloat()) {
+    // One output pixel: TFLite's builtin kernel runs a matrix-vector
+    // product here, whose summation order gemvBuiltinOrder reproduces.
+    for (int64_t b = 0; b < batches; ++b) {
+      const float* inBatch = in + b * inH * inW * inC;
+      const float* x = inBatch;
+      if (!st->direct) {
+        im2colRows(*st, inBatch, inH, inW, inC, filterH, filterW, outW, 0, 0, 1, im2col);
+        x = im2col;
+      }
+      gemvBuiltinOrder(outC, st->k, filter->as<float>(), x, biasData, st->act, out + b * outC);
+    }
+    return Status::ok();
+  }
   for (int64_t b = 0; b < batches; ++b) {
     const float* inBatch = in + b * inH * inW * inC;
     float* outBatch = out + b * pixels * outC;
@@ -369,6 +385,18 @@ Status evalConv(OpContext& ctx) {
                 outBatch + p0 * outC + g * st->outPerGroup, outC);
       }
     }
+  }
+  if (st->groups == 1 && ctx.reproducibleFloat()) {
+    // The GEMM's rows are the output pixels of all batches.
+    refixBuiltinGemmOrder(
+        batches * pixels, outC, st->k, filter->as<float>(), biasData, st->act,
+        [&](int64_t j) {
+          const float* inBatch = in + j / pixels * inH * inW * inC;
+          if (st->direct) return inBatch + j % pixels * inC;
+          im2colRows(*st, inBatch, inH, inW, inC, filterH, filterW, outW, 0, j % pixels, 1, im2col);
+          return static_cast<const float*>(im2col);
+        },
+        [&](int64_t j) { return out + j * outC; });
   }
   return Status::ok();
 }
@@ -467,11 +495,13 @@ Status evalDepthwise(OpContext& ctx) {
 
         if (mult == 1) {
           // Channel blocks of 8 outer, taps inner: the 8 sums stay in
-          // registers and each is accumulated in TFLite's tap order.
+          // registers and each is accumulated as TFLite's builtin
+          // (optimized) kernel does: bias first, then the taps in row-major
+          // order, a multiply and an add each (no FMA).
           int64_t c = 0;
           for (; c + 8 <= outC; c += 8) {
-            F32x4 acc0{0.f, 0.f, 0.f, 0.f};
-            F32x4 acc1{0.f, 0.f, 0.f, 0.f};
+            F32x4 acc0 = biasData != nullptr ? load4(biasData + c) : splat4(0.f);
+            F32x4 acc1 = biasData != nullptr ? load4(biasData + c + 4) : splat4(0.f);
             for (int64_t ky = kyBegin; ky < kyEnd; ++ky) {
               const int64_t iy = y0 + ky * st->dilationH;
               const float* inRow = inBatch + iy * inW * inC + c;
@@ -483,13 +513,11 @@ Status evalDepthwise(OpContext& ctx) {
                 acc1 += load4(ip + 4) * load4(wp + 4);
               }
             }
-            const F32x4 b0 = biasData != nullptr ? load4(biasData + c) : splat4(0.f);
-            const F32x4 b1 = biasData != nullptr ? load4(biasData + c + 4) : splat4(0.f);
-            store4(o + c, clamp4(acc0 + b0, lo, hi));
-            store4(o + c + 4, clamp4(acc1 + b1, lo, hi));
+            store4(o + c, clamp4(acc0, lo, hi));
+            store4(o + c + 4, clamp4(acc1, lo, hi));
           }
           for (; c < outC; ++c) {
-            float total = 0.f;
+            float total = biasData != nullptr ? biasData[c] : 0.f;
             for (int64_t ky = kyBegin; ky < kyEnd; ++ky) {
               const int64_t iy = y0 + ky * st->dilationH;
               for (int64_t kx = kxBegin; kx < kxEnd; ++kx) {
@@ -497,14 +525,13 @@ Status evalDepthwise(OpContext& ctx) {
                 total += inBatch[(iy * inW + ix) * inC + c] * w[(ky * filterW + kx) * outC + c];
               }
             }
-            const float bc = biasData != nullptr ? biasData[c] : 0.f;
-            o[c] = clampActivation(total + bc, act);
+            o[c] = clampActivation(total, act);
           }
         } else {
           // Output channel oc = ic * multiplier + m reads input channel ic.
           for (int64_t oc = 0; oc < outC; ++oc) {
             const int64_t ic = oc / mult;
-            float total = 0.f;
+            float total = biasData != nullptr ? biasData[oc] : 0.f;
             for (int64_t ky = kyBegin; ky < kyEnd; ++ky) {
               const int64_t iy = y0 + ky * st->dilationH;
               for (int64_t kx = kxBegin; kx < kxEnd; ++kx) {
@@ -512,8 +539,7 @@ Status evalDepthwise(OpContext& ctx) {
                 total += inBatch[(iy * inW + ix) * inC + ic] * w[(ky * filterW + kx) * outC + oc];
               }
             }
-            const float bc = biasData != nullptr ? biasData[oc] : 0.f;
-            o[oc] = clampActivation(total + bc, act);
+            o[oc] = clampActivation(total, act);
           }
         }
       }

@@ -12,7 +12,9 @@
 //    batch asymmetrically and computes acc * (wScale[c] * inScale) + bias;
 //    otherwise symmetrically with acc * (inScale * wScale) + bias.
 //    DEPTHWISE_CONV_2D and TRANSPOSE_CONV always quantize asymmetrically;
-//    depthwise computes acc * inScale * wScale[c] + bias, transpose conv sums
+//    depthwise computes acc * wScale[c] * inScale + bias in blocks of 4
+//    channels and acc * inScale * wScale[c] + bias for the rest (LiteRT's
+//    vectorized store loop and its scalar tail), transpose conv sums
 //    every product (acc * wScale[c] * inScale) in float in its scatter order.
 #include <algorithm>
 #include <cstdint>
@@ -200,6 +202,7 @@ void convolveHybrid(OpContext& ctx, const QConvState& st, bool depthwise) {
   float* out = ctx.output(0)->as<float>();
   const float* ws = st.wScales.data();
   const int8_t* w = ctx.input(1)->as<int8_t>();
+  const int64_t channelsIn4 = g.outC & ~int64_t{3};
   for (int64_t b = 0; b < g.batches; ++b) {
     const float inScale = rows[b].scale;
     // Per-tensor CONV_2D folds the weight scale into the batch scale first.
@@ -210,7 +213,9 @@ void convolveHybrid(OpContext& ctx, const QConvState& st, bool depthwise) {
                const float fa = static_cast<float>(acc);
                float v;
                if (depthwise) {
-                 v = fa * inScale * ws[c];
+                 // TFLite's store loop: 4-channel blocks scale by the
+                 // channel first, the remaining channels by the input first.
+                 v = c < channelsIn4 ? fa * ws[c] * inScale : fa * inScale * ws[c];
                } else if (st.perChannelScale) {
                  v = fa * (ws[c] * inScale);
                } else {

@@ -137,6 +137,116 @@ inline void gemmF32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda
   }
 }
 
+// y[n] = act(sum_k w[n][k] * x[k] + bias[n]) for n < N, w row-major [N][K],
+// summed in the order of TFLite's builtin float GEMM for a single input
+// vector on x86 (Eigen's row-major matrix-vector product with 4-float SSE
+// packets): lane l accumulates the products k = l mod 4 over the whole
+// 4-wide blocks, the lanes reduce as (l0 + l2) + (l1 + l3), the leftover
+// k < 4 follow one by one, then the bias. A multiply and an add each, no
+// FMA. Used where OpContext::reproducibleFloat asks for TFLite's order.
+inline void gemvBuiltinOrder(int64_t n, int64_t k, const float* w, const float* x, const float* bias,
+                             const ActivationRange& act, float* y) {
+  const int64_t quads = k & ~int64_t{3};
+  for (int64_t row = 0; row < n; ++row) {
+    const float* wr = w + row * k;
+    float lane[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int64_t j = 0; j < quads; j += 4) {
+      for (int l = 0; l < 4; ++l) {
+        const float product = wr[j + l] * x[j + l];
+        lane[l] += product;
+      }
+    }
+    float sum = (lane[0] + lane[2]) + (lane[1] + lane[3]);
+    for (int64_t j = quads; j < k; ++j) {
+      const float product = wr[j] * x[j];
+      sum += product;
+    }
+    if (bias != nullptr) sum += bias[row];
+    y[row] = clampActivation(sum, act);
+  }
+}
+
+// TFLite's builtin float GEMM for more than one input row (output pixels or
+// batch rows) on x86 is Eigen's GEBP kernel with 4-float SSE packets. It
+// computes output channel n of row j as gemmF32 does -- products summed
+// k = 0, 1, ... from zero, then the bias -- except for the channels past
+// the last block of 8 (its two-packet micro-kernel; N mod 8 != 0), and only
+// in the row blocks of 4 (j < rows & ~3):
+//  - the next 4 channels (one packet) sum even and odd k separately over
+//    k < K & ~7 and add the two, then the remaining k in order;
+//  - the last N mod 4 channels sum four partial sums over k mod 4 for
+//    k < K & ~3, combine them as (s0 + s1) + (s2 + s3), then the rest.
+// (Eigen also splits K into cache-sized blocks, above about 500 for
+// float; the float layers this serves are far smaller.)
+struct BuiltinGemmOrder {
+  int64_t packetBegin = 0;  // channels [packetBegin, packetEnd): even/odd sums
+  int64_t packetEnd = 0;    // channels [packetEnd, N): four lanes
+};
+
+inline BuiltinGemmOrder builtinGemmOrder(int64_t n) {
+  BuiltinGemmOrder o;
+  const int64_t rows = n / 8 * 8;
+  o.packetBegin = rows;
+  o.packetEnd = rows + (n - rows) / 4 * 4;
+  return o;
+}
+
+// One output of the packet channels of builtinGemmOrder (without bias).
+inline float dotEvenOdd(const float* w, const float* x, int64_t k) {
+  const int64_t peeled = k & ~int64_t{7};
+  float even = 0.f, odd = 0.f;
+  for (int64_t j = 0; j < peeled; j += 2) {
+    const float pe = w[j] * x[j];
+    even += pe;
+    const float po = w[j + 1] * x[j + 1];
+    odd += po;
+  }
+  float sum = even + odd;
+  for (int64_t j = peeled; j < k; ++j) {
+    const float product = w[j] * x[j];
+    sum += product;
+  }
+  return sum;
+}
+
+// One output of the last channels of builtinGemmOrder (without bias).
+inline float dotFourLanes(const float* w, const float* x, int64_t k) {
+  const int64_t quads = k & ~int64_t{3};
+  float lane[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int64_t j = 0; j < quads; j += 4) {
+    for (int l = 0; l < 4; ++l) {
+      const float product = w[j + l] * x[j + l];
+      lane[l] += product;
+    }
+  }
+  float sum = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+  for (int64_t j = quads; j < k; ++j) {
+    const float product = w[j] * x[j];
+    sum += product;
+  }
+  return sum;
+}
+
+// Recomputes, after gemmF32, the outputs that builtinGemmOrder says TFLite
+// sums in another order: row j (< rows & ~3) of the GEMM is x(j) (K
+// floats), its outputs out(j) (N floats); w is row-major [N][K].
+template <typename RowInput, typename RowOutput>
+void refixBuiltinGemmOrder(int64_t rows, int64_t n, int64_t k, const float* w, const float* bias,
+                           const ActivationRange& act, RowInput x, RowOutput out) {
+  const BuiltinGemmOrder o = builtinGemmOrder(n);
+  if (o.packetBegin == n) return;
+  const int64_t fullRows = rows & ~int64_t{3};
+  for (int64_t j = 0; j < fullRows; ++j) {
+    const float* xr = x(j);
+    float* yr = out(j);
+    for (int64_t c = o.packetBegin; c < n; ++c) {
+      float v = c < o.packetEnd ? dotEvenOdd(w + c * k, xr, k) : dotFourLanes(w + c * k, xr, k);
+      if (bias != nullptr) v += bias[c];
+      yr[c] = clampActivation(v, act);
+    }
+  }
+}
+
 // Rows of A per tile so that a tile of `rowFloats`-float rows fits in about
 // `budgetBytes` (at least kGemmMr rows, a multiple of kGemmMr, at most 512).
 inline int64_t gemmTileRows(int64_t rowFloats, int64_t budgetBytes = 256 * 1024) {

@@ -83,7 +83,7 @@ struct FullyConnectedState : KernelState {
 // (its default layout) and bias; empty when it cannot run this node.
 void prepareXnnFullyConnected(const OpContext& ctx, const Tensor* input, const Tensor* weights,
                               const Tensor* bias, FullyConnectedState* st) {
-  if (!xnn::enabled(ctx) || input->isConstant || !weights->isConstant ||
+  if (!xnn::enabled(ctx) || ctx.reproducibleFloat() || input->isConstant || !weights->isConstant ||
       (bias != nullptr && !bias->isConstant)) {
     return;
   }
@@ -171,6 +171,14 @@ Status evalFullyConnected(OpContext& ctx) {
     return xnn::run(ctx, st->xnnOp);
   }
 
+  const float* in = input->as<float>();
+  float* out = output->as<float>();
+  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
+  if (st->batches == 1 && ctx.reproducibleFloat()) {
+    // TFLite's builtin kernel runs a matrix-vector product for one row.
+    gemvBuiltinOrder(st->units, st->inputSize, weights->as<float>(), in, biasData, st->act, out);
+    return Status::ok();
+  }
   const float* packed = st->packed.data();
   if (st->packScratch >= 0) {
     auto* dst = static_cast<float*>(ctx.scratch(st->packScratch));
@@ -179,13 +187,15 @@ Status evalFullyConnected(OpContext& ctx) {
   }
   // Tiles of rows keep the part of the input being reused in cache.
   const int64_t tile = gemmTileRows(st->inputSize);
-  const float* in = input->as<float>();
-  float* out = output->as<float>();
-  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
   for (int64_t m0 = 0; m0 < st->batches; m0 += tile) {
     const int64_t rows = std::min(tile, st->batches - m0);
     gemmF32(rows, st->units, st->inputSize, in + m0 * st->inputSize, st->inputSize, packed,
             biasData, st->act, out + m0 * st->units, st->units);
+  }
+  if (ctx.reproducibleFloat()) {
+    refixBuiltinGemmOrder(
+        st->batches, st->units, st->inputSize, weights->as<float>(), biasData, st->act,
+        [&](int64_t j) { return in + j * st->inputSize; }, [&](int64_t j) { return out + j * st->units; });
   }
   return Status::ok();
 }

@@ -48,19 +48,21 @@ inline RowQuant quantizeSymmetric(const float* x, int64_t n, int8_t* q) {
 }
 
 // Asymmetric: q in [-128, 127] over [min(x, 0), max(x, 0)], the zero point
-// nudged to an integer (computed in double, as TensorFlow Lite does).
+// nudged to an integer. As in TensorFlow Lite's kernel, the range
+// max - min is a float subtraction and the rest is computed in double.
 inline RowQuant quantizeAsymmetric(const float* x, int64_t n, int8_t* q) {
   RowQuant r;
   if (n <= 0) return r;
   const auto mm = std::minmax_element(x, x + n);
-  const double rmin = static_cast<double>(std::min(0.f, *mm.first));
-  const double rmax = static_cast<double>(std::max(0.f, *mm.second));
-  if (rmin == rmax) {
+  const float minF = std::min(0.f, *mm.first);
+  const float maxF = std::max(0.f, *mm.second);
+  if (minF == maxF) {
     std::memset(q, 0, static_cast<size_t>(n));
     return r;
   }
+  const double rmin = static_cast<double>(minF), rmax = static_cast<double>(maxF);
   const double qmin = -128.0, qmax = 127.0;
-  const double scale = (rmax - rmin) / (qmax - qmin);
+  const double scale = static_cast<double>(maxF - minF) / (qmax - qmin);
   const double zpFromMin = qmin - rmin / scale;
   const double zpFromMax = qmax - rmax / scale;
   const double errMin = std::abs(qmin) + std::abs(rmin / scale);

@@ -29,6 +29,11 @@ struct InterpreterOptions {
   // false: reference kernels only (the portable oracle the optimized
   // paths are tested against).
   bool optimizedKernels = true;
+  // Keep every tensor alive until the end of invoke() instead of sharing
+  // arena space between tensors whose lifetimes do not overlap, so that all
+  // intermediate values can be read afterwards (for debugging and
+  // layer-by-layer comparison; costs memory).
+  bool preserveAllTensors = false;
 };
 
 struct UnsupportedOp {

@@ -89,6 +89,13 @@ class OpContext {
   // Whether optimized paths (XNNPACK, ...) may be used; false asks for the
   // reference kernels.
   bool optimizedKernels() const;
+  // Whether float kernels should reproduce the summation order of
+  // TensorFlow Lite's builtin kernels rather than take a faster path
+  // (XNNPACK) that rounds differently. True in models with dynamic-range
+  // (hybrid) ops: their run-time input quantization turns a 1-ulp
+  // difference in a float layer into a whole quantization step downstream,
+  // and over tens of layers into visible output differences.
+  bool reproducibleFloat() const;
   // The interpreter's pthreadpool_t for kernels that parallelize; nullptr
   // means run on the calling thread.
   void* threadPool() const;

@@ -112,6 +112,10 @@ class Model {
   size_t constantBytes() const;
   // Bytes the Model allocated for folded constants (fp16->fp32 etc.).
   size_t foldedBytes() const { return foldedBytes_; }
+  // True when some op (in any subgraph) is a dynamic-range ("hybrid") op:
+  // float activations meet constant int8 weights that the op itself
+  // dequantizes (not through a DEQUANTIZE op).
+  bool hasHybridOps() const { return hasHybridOps_; }
 
  private:
   Model() = default;
@@ -126,6 +130,7 @@ class Model {
   std::vector<uint8_t> copy_;      // used by loadFromBuffer
   std::vector<std::unique_ptr<uint8_t[]>> owned_;  // folded constants
   size_t foldedBytes_ = 0;
+  bool hasHybridOps_ = false;
   std::vector<Subgraph> subgraphs_;
   std::vector<Signature> signatures_;
 };
