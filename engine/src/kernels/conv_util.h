@@ -137,30 +137,37 @@ inline void gemmF32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda
   }
 }
 
+// Sums of w[j] * x[j] (a multiply and an add each, no FMA) in the orders
+// of TFLite's builtin float kernels on x86 (Eigen with 4-float SSE
+// packets). Four lanes: lane l sums k = l mod 4 over the whole 4-wide
+// blocks; the lanes combine as (l0 + l2) + (l1 + l3) when `interleaved`
+// (a packet's horizontal sum) or (l0 + l1) + (l2 + l3); the leftover k
+// follow one by one.
+inline float dotFourLanes(const float* w, const float* x, int64_t k, bool interleaved) {
+  const int64_t quads = k & ~int64_t{3};
+  float lane[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int64_t j = 0; j < quads; j += 4) {
+    for (int l = 0; l < 4; ++l) {
+      const float product = w[j + l] * x[j + l];
+      lane[l] += product;
+    }
+  }
+  float sum = interleaved ? (lane[0] + lane[2]) + (lane[1] + lane[3]) : (lane[0] + lane[1]) + (lane[2] + lane[3]);
+  for (int64_t j = quads; j < k; ++j) {
+    const float product = w[j] * x[j];
+    sum += product;
+  }
+  return sum;
+}
+
 // y[n] = act(sum_k w[n][k] * x[k] + bias[n]) for n < N, w row-major [N][K],
-// summed in the order of TFLite's builtin float GEMM for a single input
-// vector on x86 (Eigen's row-major matrix-vector product with 4-float SSE
-// packets): lane l accumulates the products k = l mod 4 over the whole
-// 4-wide blocks, the lanes reduce as (l0 + l2) + (l1 + l3), the leftover
-// k < 4 follow one by one, then the bias. A multiply and an add each, no
-// FMA. Used where OpContext::reproducibleFloat asks for TFLite's order.
+// summed as TFLite's builtin float GEMM does for a single input vector
+// (Eigen's row-major matrix-vector product): dotFourLanes interleaved, then
+// the bias. Used where OpContext::reproducibleFloat asks for TFLite's order.
 inline void gemvBuiltinOrder(int64_t n, int64_t k, const float* w, const float* x, const float* bias,
                              const ActivationRange& act, float* y) {
-  const int64_t quads = k & ~int64_t{3};
   for (int64_t row = 0; row < n; ++row) {
-    const float* wr = w + row * k;
-    float lane[4] = {0.f, 0.f, 0.f, 0.f};
-    for (int64_t j = 0; j < quads; j += 4) {
-      for (int l = 0; l < 4; ++l) {
-        const float product = wr[j + l] * x[j + l];
-        lane[l] += product;
-      }
-    }
-    float sum = (lane[0] + lane[2]) + (lane[1] + lane[3]);
-    for (int64_t j = quads; j < k; ++j) {
-      const float product = wr[j] * x[j];
-      sum += product;
-    }
+    float sum = dotFourLanes(w + row * k, x, k, true);
     if (bias != nullptr) sum += bias[row];
     y[row] = clampActivation(sum, act);
   }
@@ -209,24 +216,6 @@ inline float dotEvenOdd(const float* w, const float* x, int64_t k) {
   return sum;
 }
 
-// One output of the last channels of builtinGemmOrder (without bias).
-inline float dotFourLanes(const float* w, const float* x, int64_t k) {
-  const int64_t quads = k & ~int64_t{3};
-  float lane[4] = {0.f, 0.f, 0.f, 0.f};
-  for (int64_t j = 0; j < quads; j += 4) {
-    for (int l = 0; l < 4; ++l) {
-      const float product = w[j + l] * x[j + l];
-      lane[l] += product;
-    }
-  }
-  float sum = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-  for (int64_t j = quads; j < k; ++j) {
-    const float product = w[j] * x[j];
-    sum += product;
-  }
-  return sum;
-}
-
 // Recomputes, after gemmF32, the outputs that builtinGemmOrder says TFLite
 // sums in another order: row j (< rows & ~3) of the GEMM is x(j) (K
 // floats), its outputs out(j) (N floats); w is row-major [N][K].
@@ -240,7 +229,7 @@ void refixBuiltinGemmOrder(int64_t rows, int64_t n, int64_t k, const float* w, c
     const float* xr = x(j);
     float* yr = out(j);
     for (int64_t c = o.packetBegin; c < n; ++c) {
-      float v = c < o.packetEnd ? dotEvenOdd(w + c * k, xr, k) : dotFourLanes(w + c * k, xr, k);
+      float v = c < o.packetEnd ? dotEvenOdd(w + c * k, xr, k) : dotFourLanes(w + c * k, xr, k, false);
       if (bias != nullptr) v += bias[c];
       yr[c] = clampActivation(v, act);
     }
