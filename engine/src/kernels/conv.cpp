@@ -349,18 +349,15 @@ Status evalConv(OpContext& ctx) {
   auto* im2col = st->im2colScratch >= 0 ? static_cast<float*>(ctx.scratch(st->im2colScratch))
                                         : nullptr;
 
-  if (pixels == 1 && st->groups == 1 && ctx.reproducibleFloat()) {
-    // One output pixel: TFLite's builtin kernel runs a matrix-vector
+  if (batches * pixels == 1 && st->groups == 1 && ctx.reproducibleFloat()) {
+    // One output pixel in all: TFLite's builtin kernel runs a matrix-vector
     // product here, whose summation order gemvBuiltinOrder reproduces.
-    for (int64_t b = 0; b < batches; ++b) {
-      const float* inBatch = in + b * inH * inW * inC;
-      const float* x = inBatch;
-      if (!st->direct) {
-        im2colRows(*st, inBatch, inH, inW, inC, filterH, filterW, outW, 0, 0, 1, im2col);
-        x = im2col;
-      }
-      gemvBuiltinOrder(outC, st->k, filter->as<float>(), x, biasData, st->act, out + b * outC);
+    const float* x = in;
+    if (!st->direct) {
+      im2colRows(*st, in, inH, inW, inC, filterH, filterW, outW, 0, 0, 1, im2col);
+      x = im2col;
     }
+    gemvBuiltinOrder(outC, st->k, filter->as<float>(), x, biasData, st->act, out);
     return Status::ok();
   }
   for (int64_t b = 0; b < batches; ++b) {
