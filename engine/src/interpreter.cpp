@@ -133,6 +133,15 @@ void* OpContext::threadPool() const { return impl_->threadPool; }
 ExecContext* OpContext::execContext() const { return impl_->exec; }
 
 void OpContext::setState(std::unique_ptr<KernelState> state) { *impl_->state = std::move(state); }
+
+std::shared_ptr<const void> OpContext::sharedDerivedRaw(const void* constant, const std::string& form,
+                                                        const Model::DeriveFn& make) {
+  if (impl_->interpreter == nullptr) {
+    size_t bytes = 0;
+    return make(&bytes);
+  }
+  return impl_->interpreter->model().sharedDerived(constant, form, make);
+}
 KernelState* OpContext::stateRaw() { return impl_->state->get(); }
 
 Status OpContext::errorMessage(StatusCode code, const std::string& message) const {

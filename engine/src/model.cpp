@@ -529,6 +529,24 @@ const Signature* Model::findSignature(const std::string& key) const {
   return nullptr;
 }
 
+std::shared_ptr<const void> Model::sharedDerived(const void* constant, const std::string& form,
+                                                 const DeriveFn& make) const {
+  // Held while making, so two interpreters preparing at once make it once.
+  std::lock_guard<std::mutex> lock(derivedMutex_);
+  auto& slot = derived_[{constant, form}];
+  if (slot == nullptr) {
+    size_t bytes = 0;
+    slot = make(&bytes);
+    derivedBytes_ += bytes;
+  }
+  return slot;
+}
+
+size_t Model::derivedBytes() const {
+  std::lock_guard<std::mutex> lock(derivedMutex_);
+  return derivedBytes_;
+}
+
 Model::~Model() {
   if (mapping_ != nullptr) ::munmap(mapping_, size_);
 }

@@ -20,10 +20,13 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "conv_util.h"
 #include "hybrid_util.h"
+#include "optimized/cpu_features.h"
+#include "optimized/qgemm.h"
 #include "quant_kernels.h"
 
 namespace inferd::engine::kernels {
@@ -56,6 +59,15 @@ struct QConvState : KernelState {
   ActivationRange act;
   int quantScratch = -1;  // int8 copy of the input
   int rowScratch = -1;    // one hybrid::RowQuant per batch
+  // The optimized path, chosen at prepare (none set: the reference loops).
+  std::shared_ptr<const opt::QPackedWeights> packed;       // CONV_2D
+  std::shared_ptr<const opt::QDepthwiseWeights> dwPacked;  // DEPTHWISE_CONV_2D
+  opt::QRequant qrq;                                       // int8
+  std::vector<int32_t> colOffset;  // int8 CONV_2D: bias - (128 + zero point) * sum(w)
+  bool pointwise = false;          // 1x1, stride 1, no padding: GEMM rows are input pixels
+  int64_t tileRows = 0;            // GEMM rows per tile
+  int64_t threads = 1;
+  int tileScratch = -1;            // threads x tileRows x kPadded activation bytes
 };
 
 Status checkWeightsShape(const OpContext& ctx, const Tensor* w) {
@@ -227,6 +239,220 @@ void convolveHybrid(OpContext& ctx, const QConvState& st, bool depthwise) {
   }
 }
 
+// --- the optimized path (optimized/qgemm.h) ------------------------------------
+
+// Picks the AVX-512 VNNI kernels where they reproduce the reference: int8
+// (not uint8) or hybrid, constant weights, CONV_2D without groups,
+// DEPTHWISE_CONV_2D with depth multiplier 1.
+void prepareOptimized(OpContext& ctx, QConvState* st, const Tensor* input, const Tensor* filter,
+                      bool depthwise) {
+  const ConvGeom& g = st->g;
+  if (!ctx.optimizedKernels() || !opt::cpuFeatures().avx512vnni || !filter->isConstant) return;
+  if (!st->hybrid && input->type != ElementType::kInt8) return;
+  if (!st->hybrid && !opt::makeQRequant(st->rq, g.outC, &st->qrq)) return;
+  const Tensor* bias = ctx.input(2);
+  if (!st->hybrid && bias != nullptr && !bias->isConstant) return;
+  st->threads = opt::poolThreads(ctx.threadPool());
+  const auto* w = filter->as<int8_t>();
+  if (depthwise) {
+    if (g.multiplier != 1) return;
+    const int64_t taps = g.filterH * g.filterW;
+    st->dwPacked = ctx.sharedDerived<opt::QDepthwiseWeights>(
+        filter->data, "depthwise-int32", [&](size_t* bytes) {
+          auto p = opt::packQDepthwise(w, taps, g.outC);
+          *bytes = p->bytes();
+          return p;
+        });
+    return;
+  }
+  if (g.inPerGroup != g.inC) return;
+  const int64_t k = g.filterH * g.filterW * g.inC;
+  st->packed = ctx.sharedDerived<opt::QPackedWeights>(filter->data, "qgemm-vnni", [&](size_t* bytes) {
+    auto p = opt::packQWeights(w, g.outC, k);
+    *bytes = p->bytes();
+    return p;
+  });
+  const opt::QPackedWeights& pw = *st->packed;
+  if (!st->hybrid) {
+    st->colOffset.assign(pw.sums.size(), 0);
+    const int32_t* b = bias != nullptr ? bias->as<int32_t>() : nullptr;
+    for (int64_t c = 0; c < g.outC; ++c) {
+      const int32_t bc = b != nullptr ? b[c] : 0;
+      st->colOffset[static_cast<size_t>(c)] = bc - (128 + st->inZeroPoint) * pw.sums[static_cast<size_t>(c)];
+    }
+  }
+  st->pointwise = g.filterH == 1 && g.filterW == 1 && g.o.strideH == 1 && g.o.strideW == 1 &&
+                  g.padH == 0 && g.padW == 0 && g.outH == g.inH && g.outW == g.inW;
+  // A tile of activation rows stays in the first cache levels while every
+  // weight block passes over it.
+  const int64_t rows = std::clamp<int64_t>((96 * 1024) / pw.kPadded, 12, 480);
+  st->tileRows = rows / 12 * 12;
+  st->tileScratch = ctx.requestScratch(static_cast<size_t>(st->threads * st->tileRows * pw.kPadded));
+}
+
+// Fills GEMM rows [row0, row0 + rows) of one image: the im2col patch of each
+// output pixel, [ky][kx][ic] as the weights, sign-flipped, taps outside the
+// input at the zero point (they then add nothing).
+void packPatches(const ConvGeom& g, const int8_t* in, int32_t zeroPoint, int64_t row0, int64_t rows,
+                 int64_t kPadded, uint8_t* a) {
+  const auto pad = static_cast<uint8_t>(zeroPoint + 128);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t p = row0 + r;
+    const int64_t oy = p / g.outW, ox = p % g.outW;
+    uint8_t* dst = a + r * kPadded;
+    for (int64_t ky = 0; ky < g.filterH; ++ky) {
+      const int64_t iy = oy * g.o.strideH - g.padH + ky * g.o.dilationH;
+      for (int64_t kx = 0; kx < g.filterW; ++kx, dst += g.inC) {
+        const int64_t ix = ox * g.o.strideW - g.padW + kx * g.o.dilationW;
+        if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) {
+          std::memset(dst, pad, static_cast<size_t>(g.inC));
+        } else {
+          opt::copyFlip(dst, in + (iy * g.inW + ix) * g.inC, g.inC);
+        }
+      }
+    }
+  }
+}
+
+// One image through the GEMM, tiles of rows split over the threads.
+template <typename Epilogue>
+struct ConvGemmJob {
+  const QConvState* st;
+  const int8_t* in;
+  int32_t zeroPoint;
+  uint8_t* scratch;
+  const Epilogue* epilogue;
+  int64_t rows, tiles, tasks;
+
+  static void run(void* self, size_t task) {
+    const auto& j = *static_cast<const ConvGemmJob*>(self);
+    const QConvState& st = *j.st;
+    const opt::QPackedWeights& w = *st.packed;
+    uint8_t* a = j.scratch + static_cast<int64_t>(task) * st.tileRows * w.kPadded;
+    const auto t = static_cast<int64_t>(task);
+    for (int64_t tile = j.tiles * t / j.tasks; tile < j.tiles * (t + 1) / j.tasks; ++tile) {
+      const int64_t row0 = tile * st.tileRows;
+      const int64_t rows = std::min(st.tileRows, j.rows - row0);
+      if (st.pointwise) {
+        for (int64_t r = 0; r < rows; ++r) {
+          opt::copyFlip(a + r * w.kPadded, j.in + (row0 + r) * st.g.inC, st.g.inC);
+        }
+      } else {
+        packPatches(st.g, j.in, j.zeroPoint, row0, rows, w.kPadded, a);
+      }
+      if constexpr (std::is_same_v<Epilogue, opt::Int8Epilogue>) {
+        opt::qgemmInt8(a, rows, w, 0, w.blocks, *j.epilogue, row0);
+      } else {
+        opt::qgemmFloat(a, rows, w, 0, w.blocks, *j.epilogue, row0);
+      }
+    }
+  }
+};
+
+template <typename Epilogue>
+void convGemm(OpContext& ctx, const QConvState& st, const int8_t* in, int32_t zeroPoint,
+              const Epilogue& epilogue) {
+  ConvGemmJob<Epilogue> job{&st, in, zeroPoint, static_cast<uint8_t*>(ctx.scratch(st.tileScratch)),
+                            &epilogue, st.g.outH * st.g.outW, 0, 0};
+  job.tiles = (job.rows + st.tileRows - 1) / st.tileRows;
+  job.tasks = std::min(job.tiles, st.threads);
+  opt::parallelFor(ctx.threadPool(), job.tasks, &ConvGemmJob<Epilogue>::run, &job);
+}
+
+// Depthwise rows of one image split over the threads.
+template <typename Fn>
+void depthwiseRows(OpContext& ctx, const QConvState& st, const Fn& fn) {
+  struct Job {
+    const Fn* fn;
+    int64_t rows, tasks;
+    static void run(void* self, size_t task) {
+      const auto& j = *static_cast<const Job*>(self);
+      const auto t = static_cast<int64_t>(task);
+      (*j.fn)(j.rows * t / j.tasks, j.rows * (t + 1) / j.tasks);
+    }
+  };
+  Job job{&fn, st.g.outH, std::min<int64_t>(st.threads, st.g.outH)};
+  opt::parallelFor(ctx.threadPool(), job.tasks, &Job::run, &job);
+}
+
+opt::DepthwiseGeom depthwiseGeom(const ConvGeom& g) {
+  opt::DepthwiseGeom d;
+  d.inH = g.inH;
+  d.inW = g.inW;
+  d.channels = g.outC;
+  d.outH = g.outH;
+  d.outW = g.outW;
+  d.filterH = g.filterH;
+  d.filterW = g.filterW;
+  d.strideH = g.o.strideH;
+  d.strideW = g.o.strideW;
+  d.dilationH = g.o.dilationH;
+  d.dilationW = g.o.dilationW;
+  d.padH = g.padH;
+  d.padW = g.padW;
+  return d;
+}
+
+void evalOptimizedInt8(OpContext& ctx, const QConvState& st) {
+  const ConvGeom& g = st.g;
+  const auto* in = ctx.input(0)->as<int8_t>();
+  auto* out = ctx.output(0)->as<int8_t>();
+  const Tensor* bias = ctx.input(2);
+  for (int64_t b = 0; b < g.batches; ++b) {
+    const int8_t* inB = in + b * g.inH * g.inW * g.inC;
+    int8_t* outB = out + b * g.outH * g.outW * g.outC;
+    if (st.dwPacked != nullptr) {
+      const opt::DepthwiseGeom d = depthwiseGeom(g);
+      const int32_t* biasData = bias != nullptr ? bias->as<int32_t>() : nullptr;
+      depthwiseRows(ctx, st, [&](int64_t r0, int64_t r1) {
+        opt::depthwiseInt8(d, inB, st.inZeroPoint, *st.dwPacked, biasData, st.qrq, outB, r0, r1);
+      });
+    } else {
+      opt::Int8Epilogue e;
+      e.colOffset = st.colOffset.data();
+      e.rq = &st.qrq;
+      e.out = outB;
+      e.ldc = g.outC;
+      convGemm(ctx, st, inB, st.inZeroPoint, e);
+    }
+  }
+}
+
+void evalOptimizedHybrid(OpContext& ctx, const QConvState& st) {
+  const ConvGeom& g = st.g;
+  hybrid::RowQuant* rows = nullptr;
+  const int8_t* q = quantizeBatches(ctx, st, ctx.input(0), &rows);
+  const Tensor* bias = ctx.input(2);
+  const float* biasData = bias != nullptr ? bias->as<float>() : nullptr;
+  float* out = ctx.output(0)->as<float>();
+  for (int64_t b = 0; b < g.batches; ++b) {
+    const int8_t* qB = q + b * g.inH * g.inW * g.inC;
+    float* outB = out + b * g.outH * g.outW * g.outC;
+    if (st.dwPacked != nullptr) {
+      const opt::DepthwiseGeom d = depthwiseGeom(g);
+      depthwiseRows(ctx, st, [&](int64_t r0, int64_t r1) {
+        opt::depthwiseFloat(d, qB, rows[b].offset, *st.dwPacked, st.wScales.data(), rows[b].scale, biasData,
+                            st.act.min, st.act.max, outB, r0, r1);
+      });
+    } else {
+      const int32_t rowK = 128 + rows[b].offset;
+      // Per-tensor CONV_2D folds the weight scale into the batch scale first.
+      const float rowScale = st.perChannelScale ? rows[b].scale : rows[b].scale * st.wScales[0];
+      opt::FloatEpilogue e;
+      e.rowK = &rowK;
+      e.rowScale = &rowScale;
+      e.rowStep = 0;
+      e.wScale = st.perChannelScale ? st.wScales.data() : nullptr;
+      e.bias = biasData;
+      e.lo = st.act.min;
+      e.hi = st.act.max;
+      e.out = outB;
+      e.ldc = g.outC;
+      convGemm(ctx, st, qB, rows[b].offset, e);
+    }
+  }
+}
+
 // --- CONV_2D and DEPTHWISE_CONV_2D --------------------------------------------
 
 Status prepareForward(OpContext& ctx, bool depthwise) {
@@ -298,13 +524,20 @@ Status prepareForward(OpContext& ctx, bool depthwise) {
                              "({} channels, {} scales)", g.outC, filter->quant().scale.size());
     }
   }
+  prepareOptimized(ctx, st.get(), input, filter, depthwise);
   ctx.setState(std::move(st));
   return Status::ok();
 }
 
 Status evalForward(OpContext& ctx, bool depthwise) {
   const auto& st = *ctx.state<QConvState>();
-  if (st.hybrid) {
+  if (st.packed != nullptr || st.dwPacked != nullptr) {
+    if (st.hybrid) {
+      evalOptimizedHybrid(ctx, st);
+    } else {
+      evalOptimizedInt8(ctx, st);
+    }
+  } else if (st.hybrid) {
     convolveHybrid(ctx, st, depthwise);
   } else if (ctx.input(0)->type == ElementType::kInt8) {
     convolveQuantized<int8_t>(ctx, st, depthwise);

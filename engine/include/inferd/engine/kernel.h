@@ -72,6 +72,17 @@ class OpContext {
   // Eval only: the scratch buffer (64-byte aligned).
   void* scratch(int id);
 
+  // Prepare only: data derived from a constant input (e.g. weights packed
+  // for an optimized kernel), made once per Model and shared by all its
+  // interpreters (Model::sharedDerived); made afresh during constant
+  // folding. The caller knows the type behind the pointer.
+  template <typename T>
+  std::shared_ptr<const T> sharedDerived(const void* constant, const std::string& form,
+                                         const std::function<std::shared_ptr<const T>(size_t*)>& make) {
+    return std::static_pointer_cast<const T>(
+        sharedDerivedRaw(constant, form, [&](size_t* bytes) -> std::shared_ptr<const void> { return make(bytes); }));
+  }
+
   void setState(std::unique_ptr<KernelState> state);
   template <typename S> S* state() { return static_cast<S*>(stateRaw()); }
 
@@ -106,6 +117,8 @@ class OpContext {
 
  private:
   KernelState* stateRaw();
+  std::shared_ptr<const void> sharedDerivedRaw(const void* constant, const std::string& form,
+                                               const Model::DeriveFn& make);
   OpContextImpl* impl_;
 };
 

@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -117,6 +120,18 @@ class Model {
   // dequantizes (not through a DEQUANTIZE op).
   bool hasHybridOps() const { return hasHybridOps_; }
 
+  // Data derived once from constants (weights packed for a kernel) and
+  // shared by every Interpreter of this Model: the first call with a key
+  // runs `make`, later calls (from any thread) get the same object. Kept
+  // until the Model goes away. `key` names the constant and the form, e.g.
+  // (weights data pointer, "qgemm-vnni"). `make` sets *bytes to the size
+  // of what it made.
+  using DeriveFn = std::function<std::shared_ptr<const void>(size_t* bytes)>;
+  std::shared_ptr<const void> sharedDerived(const void* constant, const std::string& form,
+                                            const DeriveFn& make) const;
+  // Bytes held by sharedDerived() objects.
+  size_t derivedBytes() const;
+
  private:
   Model() = default;
   friend class ModelLoader;
@@ -133,6 +148,9 @@ class Model {
   bool hasHybridOps_ = false;
   std::vector<Subgraph> subgraphs_;
   std::vector<Signature> signatures_;
+  mutable std::mutex derivedMutex_;
+  mutable std::map<std::pair<const void*, std::string>, std::shared_ptr<const void>> derived_;
+  mutable size_t derivedBytes_ = 0;
 };
 
 }  // namespace inferd::engine

@@ -1,0 +1,105 @@
+// Portable parts of the fast int8 kernels (qgemm.h): weight packing,
+// requantization tables and the thread-pool helper. The AVX-512 code is in
+// qgemm_avx512.cpp.
+#include "qgemm.h"
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+namespace inferd::engine::kernels::opt {
+
+void AlignedBytes::allocate(size_t bytes) {
+  const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  void* p = std::aligned_alloc(64, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, rounded);
+  ptr.reset(static_cast<uint8_t*>(p));
+  size = rounded;
+}
+
+std::shared_ptr<const QPackedWeights> packQWeights(const int8_t* w, int64_t n, int64_t k) {
+  auto p = std::make_shared<QPackedWeights>();
+  p->n = n;
+  p->k = k;
+  p->kPadded = roundUp(k, kGroupK);
+  p->blocks = (n + kBlockN - 1) / kBlockN;
+  const int64_t steps = p->kPadded / kGroupK;
+  p->data.allocate(static_cast<size_t>(p->blocks * steps * 64));
+  p->sums.assign(static_cast<size_t>(p->blocks * kBlockN), 0);
+  auto* dst = reinterpret_cast<int8_t*>(p->data.data());
+  for (int64_t c = 0; c < n; ++c) {
+    const int8_t* row = w + c * k;
+    const int64_t b = c / kBlockN, j = c % kBlockN;
+    int32_t sum = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      dst[(b * steps + i / kGroupK) * 64 + j * kGroupK + i % kGroupK] = row[i];
+      sum += row[i];
+    }
+    p->sums[static_cast<size_t>(c)] = sum;
+  }
+  return p;
+}
+
+bool makeQRequant(const qk::Requantizer& rq, int64_t channels, QRequant* out) {
+  if (rq.rounding != quant::Rounding::kUp && rq.rounding != quant::Rounding::kShiftUp) return false;
+  if (rq.multipliers.empty()) return false;
+  const int64_t padded = roundUp(std::max<int64_t>(channels, 1), kBlockN);
+  out->channels = padded;
+  out->mult.assign(static_cast<size_t>(padded), 0);
+  out->left.assign(static_cast<size_t>(padded), 0);
+  out->round.assign(static_cast<size_t>(padded), int64_t{1} << 30);
+  out->shift.assign(static_cast<size_t>(padded), 31);
+  out->anyLeft = false;
+  for (int64_t c = 0; c < channels; ++c) {
+    const quant::Multiplier m = rq.multipliers[rq.multipliers.size() == 1 ? 0 : static_cast<size_t>(c)];
+    const int left = m.shift > 0 ? m.shift : 0;
+    const int right = m.shift > 0 ? 0 : -m.shift;
+    if (right > 31 || left > 31) return false;
+    const size_t i = static_cast<size_t>(c);
+    out->mult[i] = m.value;
+    out->left[i] = left;
+    out->anyLeft = out->anyLeft || left != 0;
+    // Even channels of a block first, then the odd ones (64-bit lanes).
+    const size_t lane = static_cast<size_t>((c / kBlockN) * kBlockN + (c % 2) * 8 + (c % kBlockN) / 2);
+    out->round[lane] = (int64_t{1} << 30) + (right > 0 ? (int64_t{1} << (30 + right)) : 0);
+    out->shift[lane] = 31 + right;
+  }
+  out->zeroPoint = rq.outZeroPoint;
+  out->lo = rq.clamp.min;
+  out->hi = rq.clamp.max;
+  return true;
+}
+
+std::shared_ptr<const QDepthwiseWeights> packQDepthwise(const int8_t* w, int64_t taps, int64_t channels) {
+  auto p = std::make_shared<QDepthwiseWeights>();
+  p->taps = taps;
+  p->channels = channels;
+  p->channelsPadded = roundUp(channels, kBlockN);
+  p->w.assign(static_cast<size_t>(taps * p->channelsPadded), 0);
+  for (int64_t t = 0; t < taps; ++t) {
+    for (int64_t c = 0; c < channels; ++c) {
+      p->w[static_cast<size_t>(t * p->channelsPadded + c)] = w[t * channels + c];
+    }
+  }
+  return p;
+}
+
+void parallelFor(void* threadPool, int64_t tasks, void (*fn)(void*, size_t), void* context) {
+  if (tasks <= 0) return;
+  if (threadPool == nullptr || tasks == 1) {
+    for (int64_t t = 0; t < tasks; ++t) fn(context, static_cast<size_t>(t));
+    return;
+  }
+  pthreadpool_parallelize_1d(static_cast<pthreadpool_t>(threadPool), fn, context,
+                             static_cast<size_t>(tasks), 0);
+}
+
+int64_t poolThreads(void* threadPool) {
+  if (threadPool == nullptr) return 1;
+  return static_cast<int64_t>(pthreadpool_get_threads_count(static_cast<pthreadpool_t>(threadPool)));
+}
+
+}  // namespace inferd::engine::kernels::opt
