@@ -10,12 +10,17 @@
 // (threaded, the same IEEE operation per element; XNNPACK's clamp turns a
 // NaN result into the activation's lower bound, so DIV, where 0/0 is an
 // ordinary input, keeps the reference loop).
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "elementwise_util.h"
 #include "kernel_util.h"
+#include "optimized/cpu_features.h"
+#include "optimized/qelementwise.h"
+#include "optimized/qgemm.h"
 #include "quant_kernel_util.h"
 #include "register.h"
 #include "xnnpack_util.h"
@@ -54,6 +59,9 @@ struct ArithState : KernelState {
   size_t shapeA[XNN_MAX_TENSOR_DIMS] = {};
   size_t shapeB[XNN_MAX_TENSOR_DIMS] = {};
   std::vector<float> constA, constB;
+  // int8 ADD/SUB/MUL on AVX-512 (optimized/qelementwise.h), chosen at prepare.
+  bool fastInt8 = false;
+  opt::QBinaryParams fast;
 };
 
 using XnnBinarySetup = xnn_status (*)(xnn_operator_t, size_t, const size_t*, size_t, const size_t*,
@@ -151,6 +159,76 @@ Status prepareQuantArith(const OpContext& ctx, const Tensor* a, const Tensor* b,
 }
 
 template <ArithOp Op>
+void prepareFastInt8(const OpContext& ctx, ElementType type, ArithState* s) {
+  if (type != ElementType::kInt8 || !ctx.optimizedKernels() || !opt::cpuFeatures().avx512vnni) return;
+  const BinaryPlan& plan = s->plan;
+  if (plan.mode == BinaryMode::kBroadcast &&
+      (plan.ix.strideA[kMaxBroadcastRank - 1] > 1 || plan.ix.strideB[kMaxBroadcastRank - 1] > 1)) {
+    return;
+  }
+  opt::QBinaryParams& p = s->fast;
+  p.op = Op == ArithOp::kAdd ? opt::QBinaryOp::kAdd : Op == ArithOp::kSub ? opt::QBinaryOp::kSub : opt::QBinaryOp::kMul;
+  p.offsetA = s->q.offsetA;
+  p.offsetB = s->q.offsetB;
+  p.offsetOut = s->q.offsetOut;
+  p.leftShift = kAddLeftShift;
+  p.multA = s->q.multA;
+  p.multB = s->q.multB;
+  p.multOut = s->q.multOut;
+  p.lo = s->q.act.min;
+  p.hi = s->q.act.max;
+  s->fastInt8 = true;
+}
+
+// The int8 fast path: runs of the broadcast walk (or the whole flat
+// tensor) split over the threads.
+void evalFastInt8(OpContext& ctx, const ArithState& s, const int8_t* a, const int8_t* b, int8_t* out) {
+  struct Job {
+    const ArithState* s;
+    const int8_t *a, *b;
+    int8_t* out;
+    int64_t runs, tasks;
+    static void run(void* self, size_t task) {
+      const auto& j = *static_cast<const Job*>(self);
+      const BinaryPlan& plan = j.s->plan;
+      const auto t = static_cast<int64_t>(task);
+      const int64_t begin = j.runs * t / j.tasks, end = j.runs * (t + 1) / j.tasks;
+      if (plan.mode != BinaryMode::kBroadcast) {
+        // Flat: "runs" are blocks of 4096 elements.
+        const int64_t sa = plan.mode == BinaryMode::kScalarA ? 0 : 1;
+        const int64_t sb = plan.mode == BinaryMode::kScalarB ? 0 : 1;
+        const int64_t e0 = begin * 4096, e1 = std::min(end * 4096, plan.size);
+        if (e1 > e0) opt::qbinaryInt8(j.s->fast, j.a + e0 * sa, sa, j.b + e0 * sb, sb, j.out + e0, e1 - e0);
+        return;
+      }
+      const BroadcastIndexer& ix = plan.ix;
+      constexpr int kInner = kMaxBroadcastRank - 1;
+      const int64_t inner = ix.outDims[kInner];
+      for (int64_t r = begin; r < end; ++r) {
+        int64_t rest = r, offA = 0, offB = 0;
+        for (int k = kInner - 1; k >= 0; --k) {
+          const int64_t i = rest % ix.outDims[k];
+          rest /= ix.outDims[k];
+          offA += i * ix.strideA[k];
+          offB += i * ix.strideB[k];
+        }
+        opt::qbinaryInt8(j.s->fast, j.a + offA, ix.strideA[kInner], j.b + offB, ix.strideB[kInner],
+                         j.out + r * inner, inner);
+      }
+    }
+  };
+  Job job{&s, a, b, out, 0, 1};
+  if (s.plan.mode == BinaryMode::kBroadcast) {
+    job.runs = 1;
+    for (int k = 0; k < kMaxBroadcastRank - 1; ++k) job.runs *= s.plan.ix.outDims[k];
+  } else {
+    job.runs = (s.plan.size + 4095) / 4096;
+  }
+  job.tasks = std::max<int64_t>(1, std::min(job.runs, opt::poolThreads(ctx.threadPool())));
+  opt::parallelFor(ctx.threadPool(), job.tasks, &Job::run, &job);
+}
+
+template <ArithOp Op>
 Status prepareArith(OpContext& ctx) {
   const Tensor* a = nullptr;
   const Tensor* b = nullptr;
@@ -186,6 +264,7 @@ Status prepareArith(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(planBinary(ctx, a->dims, b->dims, &outDims, &state->plan));
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
   prepareXnnArith<Op>(ctx, a, b, state.get());
+  if constexpr (Op != ArithOp::kDiv) prepareFastInt8<Op>(ctx, a->type, state.get());
   ctx.setState(std::move(state));
   return Status::ok();
 }
@@ -336,6 +415,12 @@ Status evalArith(OpContext& ctx) {
       return dispatchQuantized8(out->type, [&](auto tag) {
         using T = decltype(tag);
         if constexpr (Op == ArithOp::kDiv) INFERD_RETURN_IF_ERROR(checkQuantDivisor(ctx, b->as<T>(), b->numElements(), s));
+        if constexpr (std::is_same_v<T, int8_t>) {
+          if (s.fastInt8) {
+            evalFastInt8(ctx, s, a->as<int8_t>(), b->as<int8_t>(), out->as<int8_t>());
+            return Status::ok();
+          }
+        }
         evalQuant<Op>(s, a->as<T>(), b->as<T>(), out->as<T>());
         return Status::ok();
       });

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "optimized/cpu_features.h"
+#include "optimized/qelementwise.h"
 #include "kernel_util.h"
 #include "quant_util.h"
 
@@ -130,6 +132,10 @@ inline Status evalQuantTable(OpContext& ctx) {
   const uint8_t* x = in->data;  // INT8 or UINT8: the table is indexed by the byte
   uint8_t* y = ctx.output(0)->data;
   const int64_t n = in->numElements();
+  if (ctx.optimizedKernels() && opt::cpuFeatures().avx512vbmi) {
+    opt::lookup8(table, x, y, n);
+    return Status::ok();
+  }
   for (int64_t i = 0; i < n; ++i) y[i] = table[x[i]];
   return Status::ok();
 }

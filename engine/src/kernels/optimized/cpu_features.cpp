@@ -17,6 +17,7 @@ CpuFeatures probe() {
     f.avx512vnni = cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
                    cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512dq() &&
                    cpuinfo_has_x86_avx512vnni();
+    f.avx512vbmi = f.avx512vnni && cpuinfo_has_x86_avx512vbmi();
   }
 #endif
   f.best = f.avx512vnni ? Isa::kAvx512Vnni : f.avx2 ? Isa::kAvx2 : Isa::kReference;
@@ -27,7 +28,7 @@ CpuFeatures probe() {
       f.best = Isa::kAvx2;
     }
   }
-  if (f.best != Isa::kAvx512Vnni) f.avx512vnni = false;
+  if (f.best != Isa::kAvx512Vnni) f.avx512vnni = f.avx512vbmi = false;
   if (f.best == Isa::kReference) f.avx2 = false;
   return f;
 }

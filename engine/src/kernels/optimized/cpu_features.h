@@ -11,6 +11,7 @@ enum class Isa { kReference, kAvx2, kAvx512Vnni };
 struct CpuFeatures {
   bool avx2 = false;
   bool avx512vnni = false;  // AVX-512 F, BW, VL, DQ and VNNI together
+  bool avx512vbmi = false;  // and VBMI (byte permutes: 256-entry table lookups)
   Isa best = Isa::kReference;
 };
 
