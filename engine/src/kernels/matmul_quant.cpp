@@ -13,9 +13,12 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "hybrid_util.h"
+#include "optimized/cpu_features.h"
+#include "optimized/qgemm.h"
 #include "quant_kernels.h"
 
 namespace inferd::engine::kernels {
@@ -35,7 +38,93 @@ struct QFcState : KernelState {
   std::vector<float> wScales;
   ActivationRange act;
   int quantScratch = -1;
+  // The optimized path (optimized/qgemm.h), chosen at prepare.
+  std::shared_ptr<const opt::QPackedWeights> packed;
+  opt::QRequant qrq;
+  std::vector<int32_t> colOffset;  // int8: bias - (128 + zero point) * sum(w)
+  int rowsScratch = -1;            // batches x kPadded flipped activations
+  int rowParamScratch = -1;        // hybrid: rowK and rowScale per batch
 };
+
+// Packs constant int8 weights for the VNNI GEMM where it reproduces the
+// reference (int8 with a representable requantization, or hybrid).
+void prepareFcOptimized(OpContext& ctx, QFcState* st, const Tensor* input, const Tensor* weights) {
+  if (!ctx.optimizedKernels() || !opt::cpuFeatures().avx512vnni || !weights->isConstant) return;
+  if (!st->hybrid && input->type != ElementType::kInt8) return;
+  if (!st->hybrid && !opt::makeQRequant(st->rq, st->units, &st->qrq)) return;
+  const Tensor* bias = ctx.input(2);
+  if (!st->hybrid && bias != nullptr && !bias->isConstant) return;
+  const auto* w = weights->as<int8_t>();
+  st->packed = ctx.sharedDerived<opt::QPackedWeights>(weights->data, "qgemm-vnni", [&](size_t* bytes) {
+    auto p = opt::packQWeights(w, st->units, st->inputSize);
+    *bytes = p->bytes();
+    return p;
+  });
+  const opt::QPackedWeights& pw = *st->packed;
+  if (!st->hybrid) {
+    st->colOffset.assign(pw.sums.size(), 0);
+    const int32_t* b = bias != nullptr ? bias->as<int32_t>() : nullptr;
+    for (int64_t c = 0; c < st->units; ++c) {
+      st->colOffset[static_cast<size_t>(c)] =
+          (b != nullptr ? b[c] : 0) - (128 + st->inZeroPoint) * pw.sums[static_cast<size_t>(c)];
+    }
+  } else {
+    st->rowParamScratch = ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(st->batches, 1)) * 8);
+  }
+  st->rowsScratch = ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(st->batches, 1) * pw.kPadded));
+}
+
+// GEMM rows split over the threads when there are many, else the weight
+// blocks (a batch of one row reads every weight once).
+template <typename Epilogue>
+void fcGemm(OpContext& ctx, const QFcState& st, const uint8_t* rows, const Epilogue& e) {
+  struct Job {
+    const QFcState* st;
+    const uint8_t* rows;
+    const Epilogue* e;
+    int64_t tasks;
+    bool splitRows;
+    static void run(void* self, size_t task) {
+      const auto& j = *static_cast<const Job*>(self);
+      const opt::QPackedWeights& w = *j.st->packed;
+      const auto t = static_cast<int64_t>(task);
+      int64_t r0 = 0, r1 = j.st->batches, b0 = 0, b1 = w.blocks;
+      if (j.splitRows) {
+        r0 = j.st->batches * t / j.tasks;
+        r1 = j.st->batches * (t + 1) / j.tasks;
+      } else {
+        b0 = w.blocks * t / j.tasks;
+        b1 = w.blocks * (t + 1) / j.tasks;
+      }
+      if (r1 <= r0 || b1 <= b0) return;
+      if constexpr (std::is_same_v<Epilogue, opt::Int8Epilogue>) {
+        opt::qgemmInt8(j.rows + r0 * w.kPadded, r1 - r0, w, b0, b1, *j.e, r0);
+      } else {
+        opt::qgemmFloat(j.rows + r0 * w.kPadded, r1 - r0, w, b0, b1, *j.e, r0);
+      }
+    }
+  };
+  const opt::QPackedWeights& w = *st.packed;
+  // Small layers are not worth a thread hand-off.
+  const bool worthThreads = st.batches * w.blocks * w.kPadded >= 16384;
+  const int64_t threads = worthThreads ? opt::poolThreads(ctx.threadPool()) : 1;
+  Job job{&st, rows, &e, 1, st.batches >= 2 * threads * 6};
+  job.tasks = std::max<int64_t>(1, std::min(threads, job.splitRows ? st.batches : w.blocks));
+  opt::parallelFor(ctx.threadPool(), job.tasks, &Job::run, &job);
+}
+
+void fcOptimizedInt8(OpContext& ctx, const QFcState& st) {
+  const opt::QPackedWeights& w = *st.packed;
+  auto* rows = static_cast<uint8_t*>(ctx.scratch(st.rowsScratch));
+  const int8_t* in = ctx.input(0)->as<int8_t>();
+  for (int64_t b = 0; b < st.batches; ++b) opt::copyFlip(rows + b * w.kPadded, in + b * st.inputSize, st.inputSize);
+  opt::Int8Epilogue e;
+  e.colOffset = st.colOffset.data();
+  e.rq = &st.qrq;
+  e.out = ctx.output(0)->as<int8_t>();
+  e.ldc = st.units;
+  fcGemm(ctx, st, rows, e);
+}
 
 Status prepareFc(OpContext& ctx) {
   const Tensor* input = ctx.input(0);
@@ -63,6 +152,7 @@ Status prepareFc(OpContext& ctx) {
     st->perChannel = st->wScales.size() > 1;
     st->quantScratch =
         ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(input->numElements(), 1)));
+    prepareFcOptimized(ctx, st.get(), input, weights);
     ctx.setState(std::move(st));
     return Status::ok();
   }
@@ -86,6 +176,7 @@ Status prepareFc(OpContext& ctx) {
       input->type == ElementType::kInt8 ? Rounding::kUp : Rounding::kAwayFromZero;
   INFERD_RETURN_IF_ERROR(
       qk::makeRequantizer(ctx, input, scales, product, opts.activation, rounding, &st->rq));
+  prepareFcOptimized(ctx, st.get(), input, weights);
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -130,6 +221,15 @@ void fcHybrid(OpContext& ctx, const QFcState& st) {
     }
     // Per-tensor weights fold their scale into the row's scale first.
     const float rowScale = st.perChannel ? rq.scale : rq.scale * st.wScales[0];
+    if (st.packed != nullptr && !allZero) {
+      auto* rowK = static_cast<int32_t*>(ctx.scratch(st.rowParamScratch));
+      auto* rowScales = reinterpret_cast<float*>(rowK + st.batches);
+      rowK[b] = 128 + rq.offset;
+      rowScales[b] = rowScale;
+      opt::copyFlip(static_cast<uint8_t*>(ctx.scratch(st.rowsScratch)) + b * st.packed->kPadded,
+                    q + b * st.inputSize, st.inputSize);
+      continue;
+    }
     const int8_t* qb = q + b * st.inputSize;
     for (int64_t u = 0; u < st.units; ++u) {
       float v = biasData != nullptr ? biasData[u] : 0.f;
@@ -144,6 +244,19 @@ void fcHybrid(OpContext& ctx, const QFcState& st) {
       }
       out[b * st.units + u] = clampActivation(v, st.act);
     }
+  }
+  if (st.packed != nullptr && !allZero) {
+    auto* rowK = static_cast<int32_t*>(ctx.scratch(st.rowParamScratch));
+    opt::FloatEpilogue e;
+    e.rowK = rowK;
+    e.rowScale = reinterpret_cast<const float*>(rowK + st.batches);
+    e.wScale = st.perChannel ? st.wScales.data() : nullptr;
+    e.bias = biasData;
+    e.lo = st.act.min;
+    e.hi = st.act.max;
+    e.out = out;
+    e.ldc = st.units;
+    fcGemm(ctx, st, static_cast<const uint8_t*>(ctx.scratch(st.rowsScratch)), e);
   }
 }
 
@@ -296,6 +409,8 @@ Status evalFullyConnectedQuantized(OpContext& ctx) {
   const auto& st = *ctx.state<QFcState>();
   if (st.hybrid) {
     fcHybrid(ctx, st);
+  } else if (st.packed != nullptr) {
+    fcOptimizedInt8(ctx, st);
   } else if (ctx.input(0)->type == ElementType::kInt8) {
     fcQuantized<int8_t>(ctx, st);
   } else {
