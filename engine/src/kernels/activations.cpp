@@ -23,6 +23,7 @@
 #include "elementwise_util.h"
 #include "kernel_util.h"
 #include "quant_kernel_util.h"
+#include "optimized/float_builtin.h"
 #include "register.h"
 #include "xnnpack_util.h"
 
@@ -305,7 +306,11 @@ Status evalLogistic(OpContext& ctx) {
     float* y = ctx.output(0)->as<float>();
     const int64_t n = ctx.input(0)->numElements();
     const int64_t packed = n & ~int64_t{3};
-    for (int64_t i = 0; i < packed; ++i) y[i] = logisticBuiltinOrder(x[i]);
+    if (ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni) {
+      opt::logisticBuiltinOrder(x, y, packed);
+    } else {
+      for (int64_t i = 0; i < packed; ++i) y[i] = logisticBuiltinOrder(x[i]);
+    }
     for (int64_t i = packed; i < n; ++i) y[i] = logisticBuiltinTail(x[i]);
     return Status::ok();
   }

@@ -1,0 +1,16 @@
+// AVX-512 versions of float functions whose exact bytes follow TensorFlow
+// Lite's builtin kernels (used where OpContext::reproducibleFloat() asks for
+// them, in models with dynamic-range ops). Each performs the same IEEE
+// float operations, in the same order, as the scalar code it replaces, so
+// the results are identical.
+#pragma once
+
+#include <cstdint>
+
+namespace inferd::engine::kernels::opt {
+
+// logisticBuiltinOrder (activations.cpp) on n values (needs avx512vnni's
+// AVX-512 F/DQ).
+void logisticBuiltinOrder(const float* x, float* y, int64_t n);
+
+}  // namespace inferd::engine::kernels::opt
