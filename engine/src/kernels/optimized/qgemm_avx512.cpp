@@ -215,7 +215,7 @@ void depthwise(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, cons
           for (int64_t kx = kxB; kx < kxE; ++kx) {
             const __m512i xv = _mm512_sub_epi32(
                 _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, row + kx * g.dilationW * g.channels)), zp);
-            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, _mm512_load_si512(wr + kx * cp)));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, _mm512_loadu_si512(wr + kx * cp)));
           }
         }
         finish(acc, c0, mask, outIndex);
