@@ -274,12 +274,7 @@ void prepareOptimized(OpContext& ctx, QConvState* st, const Tensor* input, const
   });
   const opt::QPackedWeights& pw = *st->packed;
   if (!st->hybrid) {
-    st->colOffset.assign(pw.sums.size(), 0);
-    const int32_t* b = bias != nullptr ? bias->as<int32_t>() : nullptr;
-    for (int64_t c = 0; c < g.outC; ++c) {
-      const int32_t bc = b != nullptr ? b[c] : 0;
-      st->colOffset[static_cast<size_t>(c)] = bc - (128 + st->inZeroPoint) * pw.sums[static_cast<size_t>(c)];
-    }
+    st->colOffset = opt::int8ColumnOffsets(pw, bias != nullptr ? bias->as<int32_t>() : nullptr, st->inZeroPoint);
   }
   st->pointwise = g.filterH == 1 && g.filterW == 1 && g.o.strideH == 1 && g.o.strideW == 1 &&
                   g.padH == 0 && g.padW == 0 && g.outH == g.inH && g.outW == g.inW;

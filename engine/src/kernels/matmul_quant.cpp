@@ -62,12 +62,7 @@ void prepareFcOptimized(OpContext& ctx, QFcState* st, const Tensor* input, const
   });
   const opt::QPackedWeights& pw = *st->packed;
   if (!st->hybrid) {
-    st->colOffset.assign(pw.sums.size(), 0);
-    const int32_t* b = bias != nullptr ? bias->as<int32_t>() : nullptr;
-    for (int64_t c = 0; c < st->units; ++c) {
-      st->colOffset[static_cast<size_t>(c)] =
-          (b != nullptr ? b[c] : 0) - (128 + st->inZeroPoint) * pw.sums[static_cast<size_t>(c)];
-    }
+    st->colOffset = opt::int8ColumnOffsets(pw, bias != nullptr ? bias->as<int32_t>() : nullptr, st->inZeroPoint);
   } else {
     st->rowParamScratch = ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(st->batches, 1)) * 8);
   }

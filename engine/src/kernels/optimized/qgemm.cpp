@@ -43,6 +43,15 @@ std::shared_ptr<const QPackedWeights> packQWeights(const int8_t* w, int64_t n, i
   return p;
 }
 
+std::vector<int32_t> int8ColumnOffsets(const QPackedWeights& w, const int32_t* bias, int32_t zeroPoint) {
+  std::vector<int32_t> offsets(w.sums.size(), 0);
+  for (int64_t c = 0; c < w.n; ++c) {
+    const size_t i = static_cast<size_t>(c);
+    offsets[i] = (bias != nullptr ? bias[c] : 0) - (128 + zeroPoint) * w.sums[i];
+  }
+  return offsets;
+}
+
 bool makeQRequant(const qk::Requantizer& rq, int64_t channels, QRequant* out) {
   if (rq.rounding != quant::Rounding::kUp && rq.rounding != quant::Rounding::kShiftUp) return false;
   if (rq.multipliers.empty()) return false;

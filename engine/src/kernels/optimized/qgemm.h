@@ -100,6 +100,10 @@ struct FloatEpilogue {
 // Copies n int8 values flipping their sign bit (x + 128 as uint8).
 void copyFlip(uint8_t* dst, const int8_t* src, int64_t n);
 
+// Int8Epilogue::colOffset for an optional int32 bias and the activations'
+// zero point.
+std::vector<int32_t> int8ColumnOffsets(const QPackedWeights& w, const int32_t* bias, int32_t zeroPoint);
+
 // out rows [row0, row0 + m): the epilogue indexes rows from row0 (its
 // out pointer is for row 0 of the whole output).
 void qgemmInt8(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin,
