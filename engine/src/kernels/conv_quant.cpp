@@ -328,7 +328,9 @@ struct ConvGemmJob {
     for (int64_t tile = j.tiles * t / j.tasks; tile < j.tiles * (t + 1) / j.tasks; ++tile) {
       const int64_t row0 = tile * st.tileRows;
       const int64_t rows = std::min(st.tileRows, j.rows - row0);
-      if (st.pointwise) {
+      if (st.pointwise && st.g.inC == w.kPadded) {
+        opt::copyFlip(a, j.in + row0 * st.g.inC, rows * st.g.inC);
+      } else if (st.pointwise) {
         for (int64_t r = 0; r < rows; ++r) {
           opt::copyFlip(a + r * w.kPadded, j.in + (row0 + r) * st.g.inC, st.g.inC);
         }

@@ -62,6 +62,7 @@ bool makeQRequant(const qk::Requantizer& rq, int64_t channels, QRequant* out) {
   out->round.assign(static_cast<size_t>(padded), int64_t{1} << 30);
   out->shift.assign(static_cast<size_t>(padded), 31);
   out->anyLeft = false;
+  out->oddDirect = true;
   for (int64_t c = 0; c < channels; ++c) {
     const quant::Multiplier m = rq.multipliers[rq.multipliers.size() == 1 ? 0 : static_cast<size_t>(c)];
     const int left = m.shift > 0 ? m.shift : 0;
@@ -75,6 +76,17 @@ bool makeQRequant(const qk::Requantizer& rq, int64_t channels, QRequant* out) {
     const size_t lane = static_cast<size_t>((c / kBlockN) * kBlockN + (c % 2) * 8 + (c % kBlockN) / 2);
     out->round[lane] = (int64_t{1} << 30) + (right > 0 ? (int64_t{1} << (30 + right)) : 0);
     out->shift[lane] = 31 + right;
+    out->oddDirect = out->oddDirect && right >= 1;
+  }
+  out->multOdd.assign(static_cast<size_t>(padded), 0);
+  for (int64_t c = 0; c + 1 < padded; c += 2) out->multOdd[static_cast<size_t>(c)] = out->mult[static_cast<size_t>(c + 1)];
+  out->oddShift.assign(static_cast<size_t>(padded / 2), 0);
+  for (int64_t b = 0; b < padded / kBlockN; ++b) {
+    for (int64_t i = 0; i < 8; ++i) {
+      // Padding lanes keep shift 31; their results are never stored.
+      out->oddShift[static_cast<size_t>(b * 8 + i)] =
+          std::max<int64_t>(out->shift[static_cast<size_t>(b * kBlockN + 8 + i)] - 32, 0);
+    }
   }
   out->zeroPoint = rq.outZeroPoint;
   out->lo = rq.clamp.min;
@@ -88,9 +100,11 @@ std::shared_ptr<const QDepthwiseWeights> packQDepthwise(const int8_t* w, int64_t
   p->channels = channels;
   p->channelsPadded = roundUp(channels, kBlockN);
   p->w.assign(static_cast<size_t>(taps * p->channelsPadded), 0);
+  p->sums.assign(static_cast<size_t>(p->channelsPadded), 0);
   for (int64_t t = 0; t < taps; ++t) {
     for (int64_t c = 0; c < channels; ++c) {
       p->w[static_cast<size_t>(t * p->channelsPadded + c)] = w[t * channels + c];
+      p->sums[static_cast<size_t>(c)] += w[t * channels + c];
     }
   }
   return p;

@@ -63,6 +63,14 @@ struct QRequant {
   std::vector<int32_t> left;   // per channel
   std::vector<int64_t> round;  // per block of 16: the 8 even channels, then the 8 odd ones
   std::vector<int64_t> shift;  // same layout
+  // mult[c + 1] at even c: the odd channels' multipliers in the low halves
+  // of 64-bit lanes, as VPMULDQ reads them.
+  std::vector<int32_t> multOdd;
+  // When every shift is at least 32 (right shift >= 1): per block the odd
+  // channels' shift - 32, so one arithmetic shift leaves their results in
+  // the high halves of the lanes, where the blend takes them.
+  std::vector<int64_t> oddShift;
+  bool oddDirect = false;
   bool anyLeft = false;
   int32_t zeroPoint = 0, lo = -128, hi = 127;
 };
@@ -116,8 +124,9 @@ void qgemmFloat(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t bl
 // Depthwise weights [kh * kw][c] widened to int32, channels padded to 16.
 struct QDepthwiseWeights {
   int64_t taps = 0, channels = 0, channelsPadded = 0;
-  std::vector<int32_t> w;  // [taps][channelsPadded]
-  size_t bytes() const { return w.size() * sizeof(int32_t); }
+  std::vector<int32_t> w;     // [taps][channelsPadded]
+  std::vector<int32_t> sums;  // [channelsPadded]: sum over the taps
+  size_t bytes() const { return (w.size() + sums.size()) * sizeof(int32_t); }
 };
 
 std::shared_ptr<const QDepthwiseWeights> packQDepthwise(const int8_t* w, int64_t taps, int64_t channels);

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "qgemm.h"
 
@@ -31,30 +32,64 @@ inline __mmask16 channelMask(int64_t remaining) {
   return remaining >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << remaining) - 1u);
 }
 
-// requant(x) for 16 channels starting at block `blk` (see QRequant).
-inline __m512i requantize(__m512i x, const QRequant& rq, int64_t c0) {
+// x * M rounded (see QRequant) for 16 channels starting at channel c0,
+// before the zero point and the clamp.
+inline __m512i requantScale(__m512i x, const QRequant& rq, int64_t c0) {
   if (rq.anyLeft) x = _mm512_sllv_epi32(x, _mm512_loadu_si512(rq.left.data() + c0));
-  const __m512i m = _mm512_loadu_si512(rq.mult.data() + c0);
-  __m512i even = _mm512_mul_epi32(x, m);
-  __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32));
+  __m512i even = _mm512_mul_epi32(x, _mm512_loadu_si512(rq.mult.data() + c0));
+  __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_loadu_si512(rq.multOdd.data() + c0));
   even = _mm512_add_epi64(even, _mm512_loadu_si512(rq.round.data() + c0));
   odd = _mm512_add_epi64(odd, _mm512_loadu_si512(rq.round.data() + c0 + 8));
   even = _mm512_srav_epi64(even, _mm512_loadu_si512(rq.shift.data() + c0));
-  odd = _mm512_srav_epi64(odd, _mm512_loadu_si512(rq.shift.data() + c0 + 8));
-  __m512i r = _mm512_mask_blend_epi32(__mmask16{0xAAAA}, even, _mm512_slli_epi64(odd, 32));
-  r = _mm512_add_epi32(r, _mm512_set1_epi32(rq.zeroPoint));
+  if (rq.oddDirect) {
+    odd = _mm512_srav_epi64(odd, _mm512_loadu_si512(rq.oddShift.data() + c0 / 2));
+  } else {
+    odd = _mm512_slli_epi64(_mm512_srav_epi64(odd, _mm512_loadu_si512(rq.shift.data() + c0 + 8)), 32);
+  }
+  return _mm512_mask_blend_epi32(__mmask16{0xAAAA}, even, odd);
+}
+
+// requant(x) for 16 channels starting at channel c0 (see QRequant).
+inline __m512i requantize(__m512i x, const QRequant& rq, int64_t c0) {
+  __m512i r = _mm512_add_epi32(requantScale(x, rq, c0), _mm512_set1_epi32(rq.zeroPoint));
   r = _mm512_max_epi32(r, _mm512_set1_epi32(rq.lo));
   return _mm512_min_epi32(r, _mm512_set1_epi32(rq.hi));
 }
 
+// The accumulators start from colOffset (bias and zero-point terms).
 struct Int8Store {
   const Int8Epilogue& e;
   int64_t n;
+  __m512i init(int64_t blk) const { return _mm512_loadu_si512(e.colOffset + blk * kBlockN); }
   void operator()(__m512i acc, int64_t row, int64_t blk) const {
     const int64_t c0 = blk * kBlockN;
-    acc = _mm512_add_epi32(acc, _mm512_loadu_si512(e.colOffset + c0));
-    const __m512i r = requantize(acc, *e.rq, c0);
-    _mm512_mask_cvtsepi32_storeu_epi8(e.out + row * e.ldc + c0, channelMask(n - c0), r);
+    _mm512_mask_cvtsepi32_storeu_epi8(e.out + row * e.ldc + c0, channelMask(n - c0), requantize(acc, *e.rq, c0));
+  }
+  // Four full blocks of one row: the zero point and the clamp on packed
+  // 16- and 8-bit lanes. Exact: a value that saturates to 16 bits lies far
+  // outside [lo, hi] with or without the zero point, and lo, hi are int8.
+  template <int NB>
+  void row(const __m512i* acc, int64_t row, int64_t blk) const {
+    const int64_t c0 = blk * kBlockN;
+    if constexpr (NB == 4) {
+      if (c0 + 64 <= n) {
+        const QRequant& rq = *e.rq;
+        const __m512i zp = _mm512_set1_epi16(static_cast<int16_t>(rq.zeroPoint));
+        const __m512i p01 = _mm512_adds_epi16(
+            _mm512_packs_epi32(requantScale(acc[0], rq, c0), requantScale(acc[1], rq, c0 + 16)), zp);
+        const __m512i p23 = _mm512_adds_epi16(
+            _mm512_packs_epi32(requantScale(acc[2], rq, c0 + 32), requantScale(acc[3], rq, c0 + 48)), zp);
+        __m512i b = _mm512_packs_epi16(p01, p23);
+        b = _mm512_max_epi8(b, _mm512_set1_epi8(static_cast<char>(rq.lo)));
+        b = _mm512_min_epi8(b, _mm512_set1_epi8(static_cast<char>(rq.hi)));
+        // Dword 4L + j holds block j's channels 4L..4L+3 (per-lane packs).
+        const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        _mm512_storeu_si512(e.out + row * e.ldc + c0, _mm512_permutexvar_epi32(order, b));
+        return;
+      }
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) (*this)(acc[j], row, blk + j);
   }
 };
 
@@ -77,16 +112,30 @@ struct FloatStore {
     v = _mm512_min_ps(_mm512_set1_ps(e.hi), v);
     _mm512_mask_storeu_ps(e.out + row * e.ldc + c0, mask, v);
   }
+  __m512i init(int64_t) const { return _mm512_setzero_si512(); }
+  template <int NB>
+  void row(const __m512i* acc, int64_t row, int64_t blk) const {
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) (*this)(acc[j], row, blk + j);
+  }
 };
+
+// acc += dot(a, w) in place. g++ 12 models the intrinsic as a
+// three-operand operation and copies (and spills) the accumulators around
+// every VPDPBUSD; the asm keeps them in their registers.
+inline void dpbusd(__m512i& acc, __m512i a, __m512i w) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+}
 
 template <int MR, int NB, typename Store>
 void microKernel(const uint8_t* a, int64_t lda, const uint8_t* w, int64_t blockStride, int64_t steps,
                  const Store& store, int64_t row, int64_t blk) {
   __m512i acc[MR][NB];
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) acc[r][j] = _mm512_setzero_si512();
+  for (int j = 0; j < NB; ++j) {
+    const __m512i init = store.init(blk + j);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) acc[r][j] = init;
   }
   for (int64_t s = 0; s < steps; ++s) {
     __m512i wv[NB];
@@ -98,14 +147,11 @@ void microKernel(const uint8_t* a, int64_t lda, const uint8_t* w, int64_t blockS
       std::memcpy(&four, a + r * lda + s * 4, 4);
       const __m512i av = _mm512_set1_epi32(four);
 #pragma GCC unroll 4
-      for (int j = 0; j < NB; ++j) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, wv[j]);
+      for (int j = 0; j < NB; ++j) dpbusd(acc[r][j], av, wv[j]);
     }
   }
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) store(acc[r][j], row + r, blk + j);
-  }
+  for (int r = 0; r < MR; ++r) store.template row<NB>(acc[r], row + r, blk);
 }
 
 // Rows per micro-kernel call for NB blocks: about 24 accumulators.
@@ -189,36 +235,161 @@ inline void tapSpan(int64_t origin, int64_t in, int64_t filter, int64_t dilation
   *begin = std::min(b, *end);
 }
 
+// sum over the taps inside the input of (x - zeroPoint) * w for one output
+// pixel's block of 16 channels (the general case: any position, any filter).
+inline __m512i depthwiseBorder(const DepthwiseGeom& g, const int8_t* in, __m512i zp, const QDepthwiseWeights& w,
+                               int64_t y0, int64_t kyB, int64_t kyE, int64_t x0, int64_t kxB, int64_t kxE,
+                               int64_t c0, __mmask16 mask) {
+  const int64_t cp = w.channelsPadded;
+  __m512i acc = _mm512_setzero_si512();
+  for (int64_t ky = kyB; ky < kyE; ++ky) {
+    const int64_t iy = y0 + ky * g.dilationH;
+    const int8_t* row = in + (iy * g.inW + x0) * g.channels + c0;
+    const int32_t* wr = w.w.data() + ky * g.filterW * cp + c0;
+    for (int64_t kx = kxB; kx < kxE; ++kx) {
+      const __m512i xv = _mm512_sub_epi32(
+          _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, row + kx * g.dilationW * g.channels)), zp);
+      acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, _mm512_loadu_si512(wr + kx * cp)));
+    }
+  }
+  return acc;
+}
+
+// Output pixels [oxB, oxE) of row oy whose taps all lie inside the input,
+// for a KH x KW filter: the block's weights stay in registers across the
+// pixels, and the zero point is folded into `init` (-zeroPoint * the sum of
+// the block's weights), so each tap costs a widening load, a multiply and
+// an add.
+template <int KH, int KW, typename Finish>
+void depthwiseInterior(const DepthwiseGeom& g, const int8_t* in, const QDepthwiseWeights& w,
+                       const int32_t* init, int64_t oy, int64_t oxB, int64_t oxE, const Finish& finish) {
+  constexpr int kTaps = KH * KW;
+  const int64_t cp = w.channelsPadded;
+  const int64_t colStep = g.dilationW * g.channels;
+  const int64_t rowStep = g.dilationH * g.inW * g.channels;
+  const int64_t pixelStep = g.strideW * g.channels;
+  const int64_t y0 = oy * g.strideH - g.padH;
+  for (int64_t c0 = 0; c0 < g.channels; c0 += 16) {
+    const __mmask16 mask = channelMask(g.channels - c0);
+    __m512i wv[kTaps];
+#pragma GCC unroll 25
+    for (int t = 0; t < kTaps; ++t) wv[t] = _mm512_loadu_si512(w.w.data() + t * cp + c0);
+    const __m512i initV = _mm512_loadu_si512(init + c0);
+    const int8_t* p = in + (y0 * g.inW + oxB * g.strideW - g.padW) * g.channels + c0;
+    int64_t o = (oy * g.outW + oxB) * g.channels;
+    for (int64_t ox = oxB; ox < oxE; ++ox, p += pixelStep, o += g.channels) {
+      __m512i prod[kTaps];
+#pragma GCC unroll 5
+      for (int ky = 0; ky < KH; ++ky) {
+#pragma GCC unroll 5
+        for (int kx = 0; kx < KW; ++kx) {
+          const __m512i xv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, p + ky * rowStep + kx * colStep));
+          prod[ky * KW + kx] = _mm512_mullo_epi32(xv, wv[ky * KW + kx]);
+        }
+      }
+      // Pairwise sums: a short dependency chain (integer sums are exact in
+      // any order).
+#pragma GCC unroll 5
+      for (int step = 1; step < kTaps; step *= 2) {
+#pragma GCC unroll 25
+        for (int t = 0; t + step < kTaps; t += 2 * step) prod[t] = _mm512_add_epi32(prod[t], prod[t + step]);
+      }
+      finish(_mm512_add_epi32(prod[0], initV), c0, mask, o);
+    }
+  }
+}
+
+// One output pixel (oy, ox) anywhere, for a KH x KW filter: taps outside
+// the input read `zpRow` (the zero point in every channel), which with
+// `init` adds nothing, as the reference skips them.
+template <int KH, int KW, typename Finish>
+void depthwiseEdge(const DepthwiseGeom& g, const int8_t* in, const QDepthwiseWeights& w, const int32_t* init,
+                   const int8_t* zpRow, int64_t oy, int64_t ox, const Finish& finish) {
+  constexpr int kTaps = KH * KW;
+  const int64_t cp = w.channelsPadded;
+  const int64_t y0 = oy * g.strideH - g.padH, x0 = ox * g.strideW - g.padW;
+  const int8_t* tap[kTaps];
+  for (int ky = 0; ky < KH; ++ky) {
+    const int64_t iy = y0 + ky * g.dilationH;
+    for (int kx = 0; kx < KW; ++kx) {
+      const int64_t ix = x0 + kx * g.dilationW;
+      const bool inside = iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW;
+      tap[ky * KW + kx] = inside ? in + (iy * g.inW + ix) * g.channels : zpRow;
+    }
+  }
+  const int64_t o = (oy * g.outW + ox) * g.channels;
+  for (int64_t c0 = 0; c0 < g.channels; c0 += 16) {
+    const __mmask16 mask = channelMask(g.channels - c0);
+    __m512i prod[kTaps];
+#pragma GCC unroll 25
+    for (int t = 0; t < kTaps; ++t) {
+      const __m512i xv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, tap[t] + c0));
+      prod[t] = _mm512_mullo_epi32(xv, _mm512_loadu_si512(w.w.data() + t * cp + c0));
+    }
+#pragma GCC unroll 5
+    for (int step = 1; step < kTaps; step *= 2) {
+#pragma GCC unroll 25
+      for (int t = 0; t + step < kTaps; t += 2 * step) prod[t] = _mm512_add_epi32(prod[t], prod[t + step]);
+    }
+    finish(_mm512_add_epi32(prod[0], _mm512_loadu_si512(init + c0)), c0, mask, o);
+  }
+}
+
 // Calls finish(acc, c0, mask, outIndex) for each block of 16 channels of
 // each output pixel in rows [rowBegin, rowEnd).
 template <typename Finish>
 void depthwise(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
                int64_t rowBegin, int64_t rowEnd, const Finish& finish) {
   const __m512i zp = _mm512_set1_epi32(zeroPoint);
-  const int64_t cp = w.channelsPadded;
+  void (*interior)(const DepthwiseGeom&, const int8_t*, const QDepthwiseWeights&, const int32_t*, int64_t,
+                   int64_t, int64_t, const Finish&) = nullptr;
+  void (*edge)(const DepthwiseGeom&, const int8_t*, const QDepthwiseWeights&, const int32_t*, const int8_t*,
+               int64_t, int64_t, const Finish&) = nullptr;
+  const bool zpFits = zeroPoint >= -128 && zeroPoint <= 127;
+  if (g.filterH == 3 && g.filterW == 3 && zpFits) {
+    interior = &depthwiseInterior<3, 3, Finish>;
+    edge = &depthwiseEdge<3, 3, Finish>;
+  }
+  if (g.filterH == 5 && g.filterW == 5 && zpFits) {
+    interior = &depthwiseInterior<5, 5, Finish>;
+    edge = &depthwiseEdge<5, 5, Finish>;
+  }
+  std::vector<int32_t> init;
+  std::vector<int8_t> zpRow;
+  if (interior != nullptr) {
+    init.resize(static_cast<size_t>(w.channelsPadded));
+    for (int64_t c = 0; c < w.channelsPadded; ++c) init[static_cast<size_t>(c)] = -zeroPoint * w.sums[static_cast<size_t>(c)];
+    zpRow.assign(static_cast<size_t>(w.channelsPadded), static_cast<int8_t>(zeroPoint));
+  }
+  // Output columns whose taps all lie inside the input's width.
+  const int64_t spanW = (g.filterW - 1) * g.dilationW;
+  int64_t oxB = g.padW > 0 ? (g.padW + g.strideW - 1) / g.strideW : 0;
+  int64_t oxE = g.inW - spanW + g.padW > 0 ? (g.inW - spanW + g.padW - 1) / g.strideW + 1 : 0;
+  oxE = std::min(oxE, g.outW);
+  oxB = std::min(oxB, oxE);
   for (int64_t oy = rowBegin; oy < rowEnd; ++oy) {
     const int64_t y0 = oy * g.strideH - g.padH;
     int64_t kyB, kyE;
     tapSpan(y0, g.inH, g.filterH, g.dilationH, &kyB, &kyE);
+    const bool fullRow = kyB == 0 && kyE == g.filterH;
+    const bool fast = interior != nullptr && fullRow && oxB < oxE;
     for (int64_t ox = 0; ox < g.outW; ++ox) {
+      if (fast && ox == oxB) {
+        interior(g, in, w, init.data(), oy, oxB, oxE, finish);
+        ox = oxE - 1;
+        continue;
+      }
+      if (edge != nullptr) {
+        edge(g, in, w, init.data(), zpRow.data(), oy, ox, finish);
+        continue;
+      }
       const int64_t x0 = ox * g.strideW - g.padW;
       int64_t kxB, kxE;
       tapSpan(x0, g.inW, g.filterW, g.dilationW, &kxB, &kxE);
       const int64_t outIndex = (oy * g.outW + ox) * g.channels;
       for (int64_t c0 = 0; c0 < g.channels; c0 += 16) {
         const __mmask16 mask = channelMask(g.channels - c0);
-        __m512i acc = _mm512_setzero_si512();
-        for (int64_t ky = kyB; ky < kyE; ++ky) {
-          const int64_t iy = y0 + ky * g.dilationH;
-          const int8_t* row = in + (iy * g.inW + x0) * g.channels + c0;
-          const int32_t* wr = w.w.data() + ky * g.filterW * cp + c0;
-          for (int64_t kx = kxB; kx < kxE; ++kx) {
-            const __m512i xv = _mm512_sub_epi32(
-                _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, row + kx * g.dilationW * g.channels)), zp);
-            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, _mm512_loadu_si512(wr + kx * cp)));
-          }
-        }
-        finish(acc, c0, mask, outIndex);
+        finish(depthwiseBorder(g, in, zp, w, y0, kyB, kyE, x0, kxB, kxE, c0, mask), c0, mask, outIndex);
       }
     }
   }
