@@ -38,6 +38,21 @@ class CpuPreparedModel : public PreparedModel {
   size_t workingBytes() const override { return interp_->arenaBytes(); }
   std::string deviceName() const override { return "cpu"; }
 
+  std::vector<OpProfile> profile() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<OpProfile> out;
+    if (!interp_->profiling()) return out;
+    for (const engine::OpProfile& p : interp_->profile()) {
+      out.push_back({p.opIndex, p.name, "cpu", p.variant, p.totalNs, p.invocations});
+    }
+    return out;
+  }
+
+  void resetProfile() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    interp_->resetProfile();
+  }
+
   Status execute(const std::vector<TensorView>& inputs, std::vector<OwnedTensor>* outputs, Deadline deadline,
                  ExecutionTiming* timing) override {
     const auto start = Clock::now();
@@ -68,7 +83,7 @@ class CpuPreparedModel : public PreparedModel {
   }
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::unique_ptr<engine::Interpreter> interp_;
   const bool keepState_;
   std::vector<TensorDesc> inputs_, outputs_;
@@ -104,6 +119,8 @@ class CpuDevice : public Device {
     options.resolver = resolver_;
     options.numThreads = prepareOptions.numThreads;
     options.signature = prepareOptions.signature;
+    options.optimizedKernels = prepareOptions.optimizedKernels;
+    options.profile = prepareOptions.profile;
     auto interp = engine::Interpreter::create(std::move(model), options);
     if (!interp) return interp.status();
     return std::unique_ptr<PreparedModel>(new CpuPreparedModel(std::move(interp).value(), prepareOptions.keepState));

@@ -1,6 +1,7 @@
-// `inferctl bench`: N inference requests spread over C client threads, each
-// with its own connection, like C independent apps; reports latency
-// percentiles and throughput (--json for scripts).
+// `inferctl bench` against the daemon: N inference requests spread over C
+// client threads, each with its own connection, like C independent apps;
+// reports latency percentiles and throughput (--json for scripts).
+// `bench --local` is bench_local.cpp.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "commands.h"
 #include "daemon_client.h"
+#include "report.h"
 #include "tensor_io.h"
 
 namespace inferd::inferctl {
@@ -20,32 +22,6 @@ namespace inferd::inferctl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(ch));
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-// Nearest-rank percentile of sorted values.
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
-}
 
 Result<std::vector<client::Tensor>> benchInputs(const BenchArgs& args, const client::ModelMetadata& meta) {
   std::vector<client::Tensor> inputs;
@@ -124,13 +100,8 @@ int benchCommand(const BenchArgs& args) {
   for (std::thread& t : threads) t.join();
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
 
-  std::sort(latencies.begin(), latencies.end());
-  const size_t count = latencies.size();
-  double sum = 0;
-  for (double v : latencies) sum += v;
-  const double mean = count ? sum / static_cast<double>(count) : 0;
-  const double mn = count ? latencies.front() : 0, mx = count ? latencies.back() : 0;
-  const double p50 = percentile(latencies, 50), p95 = percentile(latencies, 95), p99 = percentile(latencies, 99);
+  const Summary lat = summarize(latencies);
+  const size_t count = lat.count;
   const double throughput = wall > 0 ? static_cast<double>(count) / wall : 0;
 
   if (args.json) {
@@ -138,14 +109,14 @@ int benchCommand(const BenchArgs& args) {
         "{{\"model\": {}, \"target\": {}, \"requests\": {}, \"concurrency\": {}, \"count\": {}, \"errors\": {}, "
         "\"latency_us\": {{\"min\": {:.1f}, \"mean\": {:.1f}, \"p50\": {:.1f}, \"p95\": {:.1f}, \"p99\": {:.1f}, "
         "\"max\": {:.1f}}}, \"throughput_rps\": {:.2f}, \"wall_s\": {:.6f}, \"first_error\": {}}}\n",
-        jsonString(args.model), jsonString(c->target()), args.requests, args.concurrency, count, errors, mn, mean,
-        p50, p95, p99, mx, throughput, wall, jsonString(firstError));
+        jsonString(args.model), jsonString(c->target()), args.requests, args.concurrency, count, errors, lat.min,
+        lat.mean, lat.median, lat.p95, lat.p99, lat.max, throughput, wall, jsonString(firstError));
   } else {
     fmt::print("bench: model {} via inferd at {}, {} requests over {} concurrent clients\n", args.model, c->target(),
                args.requests, args.concurrency);
     fmt::print("count: {}, errors: {}\n", count, errors);
-    fmt::print("latency ms: min {:.3f} mean {:.3f} p50 {:.3f} p95 {:.3f} p99 {:.3f} max {:.3f}\n", mn / 1e3,
-               mean / 1e3, p50 / 1e3, p95 / 1e3, p99 / 1e3, mx / 1e3);
+    fmt::print("latency ms: min {:.3f} mean {:.3f} p50 {:.3f} p95 {:.3f} p99 {:.3f} max {:.3f}\n", lat.min / 1e3,
+               lat.mean / 1e3, lat.median / 1e3, lat.p95 / 1e3, lat.p99 / 1e3, lat.max / 1e3);
     fmt::print("throughput: {:.1f} requests/s over {:.3f} s\n", throughput, wall);
   }
   if (errors > 0) return fail(fmt::format("{} of {} requests failed; first: {}", errors, args.requests, firstError));

@@ -31,6 +31,7 @@ struct RunArgs {
   std::string signature;  // --local: run this signature instead of subgraph 0
   std::string dumpDir;  // --local: write every tensor here (t<index>.npy + tensors.tsv)
   bool referenceKernels = false;  // with dumpDir: portable reference kernels only
+  bool profile = false;  // --local: per-operator timing table over the runs
   std::string socket;  // daemon mode; empty = the default socket
   RequestArgs request;
 };
@@ -52,12 +53,22 @@ struct StatusArgs {
 
 struct BenchArgs {
   std::string socket;
-  std::string model;
-  std::vector<std::string> inputs;  // as for run; none = zero-filled inputs
+  std::string model;  // a model name in the daemon, or a .tflite path with --local
+  std::vector<std::string> inputs;  // as for run; none = zero-filled (daemon) or `fill` (--local)
+  bool json = false;
+  // Against the daemon:
   int requests = 100;
   int concurrency = 1;
-  bool json = false;
   RequestArgs request;
+  // --local (bench_local.cpp):
+  bool local = false;
+  int threads = 1;
+  int warmup = 1;              // warm-up runs; the first is the "first inference"
+  int runs = 50;               // timed runs; 0 = as many as durationSeconds allows
+  double durationSeconds = 0;  // > 0: stop the timed runs after this long (and at `runs`, if set)
+  std::string fill = "random";  // without --input: "random" (fixed seed) or "zeros"
+  bool referenceKernels = false;
+  bool profile = false;
 };
 
 int inspectCommand(const InspectArgs& args);
@@ -68,6 +79,7 @@ int loadCommand(const ModelArgs& args);
 int unloadCommand(const ModelArgs& args);
 int statusCommand(const StatusArgs& args);
 int benchCommand(const BenchArgs& args);
+int benchLocalCommand(const BenchArgs& args);
 
 // Prints "inferctl: error: <message>" to stderr and returns 1.
 int fail(const std::string& message);

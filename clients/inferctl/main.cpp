@@ -2,6 +2,8 @@
 // in-process through the HAL's cpu device; the other commands talk to a
 // running inferd over its Unix socket through libinferd-client.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
 #include <cstdio>
 
 #include "commands.h"
@@ -59,6 +61,8 @@ int main(int argc, char** argv) {
                      "listed in DIR/tensors.tsv (for layer-by-layer comparison, tools/compare_layers.py)");
   runCmd->add_flag("--reference-kernels", run.referenceKernels,
                    "With --dump-tensors: use the portable reference kernels instead of the optimized ones");
+  runCmd->add_flag("--profile", run.profile,
+                   "With --local: print a per-operator time table (mean over the --repeat runs)");
   addRequestOptions(runCmd, &run.request, &runTimeout, &runPriority);
   runCmd->footer(
       "Output i (in the model's output order) is written to DIR/output_<i>.npy.\n"
@@ -82,18 +86,52 @@ int main(int argc, char** argv) {
   BenchArgs bench;
   CLI::Option *benchTimeout = nullptr, *benchPriority = nullptr;
   auto* benchCmd = app.add_subcommand(
-      "bench", "Send N requests from C concurrent clients to inferd; print latency percentiles and throughput");
-  benchCmd->add_option("model", bench.model, "Model name")->required();
-  benchCmd->add_option("-i,--input", bench.inputs, "NAME=FILE.npy per input, as for run (default: zeros)")
+      "bench",
+      "Send N requests from C concurrent clients to inferd and print latency percentiles and throughput; "
+      "with --local, benchmark a .tflite file in this process (load, first inference, warm-up, timing statistics, "
+      "memory, --profile per operator)");
+  benchCmd->add_option("model", bench.model, "Model name in inferd, or path to a .tflite file with --local")
+      ->required();
+  benchCmd->add_option("-i,--input", bench.inputs,
+                       "NAME=FILE.npy per input, as for run (default: zeros; with --local see --fill)")
       ->take_all();
-  benchCmd->add_option("-n,--requests", bench.requests, "Number of requests")
-      ->check(CLI::Range(1, 100000000))
-      ->capture_default_str();
-  benchCmd->add_option("-c,--concurrency", bench.concurrency, "Concurrent clients, each with its own connection")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  auto* benchRequests = benchCmd->add_option("-n,--requests", bench.requests, "Number of requests")
+                            ->check(CLI::Range(1, 100000000))
+                            ->capture_default_str();
+  auto* benchConcurrency =
+      benchCmd->add_option("-c,--concurrency", bench.concurrency, "Concurrent clients, each with its own connection")
+          ->check(CLI::Range(1, 1024))
+          ->capture_default_str();
   benchCmd->add_flag("--json", bench.json, "Print one JSON object instead of text");
   addRequestOptions(benchCmd, &bench.request, &benchTimeout, &benchPriority);
+  benchCmd->add_flag("--local", bench.local, "Run in this process on the cpu device (no daemon)");
+  auto* benchThreads = benchCmd->add_option("--threads", bench.threads, "With --local: kernel threads (default 1)")
+                           ->check(CLI::Range(1, 256));
+  auto* benchRuns = benchCmd->add_option("--runs", bench.runs, "With --local: timed runs (default 50)")
+                        ->check(CLI::Range(1, 100000000));
+  auto* benchWarmup =
+      benchCmd->add_option("--warmup", bench.warmup, "With --local: warm-up runs, the first one reported (default 1)")
+          ->check(CLI::Range(1, 100000000));
+  auto* benchDuration =
+      benchCmd->add_option("--duration", bench.durationSeconds,
+                           "With --local: time runs for S seconds instead (with --runs: whichever ends first)")
+          ->check(CLI::PositiveNumber)
+          ->type_name("S");
+  auto* benchFill =
+      benchCmd
+          ->add_option("--fill", bench.fill,
+                       "With --local and no --input: random (the same values every run: floats in [-1, 1), 8/16-bit "
+                       "integers over their range, INT32/INT64 zero) or zeros (default random)")
+          ->check(CLI::IsMember({"random", "zeros"}));
+  auto* benchReference = benchCmd->add_flag("--reference-kernels", bench.referenceKernels,
+                                            "With --local: the portable reference kernels only");
+  auto* benchProfile = benchCmd->add_flag("--profile", bench.profile,
+                                          "With --local: per-operator table (mean over the timed runs), sums by op "
+                                          "type and by layer class with GFLOP/s");
+  benchCmd->footer(
+      "Examples: inferctl bench face_detection_short_range -n 1000 -c 4\n"
+      "          inferctl bench face.tflite --local --threads 2 --runs 100 --profile\n"
+      "          inferctl bench face.tflite --local --duration 10 --json");
 
   try {
     app.parse(argc, argv);
@@ -111,6 +149,8 @@ int main(int argc, char** argv) {
     if (run.local && (run.request.hasTimeout || run.request.hasPriority)) {
       return fail("--timeout-us and --priority are for the daemon's queue; drop them with --local");
     }
+    if (run.profile && !run.local) return fail("--profile applies to --local runs");
+    if (run.profile && !run.dumpDir.empty()) return fail("--profile and --dump-tensors do not go together");
     return runCommand(run);
   }
   if (modelsCmd->parsed()) {
@@ -133,6 +173,19 @@ int main(int argc, char** argv) {
     bench.socket = socket;
     bench.request.hasTimeout = benchTimeout->count() > 0;
     bench.request.hasPriority = benchPriority->count() > 0;
+    if (bench.local) {
+      if (benchRequests->count() > 0 || benchConcurrency->count() > 0 || bench.request.hasTimeout ||
+          bench.request.hasPriority) {
+        return fail("-n, -c, --timeout-us and --priority are for bench against the daemon; with --local use "
+                    "--runs, --duration and --threads");
+      }
+      if (benchDuration->count() > 0 && benchRuns->count() == 0) bench.runs = 0;  // the duration decides
+      return benchLocalCommand(bench);
+    }
+    for (const CLI::Option* o : {benchThreads, benchRuns, benchWarmup, benchDuration, benchFill, benchReference,
+                                benchProfile}) {
+      if (o->count() > 0) return fail(fmt::format("{} applies to bench --local", o->get_name()));
+    }
     return benchCommand(bench);
   }
   return 1;

@@ -1,6 +1,7 @@
 // `inferctl run`: feed .npy inputs to a model, write output_<i>.npy files,
-// print a summary. --local runs in-process on the HAL's cpu device; without
-// it the request goes to the daemon (daemon.cpp).
+// print a summary. --local runs in-process on the HAL's cpu device
+// (local_model.h; --profile adds the per-operator table of op_profile.h);
+// without it the request goes to the daemon (daemon.cpp).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -14,6 +15,9 @@
 #include "inferd/engine/model.h"
 #include "inferd/engine/npy.h"
 #include "inferd/hal/device.h"
+#include "local_model.h"
+#include "op_profile.h"
+#include "report.h"
 #include "tensor_io.h"
 
 namespace inferd::inferctl {
@@ -22,26 +26,19 @@ namespace {
 
 using namespace inferd::engine;
 
-TensorSpec specOf(const hal::TensorDesc& d) { return {d.name, d.type, std::vector<int64_t>(d.dims.begin(), d.dims.end())}; }
-
 int runLocal(const RunArgs& args) {
   if (args.outputDir.empty()) return fail("run needs --output-dir DIR");
-  auto loaded = Model::load(args.model);
-  if (!loaded) return fail(loaded.status().message());
-  auto device = hal::createCpuDevice();
-  hal::PrepareOptions options;
-  options.numThreads = args.threads;
+  LocalOptions options;
+  options.model = args.model;
+  options.threads = args.threads;
   options.signature = args.signature;
-  auto prepared = device->prepare(loaded.value(), options);
-  if (!prepared) return fail(fmt::format("cannot run '{}': {}", args.model, prepared.status().message()));
-  hal::PreparedModel& pm = *prepared.value();
-
-  std::vector<TensorSpec> expected;
-  for (const hal::TensorDesc& d : pm.inputs()) expected.push_back(specOf(d));
-  auto arrays = readInputs(args.inputs, expected);
-  if (!arrays) return fail(arrays.status().message());
-  std::vector<hal::TensorView> views;
-  for (const NpyArray& a : arrays.value()) views.push_back({a.type, a.dims, a.data.data(), a.data.size()});
+  options.profile = args.profile;
+  auto opened = openLocalModel(options);
+  if (!opened) return fail(opened.status().message());
+  hal::PreparedModel& pm = *opened->prepared;
+  auto inputs = localInputs(pm, args.inputs, InputFill::kRequired);
+  if (!inputs) return fail(inputs.status().message());
+  const std::vector<hal::TensorView> views = inputs->views();
 
   std::vector<hal::OwnedTensor> outputs;
   std::vector<double> times;
@@ -62,7 +59,11 @@ int runLocal(const RunArgs& args) {
   }
   s = writeOutputs(args.outputDir, refs);
   if (!s.isOk()) return fail(s.message());
-  printTimes(std::move(times));
+  printTimes(times);
+  if (args.profile) {
+    printOpProfile(buildOpProfile(*opened->model, opened->subgraph, pm.profile(), times.size()),
+                   summarize(times).mean);
+  }
   return 0;
 }
 

@@ -8,10 +8,12 @@
 #include <xnnpack.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
 #include "graph_exec.h"
+#include "kernels/xnnpack_util.h"
 #include "memory_planner.h"
 
 namespace inferd::engine {
@@ -45,6 +47,9 @@ struct Interpreter::Node {
   std::vector<void*> scratchPtrs;
   bool deferred = false;  // has dynamic inputs: prepared right before eval
   bool foldedAtPrepare = false;  // evaluated in prepare; its outputs are constants
+  std::string variant;  // OpContext::setKernelVariant, or the default after prepare
+  uint64_t profileNs = 0;
+  uint64_t profileInvocations = 0;
 };
 
 // The state behind OpContext. The interpreter and constant folding each
@@ -58,6 +63,7 @@ class OpContextImpl {
   int opIndex = 0;
   Phase phase = Phase::kPrepare;
   std::unique_ptr<KernelState>* state = nullptr;
+  std::string* variant = nullptr;  // prepare only; nullptr during constant folding
   std::vector<size_t>* scratchBytes = nullptr;
   std::vector<void*>* scratchPtrs = nullptr;
   // Allocates storage for a dynamic tensor during eval.
@@ -141,6 +147,9 @@ std::shared_ptr<const void> OpContext::sharedDerivedRaw(const void* constant, co
     return make(&bytes);
   }
   return impl_->interpreter->model().sharedDerived(constant, form, make);
+}
+void OpContext::setKernelVariant(std::string variant) {
+  if (impl_->variant != nullptr && impl_->phase == OpContextImpl::Phase::kPrepare) *impl_->variant = std::move(variant);
 }
 KernelState* OpContext::stateRaw() { return impl_->state->get(); }
 
@@ -379,6 +388,7 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(std::shared_ptr<const M
     for (const SignatureTensor& t : signature->outputs) interp.outputs_.push_back(t.tensorIndex);
   }
   INFERD_RETURN_IF_ERROR(interp.prepareAll());
+  interp.profiling_ = options.profile;
   return in;
 }
 
@@ -447,14 +457,20 @@ Status Interpreter::prepareNode(Node& node, bool duringEval) {
   node.state.reset();
   node.scratchBytes.clear();
   node.scratchPtrs.clear();
+  node.variant.clear();
   OpContextImpl impl;
   bindContext(node, impl, false);
+  impl.variant = &node.variant;
   OpContext ctx(&impl);
   if (duringEval) {
     // Outputs the kernel does not mark dynamic again are sized by its prepare.
     for (int32_t out : node.op->outputs) tensors_[static_cast<size_t>(out)].isDynamic = false;
   }
+  const uint64_t xnnBefore = kernels::xnn::createdOperatorsOnThisThread();
   if (node.kernel->prepare) INFERD_RETURN_IF_ERROR(node.kernel->prepare(ctx));
+  if (node.variant.empty()) {
+    node.variant = kernels::xnn::createdOperatorsOnThisThread() != xnnBefore ? "xnnpack" : "reference";
+  }
   if (duringEval) {
     // Deferred nodes allocate outputs and scratch from the heap.
     for (int32_t out : node.op->outputs) {
@@ -527,6 +543,7 @@ Status Interpreter::foldAtPrepare(Node& node) {
   INFERD_RETURN_IF_ERROR(node.kernel->eval(ctx));
   for (int32_t out : node.op->outputs) tensors_[static_cast<size_t>(out)].isConstant = true;
   node.foldedAtPrepare = true;
+  node.variant = "folded";
   node.scratchBytes.clear();
   node.scratchPtrs.clear();
   return Status::ok();
@@ -665,10 +682,34 @@ void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
   impl.exec = exec_;
 }
 
+void Interpreter::enableProfiling(bool on) {
+  profiling_ = on;
+  if (on) resetProfile();
+}
+
+void Interpreter::resetProfile() {
+  for (Node& node : nodes_) {
+    node.profileNs = 0;
+    node.profileInvocations = 0;
+  }
+}
+
+std::vector<OpProfile> Interpreter::profile() const {
+  std::vector<OpProfile> out;
+  out.reserve(nodes_.size());
+  for (const Node& node : nodes_) {
+    out.push_back({node.index, node.op->name(), node.variant, node.profileNs, node.profileInvocations});
+  }
+  return out;
+}
+
 Status Interpreter::invoke() {
+  using Clock = std::chrono::steady_clock;
   if (!prepared_) return Status(StatusCode::kInvalidArgument, "the interpreter is not prepared: the last resizeInput() failed");
+  const bool profiling = profiling_;  // read once per run; off, each node costs one test
   for (Node& node : nodes_) {
     if (node.foldedAtPrepare) continue;
+    const Clock::time_point start = profiling ? Clock::now() : Clock::time_point{};
     std::vector<std::vector<uint64_t>> heapScratch;
     if (node.deferred) {
       // Shapes depend on values computed earlier in this invoke.
@@ -683,6 +724,10 @@ Status Interpreter::invoke() {
     bindContext(node, impl, true);
     OpContext ctx(&impl);
     INFERD_RETURN_IF_ERROR(node.kernel->eval(ctx));
+    if (profiling) {
+      node.profileNs += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+      ++node.profileInvocations;
+    }
   }
   return Status::ok();
 }

@@ -171,3 +171,65 @@ TEST_CASE("models with dynamic-range ops are recognized as hybrid", "[interprete
   REQUIRE(face.isOk());
   CHECK_FALSE(face.value()->hasHybridOps());
 }
+
+TEST_CASE("per-node profiles count the invokes and name the kernel variant", "[interpreter][profile]") {
+  auto m = Model::load(test::testDataPath("models/face_detection_short_range.tflite"));
+  REQUIRE(m.isOk());
+  auto input = readNpy(test::testDataPath("golden/face_detection_short_range/input_0.npy"));
+  REQUIRE(input.isOk());
+  const Subgraph& sg = m.value()->mainSubgraph();
+  size_t nodes = 0;
+  for (const OperatorInfo& op : sg.operators) nodes += op.folded ? 0 : 1;
+
+  SECTION("off by default: records without time") {
+    auto in = Interpreter::create(m.value());
+    REQUIRE(in.isOk());
+    CHECK_FALSE(in.value()->profiling());
+    runOnce(*in.value(), input->data);
+    const auto records = in.value()->profile();
+    CHECK(records.size() == nodes);
+    for (const OpProfile& p : records) {
+      CHECK(p.invocations == 0);
+      CHECK(p.totalNs == 0);
+    }
+  }
+
+  SECTION("on: every node timed once per invoke; reset clears") {
+    const bool optimized = GENERATE(true, false);
+    InterpreterOptions options;
+    options.profile = true;
+    options.optimizedKernels = optimized;
+    auto in = Interpreter::create(m.value(), options);
+    REQUIRE(in.isOk());
+    for (int i = 0; i < 3; ++i) runOnce(*in.value(), input->data);
+    const auto records = in.value()->profile();
+    REQUIRE(records.size() == nodes);
+    uint64_t total = 0;
+    for (const OpProfile& p : records) {
+      INFO("op " << p.opIndex << " " << p.name << " " << p.variant);
+      REQUIRE(p.opIndex >= 0);
+      REQUIRE(static_cast<size_t>(p.opIndex) < sg.operators.size());
+      CHECK_FALSE(sg.operators[static_cast<size_t>(p.opIndex)].folded);
+      CHECK(p.name == sg.operators[static_cast<size_t>(p.opIndex)].name());
+      CHECK(p.invocations == 3);
+      total += p.totalNs;
+      // XNNPACK, or the engine's own float GEMM (the input read directly for
+      // 1x1 stride-1 filters, else through im2col) and depthwise loops.
+      if (p.name == "CONV_2D") {
+        if (optimized) {
+          CHECK(p.variant == "xnnpack");
+        } else {
+          CHECK((p.variant == "gemm-f32" || p.variant == "im2col-gemm-f32"));
+        }
+      }
+      if (p.name == "DEPTHWISE_CONV_2D") CHECK(p.variant == (optimized ? "xnnpack" : "reference"));
+      CHECK(!p.variant.empty());
+    }
+    CHECK(total > 0);
+    in.value()->resetProfile();
+    for (const OpProfile& p : in.value()->profile()) CHECK(p.invocations == 0);
+    in.value()->enableProfiling(false);
+    runOnce(*in.value(), input->data);
+    for (const OpProfile& p : in.value()->profile()) CHECK(p.invocations == 0);
+  }
+}

@@ -118,7 +118,7 @@ Status prepareQuantRelu(OpContext& ctx, float lo, float hi) {
     const int32_t v = out.zeroPoint + quant::multiplyByQuantizedMultiplier(q - in.zeroPoint, m);
     return std::min(std::max(v, r.min), r.max);
   });
-  ctx.setState(std::move(st));
+  setTableState(ctx, std::move(st));
   return Status::ok();
 }
 
@@ -133,7 +133,7 @@ Status prepareQuantLut(OpContext& ctx, F f, bool logistic) {
   }
   auto st = std::make_unique<QuantTableState>();
   populateTable(ctx.input(0)->type, in, out, f, st.get());
-  ctx.setState(std::move(st));
+  setTableState(ctx, std::move(st));
   return Status::ok();
 }
 
@@ -170,7 +170,7 @@ Status prepareQuantHardSwish(OpContext& ctx) {
     const int16_t preshift = quant::saturatingDoublingHighMul16(reluish, preshiftOut);
     return quant::roundingDivideByPOT16(preshift, -outM.shift) + out.zeroPoint;
   });
-  ctx.setState(std::move(st));
+  setTableState(ctx, std::move(st));
   return Status::ok();
 }
 
@@ -186,7 +186,7 @@ Status prepareQuantLeakyRelu(OpContext& ctx, float alpha) {
     const int32_t x = q - in.zeroPoint;
     return out.zeroPoint + quant::multiplyByQuantizedMultiplier(x, x >= 0 ? identity : negative);
   });
-  ctx.setState(std::move(st));
+  setTableState(ctx, std::move(st));
   return Status::ok();
 }
 
@@ -212,7 +212,11 @@ Status prepareLogistic(OpContext& ctx) {
   if (quantizedInput(ctx)) {
     return prepareQuantLut(ctx, [](float x) { return 1.0f / (1.0f + std::exp(-x)); }, true);
   }
-  if (ctx.reproducibleFloat()) return prepareUnaryFloat(ctx);  // builtin order, not XNNPACK
+  if (ctx.reproducibleFloat()) {  // builtin order, not XNNPACK (evalLogistic)
+    ctx.setKernelVariant(ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni ? "avx512-builtin-order"
+                                                                                 : "builtin-order");
+    return prepareUnaryFloat(ctx);
+  }
   return prepareXnnUnary(ctx, XnnUnary::kSigmoid);
 }
 Status prepareTanh(OpContext& ctx) {
@@ -221,7 +225,10 @@ Status prepareTanh(OpContext& ctx) {
 }
 Status prepareHardSwish(OpContext& ctx) {
   if (quantizedInput(ctx)) return prepareQuantHardSwish(ctx);
-  if (ctx.reproducibleFloat()) return prepareUnaryFloat(ctx);  // builtin order, not XNNPACK
+  if (ctx.reproducibleFloat()) {  // builtin order, not XNNPACK
+    ctx.setKernelVariant("builtin-order");
+    return prepareUnaryFloat(ctx);
+  }
   return prepareXnnUnary(ctx, XnnUnary::kHardSwish);
 }
 

@@ -265,6 +265,7 @@ Status prepareConv(OpContext& ctx) {
   if (st->xnnOp) {
     // XNNPACK packed its own copy of the weights; the reference path's
     // packing and scratch are not needed.
+    ctx.setKernelVariant("xnnpack");
     ctx.setState(std::move(st));
     return Status::ok();
   }
@@ -280,6 +281,14 @@ Status prepareConv(OpContext& ctx) {
 
   // SAME and VALID both give zero padding for a 1x1 filter at stride 1.
   st->direct = filterH == 1 && filterW == 1 && st->strideH == 1 && st->strideW == 1;
+  // What evalConv will run, for profiles.
+  std::string variant = st->direct ? "gemm-f32" : "im2col-gemm-f32";
+  if (groups == 1 && ctx.reproducibleFloat()) {
+    const Tensor* out = ctx.output(0);
+    const bool onePixel = int64_t{input->dim(0)} * out->dim(1) * out->dim(2) == 1;
+    variant = onePixel ? "gemv-f32-builtin-order" : variant + "-builtin-order";
+  }
+  ctx.setKernelVariant(std::move(variant));
   st->tileRows = gemmTileRows(st->k);
   if (!st->direct) {
     st->im2colScratch =
@@ -448,6 +457,7 @@ Status prepareDepthwise(OpContext& ctx) {
   g.groupOut = st->multiplier;
   g.flags = XNN_FLAG_DEPTHWISE_CONVOLUTION;
   st->xnnOp = createXnnConv(ctx, g, st->act);
+  ctx.setKernelVariant(st->xnnOp ? "xnnpack" : "reference");
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -737,6 +747,7 @@ Status prepareTransposeConv(OpContext& ctx) {
     ctx.markOutputDynamic(0);
   }
   if (!st->xnnOp) INFERD_RETURN_IF_ERROR(prepareTransposeReference(ctx, st.get(), input, weights));
+  ctx.setKernelVariant(st->xnnOp ? "xnnpack" : "gemm-f32-col2im");
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -791,6 +802,7 @@ Status prepareTransposeConvBias(OpContext& ctx) {
       ctx.resizeOutput(0, dims4(input->dim(0), ah.out, aw.out, weights->dim(0))));
   createXnnDeconv(ctx, st.get(), ah.out, aw.out, ah.padBefore, aw.padBefore);
   if (!st->xnnOp) INFERD_RETURN_IF_ERROR(prepareTransposeReference(ctx, st.get(), input, weights));
+  ctx.setKernelVariant(st->xnnOp ? "xnnpack" : "gemm-f32-col2im");
   ctx.setState(std::move(st));
   return Status::ok();
 }

@@ -522,6 +522,8 @@ Status prepareForward(OpContext& ctx, bool depthwise) {
     }
   }
   prepareOptimized(ctx, st.get(), input, filter, depthwise);
+  // What evalForward will run (profiles name it).
+  ctx.setKernelVariant(st->packed != nullptr ? "avx512-vnni" : st->dwPacked != nullptr ? "avx512" : "reference");
   ctx.setState(std::move(st));
   return Status::ok();
 }

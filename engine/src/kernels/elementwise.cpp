@@ -265,6 +265,7 @@ Status prepareArith(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
   prepareXnnArith<Op>(ctx, a, b, state.get());
   if constexpr (Op != ArithOp::kDiv) prepareFastInt8<Op>(ctx, a->type, state.get());
+  if (state->fastInt8) ctx.setKernelVariant("avx512");
   ctx.setState(std::move(state));
   return Status::ok();
 }

@@ -140,8 +140,15 @@ Status prepareFullyConnected(OpContext& ctx) {
   prepareXnnFullyConnected(ctx, input, weights, bias, st.get());
   if (st->xnnOp) {
     // XNNPACK packed its own copy of the weights.
+    ctx.setKernelVariant("xnnpack");
     ctx.setState(std::move(st));
     return Status::ok();
+  }
+  // What evalFullyConnected will run, for profiles.
+  if (!ctx.reproducibleFloat()) {
+    ctx.setKernelVariant("gemm-f32");
+  } else {
+    ctx.setKernelVariant(st->batches == 1 ? "gemv-f32-builtin-order" : "gemm-f32-builtin-order");
   }
   const int64_t packedFloats = packedPanelFloats(st->inputSize, st->units);
   if (weights->isConstant) {

@@ -148,6 +148,7 @@ Status prepareFc(OpContext& ctx) {
     st->quantScratch =
         ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(input->numElements(), 1)));
     prepareFcOptimized(ctx, st.get(), input, weights);
+    ctx.setKernelVariant(st->packed != nullptr ? "avx512-vnni" : "reference");
     ctx.setState(std::move(st));
     return Status::ok();
   }
@@ -172,6 +173,7 @@ Status prepareFc(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(
       qk::makeRequantizer(ctx, input, scales, product, opts.activation, rounding, &st->rq));
   prepareFcOptimized(ctx, st.get(), input, weights);
+  ctx.setKernelVariant(st->packed != nullptr ? "avx512-vnni" : "reference");
   ctx.setState(std::move(st));
   return Status::ok();
 }

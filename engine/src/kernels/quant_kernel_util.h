@@ -126,13 +126,23 @@ void fillTable(ElementType type, QuantTableState* st, F f) {
   });
 }
 
+// Whether evalQuantTable runs the VBMI byte permutes.
+inline bool vbmiTable(const OpContext& ctx) { return ctx.optimizedKernels() && opt::cpuFeatures().avx512vbmi; }
+
+// setState for the ops evaluated by evalQuantTable; also names the variant
+// it will run (profiles).
+inline void setTableState(OpContext& ctx, std::unique_ptr<QuantTableState> st) {
+  ctx.setKernelVariant(vbmiTable(ctx) ? "vbmi-lut" : "reference");
+  ctx.setState(std::move(st));
+}
+
 inline Status evalQuantTable(OpContext& ctx) {
   const uint8_t* table = ctx.state<QuantTableState>()->table;
   const Tensor* in = ctx.input(0);
   const uint8_t* x = in->data;  // INT8 or UINT8: the table is indexed by the byte
   uint8_t* y = ctx.output(0)->data;
   const int64_t n = in->numElements();
-  if (ctx.optimizedKernels() && opt::cpuFeatures().avx512vbmi) {
+  if (vbmiTable(ctx)) {
     opt::lookup8(table, x, y, n);
     return Status::ok();
   }

@@ -151,10 +151,10 @@ Status prepareQuantTable(OpContext& ctx) {
   if constexpr (Op == UOp::kRsqrt) fillRsqrtTable(qi, qo, st.get());
   if constexpr (Op == UOp::kSqrt) fillSqrtTable(qi, qo, st.get());
   if constexpr (rejectsNegative(Op)) {
-    ctx.setState(std::make_unique<NonNegativeTableState>(*st, qi.zeroPoint));
+    setTableState(ctx, std::make_unique<NonNegativeTableState>(*st, qi.zeroPoint));
     return Status::ok();
   }
-  ctx.setState(std::move(st));
+  setTableState(ctx, std::move(st));
   return Status::ok();
 }
 

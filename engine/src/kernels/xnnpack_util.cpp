@@ -35,6 +35,9 @@ const char* statusName(xnn_status status) {
 
 namespace {
 std::atomic<uint64_t> gCreated{0};
+// Per thread: the interpreter tells from it whether a node's prepare (which
+// runs on the calling thread) created an operator, for its kernel variant.
+thread_local uint64_t tCreated = 0;
 }  // namespace
 
 bool created(xnn_status status, Operator& op) {
@@ -43,10 +46,12 @@ bool created(xnn_status status, Operator& op) {
     return false;
   }
   gCreated.fetch_add(1, std::memory_order_relaxed);
+  ++tCreated;
   return static_cast<bool>(op);
 }
 
 uint64_t createdOperators() { return gCreated.load(std::memory_order_relaxed); }
+uint64_t createdOperatorsOnThisThread() { return tCreated; }
 
 void Operator::reset() {
   if (op_ != nullptr) {

@@ -72,6 +72,8 @@ bool created(xnn_status status, Operator& op);
 // Operators created so far in this process (tests use it to check that an
 // optimized run really went through XNNPACK).
 uint64_t createdOperators();
+// The same count for operators created on the calling thread.
+uint64_t createdOperatorsOnThisThread();
 
 inline pthreadpool_t threadPool(const OpContext& ctx) {
   return static_cast<pthreadpool_t>(ctx.threadPool());

@@ -42,6 +42,11 @@ struct PrepareOptions {
   // true: they carry over from run to run, as in a bare TFLite interpreter.
   // Resource variables (VAR_HANDLE/ASSIGN_VARIABLE) always persist.
   bool keepState = false;
+  // false: the device's portable reference kernels only (for comparisons;
+  // the cpu device's InterpreterOptions::optimizedKernels).
+  bool optimizedKernels = true;
+  // Time every operator of every execution (PreparedModel::profile()).
+  bool profile = false;
 };
 
 struct OpSupport {
@@ -78,6 +83,17 @@ struct Deadline {
   bool expired() const { return std::chrono::steady_clock::now() >= at; }
 };
 
+// One operator's share of the executions profiled so far
+// (PrepareOptions::profile).
+struct OpProfile {
+  int opIndex = 0;       // in the prepared subgraph's operators
+  std::string op;        // "CONV_2D" or the custom name
+  std::string device;    // the device that ran it
+  std::string variant;   // the kernel variant the device chose ("xnnpack", "reference", ...)
+  uint64_t totalNs = 0;  // summed over the invocations
+  uint64_t invocations = 0;
+};
+
 struct ExecutionTiming {
   uint64_t computeNs = 0;  // time spent running the graph
   uint64_t totalNs = 0;    // including input/output copies
@@ -96,6 +112,10 @@ class PreparedModel {
   // Device memory for activations (bytes), for reporting.
   virtual size_t workingBytes() const = 0;
   virtual std::string deviceName() const = 0;
+  // Per-operator timing of the executions since prepare or resetProfile(),
+  // in run order; empty unless prepared with PrepareOptions::profile.
+  virtual std::vector<OpProfile> profile() const { return {}; }
+  virtual void resetProfile() {}
 };
 
 class Device {

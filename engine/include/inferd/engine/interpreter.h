@@ -34,6 +34,20 @@ struct InterpreterOptions {
   // intermediate values can be read afterwards (for debugging and
   // layer-by-layer comparison; costs memory).
   bool preserveAllTensors = false;
+  // Time every node of invoke() (see Interpreter::profile()); the same as
+  // calling enableProfiling(true) after create().
+  bool profile = false;
+};
+
+// One node's share of the invocations timed since profiling was turned on
+// (or reset): wall time on the calling thread around the kernel's eval
+// (and its prepare, for nodes whose shapes are only known during invoke).
+struct OpProfile {
+  int opIndex = 0;        // index in subgraph().operators
+  std::string name;       // "CONV_2D" or the custom name
+  std::string variant;    // the kernel variant prepare chose (OpContext::setKernelVariant)
+  uint64_t totalNs = 0;   // summed over the invocations
+  uint64_t invocations = 0;
 };
 
 struct UnsupportedOp {
@@ -91,6 +105,15 @@ class Interpreter {
   // or the zero point for INT8. Resource variables (VAR_HANDLE) are kept.
   void resetVariableTensors();
 
+  // Per-node timing. Off (the default) it costs one branch per node.
+  // Turning it on clears the records.
+  void enableProfiling(bool on);
+  bool profiling() const { return profiling_; }
+  void resetProfile();
+  // One record per node in run order. Ops folded at load are not nodes;
+  // ops folded at prepare have the variant "folded" and no invocations.
+  std::vector<OpProfile> profile() const;
+
   // Planned arena size (bytes) and the size without lifetime sharing.
   size_t arenaBytes() const { return arenaBytes_; }
   size_t arenaNaiveBytes() const { return arenaNaiveBytes_; }
@@ -121,6 +144,7 @@ class Interpreter {
   ExecContext* exec_ = nullptr;
   std::unique_ptr<ExecContext> ownedExec_;
   bool prepared_ = false;  // prepareAll() succeeded since the last change
+  bool profiling_ = false;
   std::vector<Tensor> tensors_;
   std::vector<Node> nodes_;
   struct FreeDeleter {

@@ -84,6 +84,12 @@ class OpContext {
   }
 
   void setState(std::unique_ptr<KernelState> state);
+  // Prepare only: names the implementation this node's eval will run, as
+  // profiles report it (Interpreter::profile(), inferctl --profile):
+  // "avx512-vnni", "avx512", "vbmi-lut" (optimized/), "gemm-f32",
+  // "...-builtin-order", "reference", ... Without a call the node reports
+  // "xnnpack" when its prepare created an XNNPACK operator, else "reference".
+  void setKernelVariant(std::string variant);
   template <typename S> S* state() { return static_cast<S*>(stateRaw()); }
 
   // Builds an error naming the op and its index: "CONV_2D (op 3): ..."

@@ -1,0 +1,104 @@
+// Loading, preparing and feeding a model in inferctl's local mode.
+#include "local_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "tensor_io.h"
+
+namespace inferd::inferctl {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+template <typename T, typename Dist>
+void fillWith(void* data, size_t n, Dist dist, std::mt19937& rng) {
+  T* p = static_cast<T*>(data);
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<T>(dist(rng));
+}
+
+void randomFill(engine::ElementType type, size_t n, void* data, std::mt19937& rng) {
+  using engine::ElementType;
+  switch (type) {
+    case ElementType::kFloat32: fillWith<float>(data, n, std::uniform_real_distribution<float>(-1.f, 1.f), rng); break;
+    case ElementType::kInt8: fillWith<int8_t>(data, n, std::uniform_int_distribution<int>(-128, 127), rng); break;
+    case ElementType::kUInt8: fillWith<uint8_t>(data, n, std::uniform_int_distribution<int>(0, 255), rng); break;
+    case ElementType::kInt16:
+      fillWith<int16_t>(data, n, std::uniform_int_distribution<int>(-32768, 32767), rng);
+      break;
+    case ElementType::kBool: fillWith<bool>(data, n, std::uniform_int_distribution<int>(0, 1), rng); break;
+    default: break;  // zeros
+  }
+}
+
+TensorSpec specOf(const hal::TensorDesc& d) {
+  return {d.name, d.type, std::vector<int64_t>(d.dims.begin(), d.dims.end())};
+}
+
+}  // namespace
+
+Result<LocalModel> openLocalModel(const LocalOptions& options) {
+  LocalModel m;
+  const auto loadStart = Clock::now();
+  auto loaded = engine::Model::load(options.model);
+  if (!loaded) return loaded.status();
+  m.loadMs = msSince(loadStart);
+  m.model = std::move(loaded).value();
+  if (!options.signature.empty()) {
+    // prepare() names a missing signature; this only picks the subgraph.
+    if (const engine::Signature* s = m.model->findSignature(options.signature)) m.subgraph = s->subgraphIndex;
+  }
+  m.device = hal::createCpuDevice();
+  hal::PrepareOptions prepareOptions;
+  prepareOptions.numThreads = options.threads;
+  prepareOptions.signature = options.signature;
+  prepareOptions.optimizedKernels = options.optimizedKernels;
+  prepareOptions.profile = options.profile;
+  const auto prepareStart = Clock::now();
+  auto prepared = m.device->prepare(m.model, prepareOptions);
+  if (!prepared) {
+    return Status(prepared.status().code(),
+                  fmt::format("cannot run '{}': {}", options.model, prepared.status().message()));
+  }
+  m.prepareMs = msSince(prepareStart);
+  m.prepared = std::move(prepared).value();
+  return m;
+}
+
+std::vector<hal::TensorView> LocalInputs::views() const {
+  std::vector<hal::TensorView> out;
+  for (const engine::NpyArray& a : arrays) out.push_back({a.type, a.dims, a.data.data(), a.data.size()});
+  return out;
+}
+
+Result<LocalInputs> localInputs(const hal::PreparedModel& prepared, const std::vector<std::string>& args,
+                                InputFill fill) {
+  LocalInputs in;
+  if (args.empty() && fill != InputFill::kRequired) {
+    std::mt19937 rng(20240901);  // fixed: every run sees the same inputs
+    for (const hal::TensorDesc& d : prepared.inputs()) {
+      engine::NpyArray a;
+      a.type = d.type;
+      a.dims = d.dims;
+      const auto n = static_cast<size_t>(std::max<int64_t>(engine::numElements(d.dims), 0));
+      a.data.assign(n * engine::elementSize(d.type), 0);
+      if (fill == InputFill::kRandom) randomFill(d.type, n, a.data.data(), rng);
+      in.arrays.push_back(std::move(a));
+    }
+    return in;
+  }
+  std::vector<TensorSpec> expected;
+  for (const hal::TensorDesc& d : prepared.inputs()) expected.push_back(specOf(d));
+  auto arrays = readInputs(args, expected);
+  if (!arrays) return arrays.status();
+  in.arrays = std::move(arrays).value();
+  return in;
+}
+
+}  // namespace inferd::inferctl
