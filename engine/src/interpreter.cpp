@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "graph_exec.h"
+#include "graph_fusion.h"
 #include "memory_planner.h"
 
 namespace inferd::engine {
@@ -45,6 +46,7 @@ struct Interpreter::Node {
   std::vector<void*> scratchPtrs;
   bool deferred = false;  // has dynamic inputs: prepared right before eval
   bool foldedAtPrepare = false;  // evaluated in prepare; its outputs are constants
+  const NodeFusion* fusion = nullptr;  // what graph_fusion.h folded into it (defaults: nothing)
 };
 
 // The state behind OpContext. The interpreter and constant folding each
@@ -65,6 +67,7 @@ class OpContextImpl {
   std::vector<std::vector<uint64_t>>* foldStorage = nullptr;  // for folding
   bool optimized = false;    // constant folding uses the reference kernels
   bool reproducibleFloat = false;
+  const NodeFusion* fusion = nullptr;
   void* threadPool = nullptr;
   ExecContext* exec = nullptr;  // nullptr during constant folding
 
@@ -129,6 +132,7 @@ void* OpContext::scratch(int id) {
 
 bool OpContext::optimizedKernels() const { return impl_->optimized; }
 bool OpContext::reproducibleFloat() const { return impl_->reproducibleFloat; }
+const NodeFusion* OpContext::fusion() const { return impl_->fusion; }
 void* OpContext::threadPool() const { return impl_->threadPool; }
 ExecContext* OpContext::execContext() const { return impl_->exec; }
 
@@ -404,14 +408,18 @@ Result<std::unique_ptr<Interpreter>> Interpreter::createForSubgraph(ExecContext*
     return Status(StatusCode::kUnsupported, msg);
   }
   const Subgraph& sg = *in->subgraph_;
-  for (size_t i = 0; i < sg.operators.size(); ++i) {
-    const OperatorInfo& op = sg.operators[i];
-    if (op.folded) continue;
+  // Optimized float graphs run rewritten (graph_fusion.h); the others as in the file.
+  in->fusionPlan_ = std::make_unique<FusionPlan>(
+      in->options_.optimizedKernels && !in->options_.preserveAllTensors && !in->model_->hasHybridOps()
+          ? planFusions(sg, *in->resolver_)
+          : unfusedPlan(sg));
+  for (const PlannedOp& p : in->fusionPlan_->ops) {
     Node node;
-    node.op = &op;
-    node.index = static_cast<int>(i);
-    node.kernel = in->resolver_->find(op.builtinCode, op.customName, op.version);
-    INFERD_RETURN_IF_ERROR(checkCounts(op, node.index, *node.kernel));
+    node.op = p.op;
+    node.index = p.index;
+    node.fusion = &p.fusion;
+    node.kernel = p.kernel ? p.kernel : in->resolver_->find(p.op->builtinCode, p.op->customName, p.op->version);
+    INFERD_RETURN_IF_ERROR(checkCounts(*p.op, node.index, *node.kernel));
     in->nodes_.push_back(std::move(node));
   }
   in->tensors_.reserve(sg.tensors.size());
@@ -650,6 +658,8 @@ Status Interpreter::resizeInput(size_t i, const Dims& dims) {
   return prepareAll();
 }
 
+int Interpreter::fusedOps() const { return fusionPlan_ ? fusionPlan_->fusedAway : 0; }
+
 void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
   impl.tensors = &tensors_;
   impl.op = node.op;
@@ -661,6 +671,7 @@ void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
   impl.interpreter = this;
   impl.optimized = options_.optimizedKernels;
   impl.reproducibleFloat = model_->hasHybridOps();
+  impl.fusion = node.fusion;
   impl.threadPool = exec_->threadPool();
   impl.exec = exec_;
 }

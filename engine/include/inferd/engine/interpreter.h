@@ -49,6 +49,7 @@ std::vector<UnsupportedOp> findUnsupportedOps(const Model& model, const OpResolv
 
 class OpContextImpl;
 class ExecContext;
+struct FusionPlan;
 
 class Interpreter {
  public:
@@ -94,6 +95,10 @@ class Interpreter {
   // Planned arena size (bytes) and the size without lifetime sharing.
   size_t arenaBytes() const { return arenaBytes_; }
   size_t arenaNaiveBytes() const { return arenaNaiveBytes_; }
+  // Ops of the file that the graph rewrite folded into their neighbours; 0
+  // when the graph runs as in the file (reference kernels, models with
+  // hybrid ops, preserveAllTensors).
+  int fusedOps() const;
   const InterpreterOptions& options() const { return options_; }
 
  private:
@@ -130,6 +135,9 @@ class Interpreter {
   size_t arenaBytes_ = 0;
   size_t arenaNaiveBytes_ = 0;
   std::vector<std::vector<uint64_t>> dynamicStorage_;  // per tensor, 8-byte aligned
+  // The rewritten graph the nodes run (graph_fusion.h), or nullptr when they
+  // run the file's ops as they are.
+  std::unique_ptr<FusionPlan> fusionPlan_;
 };
 
 }  // namespace inferd::engine
