@@ -838,6 +838,40 @@ TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel with 2 threads matches the referen
   });
 }
 
+// The SIMD kernel sums each output as XNNPACK's depthwise microkernels do
+// (bias, then the taps column by column, one FMA each; padding taps add
+// nothing), so it gives XNNPACK's bytes: models that matched LiteRT's
+// XNNPACK bit for bit (the MediaPipe face detector) still do.
+TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel gives XNNPACK's results bit for bit", "[kernels][depthwise][simd]") {
+  if (!engine::kernels::simd::hasAvx512()) return;
+  const std::vector<ConvCase> cases = {
+      {{1, 37, 35, 19}, {1, 3, 3, 19}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
+      {{2, 28, 31, 32}, {1, 5, 5, 32}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},
+      {{1, 23, 29, 16}, {1, 3, 3, 16}, {P::SAME, 2, 2, 1, 1, A::RELU}, false},
+      {{1, 22, 28, 40}, {1, 3, 3, 40}, {P::VALID, 2, 2, 1, 1, A::NONE}, true},
+      {{1, 6, 4, 17}, {1, 5, 5, 17}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
+      {{3, 12, 61, 96}, {1, 3, 3, 96}, {P::SAME, 1, 1, 1, 1, A::RELU6}, true},
+  };
+  forEachCase(cases, 540, [](const ConvCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[3], seed);
+    const auto model = depthwiseModel(c.in, c.filter, d.w, d.bias, c.p, 1);
+    const auto options = kernelPathOptions(KernelPath::kOptimized);
+    std::string error;
+    const uint64_t before = engine::kernels::simd::createdKernels();
+    const std::vector<float> simd = runFloat(model, {d.x}, &error, 0, nullptr, options);
+    REQUIRE(error.empty());
+    CHECK(engine::kernels::simd::createdKernels() > before);
+    engine::kernels::simd::setDisabled(true);
+    const std::vector<float> xnnpack = runFloat(model, {d.x}, &error, 0, nullptr, options);
+    engine::kernels::simd::setDisabled(false);
+    REQUIRE(error.empty());
+    REQUIRE(simd.size() == xnnpack.size());
+    size_t differ = 0;
+    for (size_t i = 0; i < simd.size(); ++i) differ += simd[i] != xnnpack[i];
+    CHECK(differ == 0);
+  });
+}
+
 TEST_CASE("TRANSPOSE_CONV: XNNPACK with 2 threads matches the reference kernel",
           "[kernels][transpose_conv][xnnpack]") {
   const std::vector<TransposeCase> cases = {

@@ -3,9 +3,11 @@
 // Packed weights: per block of 16 channels, 16 biases, then kh*kw taps of 16
 // weights (row-major taps), zero for channels past C. A row task computes
 // one output row: for each channel block, strips of T = 8 (then 4, 2, 1)
-// output pixels go through strip<K, S, T> (T pixels in T registers; for each
-// filter row the K weights sit in registers and every input pixel of the
-// strip is loaded once); strips that touch the left or right padding use its
+// output pixels go through strip<K, S, T> (T pixels in T registers; input
+// column by input column, and in each column filter row by filter row, every
+// input pixel of the strip is loaded once and multiplied by the taps that
+// use it, which keeps each output's sum in XNNPACK's order: bias, then the
+// taps column-major); strips that touch the left or right padding use its
 // edge variant, which skips the input columns outside the image. Channel
 // tails use masked loads and stores.
 #include "depthwise_f32.h"
@@ -49,21 +51,19 @@ inline __attribute__((always_inline)) void strip(const float* const* rows, int n
   const __m512 vb = _mm512_load_ps(bias);
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) acc[t] = vb;
-  for (int r = 0; r < nrows; ++r) {
-    const float* ip = rows[r] + x0 * C;
-    const float* wr = w + r * K * kLanes;
-    __m512 wk[K];
-#pragma GCC unroll 16
-    for (int kx = 0; kx < K; ++kx) wk[kx] = _mm512_load_ps(wr + kx * kLanes);
-    constexpr int kInputs = (T - 1) * S + K;
+  constexpr int kInputs = (T - 1) * S + K;
 #pragma GCC unroll 64
-    for (int j = 0; j < kInputs; ++j) {
-      if (kEdge && (x0 + j < 0 || x0 + j >= inW)) continue;
-      const __m512 v = _mm512_maskz_loadu_ps(m, ip + j * C);
+  for (int j = 0; j < kInputs; ++j) {
+    if (kEdge && (x0 + j < 0 || x0 + j >= inW)) continue;
+    for (int r = 0; r < nrows; ++r) {
+      const __m512 v = _mm512_maskz_loadu_ps(m, rows[r] + (x0 + j) * C);
+      const float* wr = w + r * K * kLanes;
 #pragma GCC unroll 16
       for (int kx = 0; kx < K; ++kx) {
         const int d = j - kx;
-        if (d >= 0 && d % S == 0 && d / S < T) acc[d / S] = _mm512_fmadd_ps(v, wk[kx], acc[d / S]);
+        if (d >= 0 && d % S == 0 && d / S < T) {
+          acc[d / S] = _mm512_fmadd_ps(v, _mm512_load_ps(wr + kx * kLanes), acc[d / S]);
+        }
       }
     }
   }

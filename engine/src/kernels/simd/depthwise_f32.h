@@ -1,13 +1,15 @@
 // An AVX-512 float DEPTHWISE_CONV_2D (NHWC, depth multiplier 1, no
 // dilation, filter widths 3, 5 and 7, horizontal stride 1 or 2) that keeps a
-// strip of output pixels in registers and loads each input pixel once per
-// filter row for all the taps that use it, instead of once per tap as
+// strip of output pixels in registers and loads each input pixel once for
+// all the taps of the strip that use it, instead of once per tap as
 // XNNPACK's per-pixel kernels do (they load an input and a weight vector
-// for every multiply-add, which caps them at half the FMA rate).
+// for every multiply-add).
 //
-// Each output sums bias first, then the taps in row-major order with one
-// FMA each, as XNNPACK's unipass kernels do; taps that fall into the
-// padding are skipped (XNNPACK adds 0 * w for them, the same value).
+// Each output sums bias first, then the taps column-major (filter column
+// by filter column, top to bottom in each) with one FMA each, the order of
+// XNNPACK's unipass kernels, so the results equal XNNPACK's bit for bit;
+// taps that fall into the padding are skipped (XNNPACK adds 0 * w for them,
+// the same value).
 #pragma once
 
 #include <pthreadpool.h>
