@@ -14,6 +14,7 @@
 
 #include "graph_exec.h"
 #include "kernels/xnnpack_util.h"
+#include "graph_fusion.h"
 #include "memory_planner.h"
 
 namespace inferd::engine {
@@ -50,6 +51,7 @@ struct Interpreter::Node {
   std::string variant;  // OpContext::setKernelVariant, or the default after prepare
   uint64_t profileNs = 0;
   uint64_t profileInvocations = 0;
+  const NodeFusion* fusion = nullptr;  // what graph_fusion.h folded into it (defaults: nothing)
 };
 
 // The state behind OpContext. The interpreter and constant folding each
@@ -71,6 +73,7 @@ class OpContextImpl {
   std::vector<std::vector<uint64_t>>* foldStorage = nullptr;  // for folding
   bool optimized = false;    // constant folding uses the reference kernels
   bool reproducibleFloat = false;
+  const NodeFusion* fusion = nullptr;
   void* threadPool = nullptr;
   ExecContext* exec = nullptr;  // nullptr during constant folding
 
@@ -135,6 +138,7 @@ void* OpContext::scratch(int id) {
 
 bool OpContext::optimizedKernels() const { return impl_->optimized; }
 bool OpContext::reproducibleFloat() const { return impl_->reproducibleFloat; }
+const NodeFusion* OpContext::fusion() const { return impl_->fusion; }
 void* OpContext::threadPool() const { return impl_->threadPool; }
 ExecContext* OpContext::execContext() const { return impl_->exec; }
 
@@ -414,14 +418,18 @@ Result<std::unique_ptr<Interpreter>> Interpreter::createForSubgraph(ExecContext*
     return Status(StatusCode::kUnsupported, msg);
   }
   const Subgraph& sg = *in->subgraph_;
-  for (size_t i = 0; i < sg.operators.size(); ++i) {
-    const OperatorInfo& op = sg.operators[i];
-    if (op.folded) continue;
+  // Optimized float graphs run rewritten (graph_fusion.h); the others as in the file.
+  in->fusionPlan_ = std::make_unique<FusionPlan>(
+      in->options_.optimizedKernels && !in->options_.preserveAllTensors && !in->model_->hasHybridOps()
+          ? planFusions(sg, *in->resolver_)
+          : unfusedPlan(sg));
+  for (const PlannedOp& p : in->fusionPlan_->ops) {
     Node node;
-    node.op = &op;
-    node.index = static_cast<int>(i);
-    node.kernel = in->resolver_->find(op.builtinCode, op.customName, op.version);
-    INFERD_RETURN_IF_ERROR(checkCounts(op, node.index, *node.kernel));
+    node.op = p.op;
+    node.index = p.index;
+    node.fusion = &p.fusion;
+    node.kernel = p.kernel ? p.kernel : in->resolver_->find(p.op->builtinCode, p.op->customName, p.op->version);
+    INFERD_RETURN_IF_ERROR(checkCounts(*p.op, node.index, *node.kernel));
     in->nodes_.push_back(std::move(node));
   }
   in->tensors_.reserve(sg.tensors.size());
@@ -667,6 +675,8 @@ Status Interpreter::resizeInput(size_t i, const Dims& dims) {
   return prepareAll();
 }
 
+int Interpreter::fusedOps() const { return fusionPlan_ ? fusionPlan_->fusedAway : 0; }
+
 void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
   impl.tensors = &tensors_;
   impl.op = node.op;
@@ -678,6 +688,7 @@ void Interpreter::bindContext(Node& node, OpContextImpl& impl, bool eval) {
   impl.interpreter = this;
   impl.optimized = options_.optimizedKernels;
   impl.reproducibleFloat = model_->hasHybridOps();
+  impl.fusion = node.fusion;
   impl.threadPool = exec_->threadPool();
   impl.exec = exec_;
 }
@@ -697,9 +708,18 @@ void Interpreter::resetProfile() {
 std::vector<OpProfile> Interpreter::profile() const {
   std::vector<OpProfile> out;
   out.reserve(nodes_.size());
+  std::vector<bool> runs(subgraph_->operators.size(), false);
   for (const Node& node : nodes_) {
     out.push_back({node.index, node.op->name(), node.variant, node.profileNs, node.profileInvocations});
+    if (node.index >= 0 && static_cast<size_t>(node.index) < runs.size()) runs[static_cast<size_t>(node.index)] = true;
   }
+  // Ops the graph rewrite folded into a neighbour: listed, never timed.
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const OperatorInfo& op = subgraph_->operators[i];
+    if (!runs[i] && !op.folded) out.push_back({static_cast<int>(i), op.name(), "fused", 0, 0});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const OpProfile& a, const OpProfile& b) { return a.opIndex < b.opIndex; });
   return out;
 }
 

@@ -193,7 +193,7 @@ TEST_CASE("bench --local --profile has one row per node with the variant prepare
     }
   }
 
-  SECTION("float: XNNPACK runs the convolutions; the rows skip ops folded at load") {
+  SECTION("float: XNNPACK runs the convolutions; the rows skip ops folded at load, list fused ones") {
     auto r = ctl({"bench", faceDetection(), "--local", "--runs", "2", "--profile"}, dir);
     INFO(r.out << r.err);
     REQUIRE(r.exitCode == 0);
@@ -204,10 +204,18 @@ TEST_CASE("bench --local --profile has one row per node with the variant prepare
       if (row.op != "CONV_2D" && row.op != "DEPTHWISE_CONV_2D") continue;
       ++convs;
       CHECK(row.type == "FLOAT32");
-      CHECK(row.variant == "xnnpack");
+      // Float depthwise runs the engine's own AVX-512 kernel where the CPU has it.
+      const bool ownDepthwise = row.op == "DEPTHWISE_CONV_2D" && cpuHasAvx512Vnni();
+      CHECK(row.variant == (ownDepthwise ? "avx512" : "xnnpack"));
     }
     CHECK(convs > 0);
     CHECK_THAT(r.out, Catch::Contains("folded at load"));  // its fp16 DEQUANTIZEs
+    if (cpuHasAvx512Vnni()) {
+      // Its RELUs fold into the convolutions (graph_fusion.h): listed, not run.
+      bool fused = false;
+      for (const ProfileRow& row : rows) fused = fused || row.variant == "fused";
+      CHECK(fused);
+    }
     CHECK_THAT(r.out, Catch::Contains("GFLOP/s"));
   }
 

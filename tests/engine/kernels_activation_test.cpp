@@ -259,7 +259,7 @@ TEST_CASE("LOGISTIC, HARD_SWISH, RELU*: XNNPACK with 2 threads matches the refer
     BothPaths r = runBothPaths(unaryModel(op, {3, 59, 113, 1}), {x});
     INFO(r.error);
     REQUIRE(r.error.empty());
-    CHECK(r.xnnpackOperators > 0);
+    CHECK(r.optimizedKernels > 0);
     CHECK(r.optimizedDims == r.referenceDims);
     // Clamps are exact; sigmoid (a polynomial) and hardswish (x * (x + 3) *
     // 1/6) differ by a few ulp.

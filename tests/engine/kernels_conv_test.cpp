@@ -6,8 +6,8 @@
 // error cases. Every case runs on each kernel path (reference, XNNPACK on
 // one and two threads) against the same expectations: |got - want| <=
 // 1e-4 + 1e-4 * |want|, where want is the double-precision naive result.
-// Larger random cases then compare XNNPACK (two threads) with the
-// reference kernels directly.
+// Larger random cases then compare XNNPACK and the SIMD depthwise kernel
+// (two threads) with the reference kernels directly.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 
 #include "float_kernel_test_util.h"
+#include "kernels/simd/dispatch.h"
 #include "op_test_util.h"
 
 namespace {
@@ -798,10 +799,76 @@ TEST_CASE("DEPTHWISE_CONV_2D: XNNPACK with 2 threads matches the reference kerne
       {{1, 25, 25, 24}, {1, 3, 3, 24}, {P::SAME, 1, 1, 3, 3, A::NONE}, true},           // dilation 3
       {{1, 15, 14, 5}, {1, 2, 4, 5}, {P::VALID, 1, 3, 1, 1, A::RELU_N1_TO_1}, true},
   };
+  // Without the SIMD kernel, which would take the multiplier-1 cases.
+  engine::kernels::simd::setDisabled(true);
   forEachCase(cases, 500, [](const ConvCase& c, unsigned seed) {
     const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[3], seed);
     requirePathsAgree(depthwiseModel(c.in, c.filter, d.w, d.bias, c.p, c.filter[3] / c.in[3]),
                       {d.x}, kPathTolerance);
+  });
+  engine::kernels::simd::setDisabled(false);
+}
+
+// The AVX-512 kernel (simd/depthwise_f32.cpp): filter widths 3, 5, 7 with
+// any height, horizontal stride 1 or 2 (vertical any), channel counts with
+// and without a tail of 16, inputs narrower than the filter, leading
+// padding from SAME and none from VALID, all four activations.
+TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel with 2 threads matches the reference kernel",
+          "[kernels][depthwise][simd]") {
+  if (!engine::kernels::simd::hasAvx512()) return;  // the XNNPACK test above covers this CPU
+  const std::vector<ConvCase> cases = {
+      {{1, 37, 35, 19}, {1, 3, 3, 19}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
+      {{2, 28, 31, 32}, {1, 5, 5, 32}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},
+      {{1, 23, 29, 16}, {1, 3, 3, 16}, {P::SAME, 2, 2, 1, 1, A::RELU}, false},
+      {{1, 22, 28, 40}, {1, 3, 3, 40}, {P::VALID, 2, 2, 1, 1, A::NONE}, true},
+      {{1, 17, 33, 7}, {1, 7, 7, 7}, {P::SAME, 1, 1, 1, 1, A::RELU_N1_TO_1}, true},
+      {{1, 18, 30, 48}, {1, 7, 7, 48}, {P::SAME, 2, 2, 1, 1, A::NONE}, true},
+      {{1, 15, 14, 5}, {1, 2, 5, 5}, {P::VALID, 1, 1, 1, 1, A::NONE}, true},            // height 2
+      {{1, 11, 26, 24}, {1, 5, 3, 24}, {P::SAME, 3, 1, 1, 1, A::RELU}, true},           // stride 3 x 1
+      {{1, 6, 4, 17}, {1, 5, 5, 17}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},             // narrower than the filter
+      {{1, 3, 2, 33}, {1, 3, 7, 33}, {P::SAME, 2, 2, 1, 1, A::NONE}, true},
+      {{1, 9, 64, 1}, {1, 3, 3, 1}, {P::SAME, 1, 1, 1, 1, A::RELU6}, true},             // one channel
+      {{3, 12, 61, 96}, {1, 3, 3, 96}, {P::SAME, 1, 1, 1, 1, A::RELU6}, true},
+  };
+  forEachCase(cases, 520, [](const ConvCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[3], seed);
+    const uint64_t before = engine::kernels::simd::createdKernels();
+    requirePathsAgree(depthwiseModel(c.in, c.filter, d.w, d.bias, c.p, 1), {d.x}, kPathTolerance);
+    CHECK(engine::kernels::simd::createdKernels() > before);
+  });
+}
+
+// The SIMD kernel sums each output as XNNPACK's depthwise microkernels do
+// (bias, then the taps column by column, one FMA each; padding taps add
+// nothing), so it gives XNNPACK's bytes: models that matched LiteRT's
+// XNNPACK bit for bit (the MediaPipe face detector) still do.
+TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel gives XNNPACK's results bit for bit", "[kernels][depthwise][simd]") {
+  if (!engine::kernels::simd::hasAvx512()) return;
+  const std::vector<ConvCase> cases = {
+      {{1, 37, 35, 19}, {1, 3, 3, 19}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
+      {{2, 28, 31, 32}, {1, 5, 5, 32}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},
+      {{1, 23, 29, 16}, {1, 3, 3, 16}, {P::SAME, 2, 2, 1, 1, A::RELU}, false},
+      {{1, 22, 28, 40}, {1, 3, 3, 40}, {P::VALID, 2, 2, 1, 1, A::NONE}, true},
+      {{1, 6, 4, 17}, {1, 5, 5, 17}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
+      {{3, 12, 61, 96}, {1, 3, 3, 96}, {P::SAME, 1, 1, 1, 1, A::RELU6}, true},
+  };
+  forEachCase(cases, 540, [](const ConvCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[3], seed);
+    const auto model = depthwiseModel(c.in, c.filter, d.w, d.bias, c.p, 1);
+    const auto options = kernelPathOptions(KernelPath::kOptimized);
+    std::string error;
+    const uint64_t before = engine::kernels::simd::createdKernels();
+    const std::vector<float> simd = runFloat(model, {d.x}, &error, 0, nullptr, options);
+    REQUIRE(error.empty());
+    CHECK(engine::kernels::simd::createdKernels() > before);
+    engine::kernels::simd::setDisabled(true);
+    const std::vector<float> xnnpack = runFloat(model, {d.x}, &error, 0, nullptr, options);
+    engine::kernels::simd::setDisabled(false);
+    REQUIRE(error.empty());
+    REQUIRE(simd.size() == xnnpack.size());
+    size_t differ = 0;
+    for (size_t i = 0; i < simd.size(); ++i) differ += simd[i] != xnnpack[i];
+    CHECK(differ == 0);
   });
 }
 

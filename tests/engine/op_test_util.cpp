@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/simd/dispatch.h"
 #include "kernels/xnnpack_util.h"
 
 namespace inferd::test {
@@ -216,6 +217,9 @@ engine::InterpreterOptions kernelPathOptions(KernelPath path) {
   engine::InterpreterOptions options;
   options.optimizedKernels = path != KernelPath::kReference;
   options.numThreads = path == KernelPath::kOptimized2Threads ? 2 : 1;
+  engine::kernels::xnn::setMinParallelFlops(path == KernelPath::kOptimized2Threads
+                                                ? 0
+                                                : engine::kernels::xnn::kMinParallelFlops);
   return options;
 }
 
@@ -226,10 +230,13 @@ BothPaths runBothPaths(const std::vector<uint8_t>& model, const std::vector<std:
   r.reference = runFloat(model, inputs, &error, outputIndex, &r.referenceDims,
                          kernelPathOptions(KernelPath::kReference));
   if (!error.empty()) r.error = "reference kernels: " + error;
-  const uint64_t before = engine::kernels::xnn::createdOperators();
+  auto created = [] {
+    return engine::kernels::xnn::createdOperators() + engine::kernels::simd::createdKernels();
+  };
+  const uint64_t before = created();
   r.optimized = runFloat(model, inputs, &error, outputIndex, &r.optimizedDims,
                          kernelPathOptions(KernelPath::kOptimized2Threads));
-  r.xnnpackOperators = engine::kernels::xnn::createdOperators() - before;
+  r.optimizedKernels = created() - before;
   if (!error.empty()) r.error += (r.error.empty() ? "" : "; ") + ("optimized kernels: " + error);
   return r;
 }

@@ -146,7 +146,9 @@ std::vector<float> runFloat(const std::vector<uint8_t>& model, const std::vector
                             const engine::InterpreterOptions& options = {});
 
 // The kernel paths the kernel tests check: the reference kernels (the
-// oracle), and the optimized kernels (XNNPACK) on one thread and on two.
+// oracle), and the optimized kernels (XNNPACK and our SIMD kernels) on one
+// thread and on two. The two-thread path hands even small ops to the pool
+// (xnn::setMinParallelFlops(0)) so that their threaded code runs too.
 enum class KernelPath { kReference, kOptimized, kOptimized2Threads };
 engine::InterpreterOptions kernelPathOptions(KernelPath path);
 const char* kernelPathName(KernelPath path);
@@ -158,7 +160,8 @@ struct BothPaths {
   std::vector<float> reference, optimized;
   Dims referenceDims, optimizedDims;
   std::string error;
-  uint64_t xnnpackOperators = 0;  // created by the optimized run
+  // XNNPACK operators and SIMD kernels created by the optimized run.
+  uint64_t optimizedKernels = 0;
 };
 BothPaths runBothPaths(const std::vector<uint8_t>& model, const std::vector<std::vector<float>>& inputs,
                        int outputIndex = 0);

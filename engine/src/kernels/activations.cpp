@@ -25,6 +25,7 @@
 #include "quant_kernel_util.h"
 #include "optimized/float_builtin.h"
 #include "register.h"
+#include "simd/elementwise_f32.h"
 #include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
@@ -80,23 +81,26 @@ bool runXnnUnary(OpContext& ctx, Status* result) {
   const Tensor* in = ctx.input(0);
   Tensor* out = ctx.output(0);
   const auto n = static_cast<size_t>(in->numElements());
+  // Sigmoid evaluates a polynomial per element; clamps are pure memory traffic.
+  const pthreadpool_t pool =
+      xnn::threadPoolFor(ctx, in->numElements() * (st->kind == XnnUnary::kClamp ? 2 : 8));
   xnn_status status = xnn_status_uninitialized;
   switch (st->kind) {
     case XnnUnary::kSigmoid:
       status = xnn_setup_sigmoid_nc_f32(st->op.get(), n, in->as<float>(), out->as<float>(),
-                                        xnn::threadPool(ctx));
+                                        pool);
       break;
     case XnnUnary::kHardSwish:
       status = xnn_setup_hardswish_nc_f32(st->op.get(), n, in->as<float>(), out->as<float>(),
-                                          xnn::threadPool(ctx));
+                                          pool);
       break;
     case XnnUnary::kClamp:
       status = xnn_setup_clamp_nc_f32(st->op.get(), n, in->as<float>(), out->as<float>(),
-                                      xnn::threadPool(ctx));
+                                      pool);
       break;
   }
   *result = xnn::check(ctx, status, "unary setup");
-  if (result->isOk()) *result = xnn::run(ctx, st->op);
+  if (result->isOk()) *result = xnn::run(ctx, st->op, pool);
   return true;
 }
 
@@ -575,7 +579,32 @@ KernelRegistration unary(fb::BuiltinOperator code, int32_t maxVersion, KernelFn 
   return r;
 }
 
+// SWISH, the LOGISTIC + MUL pair the graph rewrite fuses (graph_fusion.h).
+Status prepareSwish(OpContext& ctx) { return prepareUnaryFloat(ctx); }
+
+Status evalSwish(OpContext& ctx) {
+  const Tensor* in = ctx.input(0);
+  simd::swishF32(in->as<float>(), ctx.output(0)->as<float>(), in->numElements(),
+                 xnn::threadPoolFor(ctx, 8 * in->numElements()));
+  return Status::ok();
+}
+
 }  // namespace
+
+const KernelRegistration& swishKernel() {
+  static const KernelRegistration k = [] {
+    KernelRegistration r;
+    r.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::MUL);  // it stands in for the MUL
+    r.minInputs = r.maxInputs = 1;
+    r.minOutputs = r.maxOutputs = 1;
+    r.maxVersion = 1 << 20;
+    r.prepare = prepareSwish;
+    r.eval = evalSwish;
+    r.types = {ElementType::kFloat32};
+    return r;
+  }();
+  return k;
+}
 
 void registerActivationKernels(OpResolver& r) {
   // Version ranges from TFLite's register.cc; types a version may carry that

@@ -19,6 +19,8 @@
 #include "kernel_util.h"
 #include "quant_kernels.h"
 #include "register.h"
+#include "simd/depthwise_f32.h"
+#include "simd/elementwise_f32.h"
 #include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
@@ -136,18 +138,23 @@ xnn::Operator createXnnConv(const OpContext& ctx, const XnnConv& g, const Activa
   return op;
 }
 
-// Runs a convolution created by createXnnConv on the current tensors.
-Status runXnnConv(OpContext& ctx, const xnn::Operator& op) {
+// Runs a convolution created by createXnnConv on the current tensors;
+// `depthwise`: the filter is [1, kh, kw, out] (else [out, kh, kw, in per
+// group]), for the work estimate that decides on threads.
+Status runXnnConv(OpContext& ctx, const xnn::Operator& op, bool depthwise) {
   const Tensor* input = ctx.input(0);
+  const Tensor* filter = ctx.input(1);
   Tensor* output = ctx.output(0);
+  const int64_t macsPerOutput = int64_t{filter->dim(1)} * filter->dim(2) * (depthwise ? 1 : filter->dim(3));
+  const pthreadpool_t pool = xnn::threadPoolFor(ctx, 2 * output->numElements() * macsPerOutput);
   INFERD_RETURN_IF_ERROR(xnn::check(
       ctx,
       xnn_setup_convolution2d_nhwc_f32(op.get(), static_cast<size_t>(input->dim(0)),
                                        static_cast<size_t>(input->dim(1)),
                                        static_cast<size_t>(input->dim(2)), input->as<float>(),
-                                       output->as<float>(), xnn::threadPool(ctx)),
+                                       output->as<float>(), pool),
       "convolution setup"));
-  return xnn::run(ctx, op);
+  return xnn::run(ctx, op, pool);
 }
 
 // --- CONV_2D -----------------------------------------------------------------
@@ -335,7 +342,7 @@ void im2colRows(const ConvState& st, const float* inBatch, int64_t inH, int64_t 
 Status evalConv(OpContext& ctx) {
   if (isQuantizedNode(ctx.input(0), ctx.input(1))) return evalConvQuantized(ctx);
   const auto* st = ctx.state<ConvState>();
-  if (st->xnnOp) return runXnnConv(ctx, st->xnnOp);
+  if (st->xnnOp) return runXnnConv(ctx, st->xnnOp, false);
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);
@@ -411,8 +418,42 @@ Status evalConv(OpContext& ctx) {
 
 struct DepthwiseState : KernelState, ForwardConv {
   int32_t multiplier = 1;
-  xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
+  PostOp post = PostOp::kNone;  // a folded SWISH / HARD_SWISH (graph_fusion.h)
+  // At most one is set: our AVX-512 kernel, else XNNPACK, else the reference.
+  std::unique_ptr<simd::DepthwiseF32> simd;
+  xnn::Operator xnnOp;
 };
+
+// Our AVX-512 depthwise kernel for the cases it covers (multiplier 1, no
+// dilation, constant weights), under the same conditions as XNNPACK.
+std::unique_ptr<simd::DepthwiseF32> createSimdDepthwise(OpContext& ctx, const DepthwiseState& st,
+                                                        const XnnConv& g) {
+  const Tensor* input = ctx.input(0);
+  const Tensor* filter = ctx.input(1);
+  const Tensor* bias = ctx.input(2);
+  if (!ctx.optimizedKernels() || ctx.reproducibleFloat() || input->isConstant || !filter->isConstant ||
+      (bias != nullptr && !bias->isConstant) || st.multiplier != 1 || st.dilationH != 1 ||
+      st.dilationW != 1) {
+    return nullptr;
+  }
+  const Tensor* output = ctx.output(0);
+  simd::DepthwiseGeometry dg;
+  dg.batches = input->dim(0);
+  dg.inH = input->dim(1);
+  dg.inW = input->dim(2);
+  dg.channels = input->dim(3);
+  dg.outH = output->dim(1);
+  dg.outW = output->dim(2);
+  dg.kernelH = static_cast<int32_t>(g.filterH);
+  dg.kernelW = static_cast<int32_t>(g.filterW);
+  dg.strideH = st.strideH;
+  dg.strideW = st.strideW;
+  dg.padTop = g.h.padBefore;
+  dg.padLeft = g.w.padBefore;
+  if (dg.batches <= 0 || dg.inH <= 0 || dg.inW <= 0 || !simd::DepthwiseF32::supports(dg)) return nullptr;
+  return std::make_unique<simd::DepthwiseF32>(dg, filter->as<float>(),
+                                              bias != nullptr ? bias->as<float>() : nullptr);
+}
 
 Status prepareDepthwise(OpContext& ctx) {
   const Tensor* input = nullptr;
@@ -456,8 +497,10 @@ Status prepareDepthwise(OpContext& ctx) {
   g.groupIn = 1;
   g.groupOut = st->multiplier;
   g.flags = XNN_FLAG_DEPTHWISE_CONVOLUTION;
-  st->xnnOp = createXnnConv(ctx, g, st->act);
-  ctx.setKernelVariant(st->xnnOp ? "xnnpack" : "reference");
+  if (ctx.fusion() != nullptr) st->post = ctx.fusion()->post;
+  st->simd = createSimdDepthwise(ctx, *st, g);
+  if (!st->simd) st->xnnOp = createXnnConv(ctx, g, st->act);
+  ctx.setKernelVariant(st->simd ? "avx512" : st->xnnOp ? "xnnpack" : "reference");
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -470,7 +513,18 @@ Status evalDepthwise(OpContext& ctx) {
   using gemm_detail::splat4;
   using gemm_detail::store4;
   const auto* st = ctx.state<DepthwiseState>();
-  if (st->xnnOp) return runXnnConv(ctx, st->xnnOp);
+  if (st->simd) {
+    st->simd->run(ctx.input(0)->as<float>(), ctx.output(0)->as<float>(),
+                  {st->act.min, st->act.max, st->post}, xnn::threadPoolFor(ctx, 2 * st->simd->macs()));
+    return Status::ok();
+  }
+  if (st->xnnOp) {
+    INFERD_RETURN_IF_ERROR(runXnnConv(ctx, st->xnnOp, true));
+    Tensor* out = ctx.output(0);
+    simd::applyPostOpF32(st->post, out->as<float>(), out->numElements(),
+                         xnn::threadPoolFor(ctx, 8 * out->numElements()));
+    return Status::ok();
+  }
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);
@@ -552,6 +606,7 @@ Status evalDepthwise(OpContext& ctx) {
       }
     }
   }
+  simd::applyPostOpF32(st->post, out, output->numElements(), nullptr);
   return Status::ok();
 }
 
@@ -680,15 +735,18 @@ void createXnnDeconv(const OpContext& ctx, TransposeState* st, int64_t outH, int
 
 Status runXnnDeconv(OpContext& ctx, const TransposeState& st) {
   const Tensor* input = ctx.input(st.inputIndex);
+  const Tensor* weights = ctx.input(st.weightsIndex);
   Tensor* output = ctx.output(0);
+  const pthreadpool_t pool = xnn::threadPoolFor(ctx, 2 * input->numElements() * weights->numElements() /
+                                                         std::max<int64_t>(1, weights->dim(3)));
   INFERD_RETURN_IF_ERROR(xnn::check(
       ctx,
       xnn_setup_deconvolution2d_nhwc_f32(
           st.xnnOp.get(), static_cast<size_t>(input->dim(0)), static_cast<size_t>(input->dim(1)),
           static_cast<size_t>(input->dim(2)), st.adjustH, st.adjustW, input->as<float>(),
-          output->as<float>(), xnn::threadPool(ctx)),
+          output->as<float>(), pool),
       "deconvolution setup"));
-  return xnn::run(ctx, st.xnnOp);
+  return xnn::run(ctx, st.xnnOp, pool);
 }
 
 // TRANSPOSE_CONV's output size comes from its output_shape input.

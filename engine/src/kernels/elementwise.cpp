@@ -5,7 +5,8 @@
 // of headroom, summed, rescaled to the output; MUL: the offset-corrected
 // product rescaled by s1*s2/s_out; DIV: the offset-corrected dividend times
 // a fixed-point reciprocal of the divisor, rescaled by s1/(s2*s_out)).
-// FLOAT32 ADD, SUB and MUL
+// A PAD along the last axis that the graph rewrite folded into a FLOAT32
+// ADD (graph_fusion.h) is read in place by one loop. FLOAT32 ADD, SUB and MUL
 // run through XNNPACK's N-d binary operators when optimized kernels are on
 // (threaded, the same IEEE operation per element; XNNPACK's clamp turns a
 // NaN result into the activation's lower bound, so DIV, where 0/0 is an
@@ -62,7 +63,50 @@ struct ArithState : KernelState {
   // int8 ADD/SUB/MUL on AVX-512 (optimized/qelementwise.h), chosen at prepare.
   bool fastInt8 = false;
   opt::QBinaryParams fast;
+  // A folded PAD (graph_fusion.h): input padInput is [rows, inner] and reads
+  // as padded with padBefore / padAfter zeros per row.
+  int padInput = -1;
+  int64_t rows = 0, inner = 0, padBefore = 0, padAfter = 0;
 };
+
+// FLOAT32 ADD with a folded PAD of one operand along the last axis: the
+// other operand and the output have the padded shape.
+Status preparePaddedAdd(OpContext& ctx, const NodeFusion& f, ArithState* state) {
+  const Tensor* x = ctx.input(f.padInput);
+  const Tensor* other = ctx.input(1 - f.padInput);
+  if (x->type != ElementType::kFloat32 || other->type != ElementType::kFloat32 ||
+      ctx.output(0)->type != ElementType::kFloat32 || x->rank() < 1) {
+    return ctx.errorMessage(StatusCode::kInternal, "a folded PAD needs FLOAT32 operands");
+  }
+  Dims padded = x->dims;
+  padded.back() += f.padBefore + f.padAfter;
+  if (other->dims != padded) {
+    return ctx.error("operand shape {} differs from the padded shape {}", dimsToString(other->dims),
+                     dimsToString(padded));
+  }
+  state->padInput = f.padInput;
+  state->inner = x->dims.back();
+  state->rows = state->inner > 0 ? x->numElements() / state->inner : 0;
+  state->padBefore = f.padBefore;
+  state->padAfter = f.padAfter;
+  return ctx.resizeOutput(0, padded);
+}
+
+// out = clamp(pad(x) + other), one row of the last axis at a time (x + 0
+// for the padding, so that -0 becomes +0 as with a real PAD).
+void evalPaddedAdd(const ArithState& s, const float* x, const float* other, float* out) {
+  const float lo = s.floatRange.min, hi = s.floatRange.max;
+  auto clamp = [lo, hi](float v) { return std::min(std::max(v, lo), hi); };
+  const int64_t width = s.padBefore + s.inner + s.padAfter;
+  for (int64_t r = 0; r < s.rows; ++r) {
+    const float* xr = x + r * s.inner;
+    const float* br = other + r * width;
+    float* o = out + r * width;
+    for (int64_t c = 0; c < s.padBefore; ++c) o[c] = clamp(br[c] + 0.f);
+    for (int64_t c = 0; c < s.inner; ++c) o[s.padBefore + c] = clamp(xr[c] + br[s.padBefore + c]);
+    for (int64_t c = s.padBefore + s.inner; c < width; ++c) o[c] = clamp(br[c] + 0.f);
+  }
+}
 
 using XnnBinarySetup = xnn_status (*)(xnn_operator_t, size_t, const size_t*, size_t, const size_t*,
                                       const float*, const float*, float*, pthreadpool_t);
@@ -260,6 +304,11 @@ Status prepareArith(OpContext& ctx) {
     state->intMax = static_cast<int32_t>(state->floatRange.max);
   }
 
+  if (const NodeFusion* f = ctx.fusion(); Op == ArithOp::kAdd && f != nullptr && f->padInput >= 0) {
+    INFERD_RETURN_IF_ERROR(preparePaddedAdd(ctx, *f, state.get()));
+    ctx.setState(std::move(state));
+    return Status::ok();
+  }
   Dims outDims;
   INFERD_RETURN_IF_ERROR(planBinary(ctx, a->dims, b->dims, &outDims, &state->plan));
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
@@ -382,16 +431,23 @@ Status evalArith(OpContext& ctx) {
   const Tensor* a = ctx.input(0);
   const Tensor* b = ctx.input(1);
   Tensor* out = ctx.output(0);
+  if (s.padInput >= 0) {
+    evalPaddedAdd(s, ctx.input(s.padInput)->as<float>(), ctx.input(1 - s.padInput)->as<float>(),
+                  out->as<float>());
+    return Status::ok();
+  }
   if constexpr (Op != ArithOp::kDiv) {
     if (s.xnnOp) {
       const float* pa = s.constA.empty() ? a->as<float>() : s.constA.data();
       const float* pb = s.constB.empty() ? b->as<float>() : s.constB.data();
+      // Memory traffic more than arithmetic: weigh each element twice.
+      const pthreadpool_t pool = xnn::threadPoolFor(ctx, 2 * out->numElements());
       INFERD_RETURN_IF_ERROR(
           xnn::check(ctx,
                      xnnArithSetup<Op>()(s.xnnOp.get(), s.rankA, s.shapeA, s.rankB, s.shapeB, pa,
-                                         pb, out->as<float>(), xnn::threadPool(ctx)),
+                                         pb, out->as<float>(), pool),
                      "binary setup"));
-      return xnn::run(ctx, s.xnnOp);
+      return xnn::run(ctx, s.xnnOp, pool);
     }
   }
   switch (out->type) {

@@ -169,13 +169,13 @@ Status evalFullyConnected(OpContext& ctx) {
   const Tensor* bias = ctx.input(2);
   Tensor* output = ctx.output(0);
   if (st->xnnOp) {
+    const pthreadpool_t pool = xnn::threadPoolFor(ctx, 2 * st->batches * weights->numElements());
     INFERD_RETURN_IF_ERROR(xnn::check(
         ctx,
         xnn_setup_fully_connected_nc_f32(st->xnnOp.get(), static_cast<size_t>(st->batches),
-                                         input->as<float>(), output->as<float>(),
-                                         xnn::threadPool(ctx)),
+                                         input->as<float>(), output->as<float>(), pool),
         "fully connected setup"));
-    return xnn::run(ctx, st->xnnOp);
+    return xnn::run(ctx, st->xnnOp, pool);
   }
 
   const float* in = input->as<float>();

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "graph_fusion.h"
 #include "inferd/engine/kernel.h"
 #include "tflite_generated.h"
 
@@ -92,6 +93,9 @@ struct ActivationRange {
   float max = std::numeric_limits<float>::infinity();
 };
 
+// The range of the op's fused activation, narrowed by a RELU-family op the
+// graph rewrite folded into this node (graph_fusion.h); every range includes
+// [0, 1], so clamping to the intersection is clamping twice.
 inline Status activationRange(const OpContext& ctx, fb::ActivationFunctionType act,
                               ActivationRange* range) {
   *range = ActivationRange{};
@@ -103,6 +107,10 @@ inline Status activationRange(const OpContext& ctx, fb::ActivationFunctionType a
     default:
       return ctx.unsupported("fused activation {} is not supported",
                              fb::EnumNameActivationFunctionType(act));
+  }
+  if (const NodeFusion* f = ctx.fusion()) {
+    range->min = std::max(range->min, f->clampMin);
+    range->max = std::min(range->max, f->clampMax);
   }
   return Status::ok();
 }

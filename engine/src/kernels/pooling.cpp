@@ -291,13 +291,14 @@ Status evalPool(OpContext& ctx) {
   if (st->xnnOp) {
     const auto setup = kind == PoolKind::kMax ? xnn_setup_max_pooling2d_nhwc_f32
                                               : xnn_setup_average_pooling2d_nhwc_f32;
+    const pthreadpool_t pool = xnn::threadPoolFor(ctx, 2 * input->numElements());
     INFERD_RETURN_IF_ERROR(xnn::check(
         ctx,
         setup(st->xnnOp.get(), static_cast<size_t>(input->dim(0)),
               static_cast<size_t>(input->dim(1)), static_cast<size_t>(input->dim(2)),
-              input->as<float>(), output->as<float>(), xnn::threadPool(ctx)),
+              input->as<float>(), output->as<float>(), pool),
         "pooling setup"));
-    return xnn::run(ctx, st->xnnOp);
+    return xnn::run(ctx, st->xnnOp, pool);
   }
   return evalFloatPool<kind>(ctx, st, input, output);
 }

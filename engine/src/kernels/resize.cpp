@@ -290,15 +290,15 @@ Status evalResizeBilinear(OpContext& ctx) {
     return Status::ok();
   }
   if (st->xnnOp) {
+    const pthreadpool_t pool = xnn::threadPoolFor(ctx, 8 * output->numElements());
     INFERD_RETURN_IF_ERROR(xnn::check(
         ctx,
         xnn_setup_resize_bilinear2d_nhwc_f32(
             st->xnnOp.get(), static_cast<size_t>(input->dim(0)), static_cast<size_t>(input->dim(1)),
             static_cast<size_t>(input->dim(2)), static_cast<size_t>(output->dim(1)),
-            static_cast<size_t>(output->dim(2)), input->as<float>(), output->as<float>(),
-            xnn::threadPool(ctx)),
+            static_cast<size_t>(output->dim(2)), input->as<float>(), output->as<float>(), pool),
         "resize setup"));
-    return xnn::run(ctx, st->xnnOp);
+    return xnn::run(ctx, st->xnnOp, pool);
   }
 
   resizeBilinearFloat(*st, input, output);

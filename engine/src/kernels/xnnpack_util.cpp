@@ -38,7 +38,11 @@ std::atomic<uint64_t> gCreated{0};
 // Per thread: the interpreter tells from it whether a node's prepare (which
 // runs on the calling thread) created an operator, for its kernel variant.
 thread_local uint64_t tCreated = 0;
+std::atomic<int64_t> gMinParallelFlops{kMinParallelFlops};
 }  // namespace
+
+int64_t minParallelFlops() { return gMinParallelFlops.load(std::memory_order_relaxed); }
+void setMinParallelFlops(int64_t flops) { gMinParallelFlops.store(flops, std::memory_order_relaxed); }
 
 bool created(xnn_status status, Operator& op) {
   if (status != xnn_status_success) {
@@ -68,8 +72,8 @@ Status check(const OpContext& ctx, xnn_status status, const char* what) {
                                             statusName(status), static_cast<int>(status)));
 }
 
-Status run(const OpContext& ctx, const Operator& op) {
-  return check(ctx, xnn_run_operator(op.get(), threadPool(ctx)), "run");
+Status run(const OpContext& ctx, const Operator& op, pthreadpool_t pool) {
+  return check(ctx, xnn_run_operator(op.get(), pool), "run");
 }
 
 std::vector<float> paddedCopy(const float* data, size_t count) {

@@ -79,12 +79,29 @@ inline pthreadpool_t threadPool(const OpContext& ctx) {
   return static_cast<pthreadpool_t>(ctx.threadPool());
 }
 
+// Work below which handing a job to the thread pool costs more than it
+// saves (waking a worker and joining it again is a few microseconds even
+// when the workers spin, ~20 us when they sleep): about 10 us on one core.
+constexpr int64_t kMinParallelFlops = 400'000;
+
+// The threshold threadPoolFor() uses; tests set 0 so that small cases run
+// the multi-threaded code too.
+int64_t minParallelFlops();
+void setMinParallelFlops(int64_t flops);
+
+// The interpreter's pool for an op of about `flops` floating-point
+// operations (a multiply-add counts 2, an element-wise op 1 per element),
+// nullptr (run on the calling thread) when the op is too small to gain.
+inline pthreadpool_t threadPoolFor(const OpContext& ctx, int64_t flops) {
+  return flops >= minParallelFlops() ? threadPool(ctx) : nullptr;
+}
+
 // Turns a failed setup into the op's error (eval cannot fall back once the
 // reference path's state was not prepared).
 Status check(const OpContext& ctx, xnn_status status, const char* what);
 
-// Runs an operator that was set up on the interpreter's thread pool.
-Status run(const OpContext& ctx, const Operator& op);
+// Runs an operator that was set up with `pool` (threadPoolFor()).
+Status run(const OpContext& ctx, const Operator& op, pthreadpool_t pool);
 
 // Bound for XNNPACK's size_t-taking APIs and uint32 geometry.
 inline bool fitsU32(int64_t v) { return v >= 0 && v <= UINT32_MAX; }

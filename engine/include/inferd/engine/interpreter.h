@@ -45,7 +45,9 @@ struct InterpreterOptions {
 struct OpProfile {
   int opIndex = 0;        // index in subgraph().operators
   std::string name;       // "CONV_2D" or the custom name
-  std::string variant;    // the kernel variant prepare chose (OpContext::setKernelVariant)
+  std::string variant;    // the kernel variant prepare chose (OpContext::setKernelVariant);
+                          // "fused": folded into a neighbour by the graph rewrite, not run
+
   uint64_t totalNs = 0;   // summed over the invocations
   uint64_t invocations = 0;
 };
@@ -63,6 +65,7 @@ std::vector<UnsupportedOp> findUnsupportedOps(const Model& model, const OpResolv
 
 class OpContextImpl;
 class ExecContext;
+struct FusionPlan;
 
 class Interpreter {
  public:
@@ -117,6 +120,10 @@ class Interpreter {
   // Planned arena size (bytes) and the size without lifetime sharing.
   size_t arenaBytes() const { return arenaBytes_; }
   size_t arenaNaiveBytes() const { return arenaNaiveBytes_; }
+  // Ops of the file that the graph rewrite folded into their neighbours; 0
+  // when the graph runs as in the file (reference kernels, models with
+  // hybrid ops, preserveAllTensors).
+  int fusedOps() const;
   const InterpreterOptions& options() const { return options_; }
 
  private:
@@ -154,6 +161,9 @@ class Interpreter {
   size_t arenaBytes_ = 0;
   size_t arenaNaiveBytes_ = 0;
   std::vector<std::vector<uint64_t>> dynamicStorage_;  // per tensor, 8-byte aligned
+  // The rewritten graph the nodes run (graph_fusion.h), or nullptr when they
+  // run the file's ops as they are.
+  std::unique_ptr<FusionPlan> fusionPlan_;
 };
 
 }  // namespace inferd::engine

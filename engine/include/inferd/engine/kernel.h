@@ -48,6 +48,7 @@ struct KernelState {
 
 class OpContextImpl;
 class ExecContext;
+struct NodeFusion;
 
 class OpContext {
  public:
@@ -116,6 +117,11 @@ class OpContext {
   // The interpreter's pthreadpool_t for kernels that parallelize; nullptr
   // means run on the calling thread.
   void* threadPool() const;
+  // Engine-internal (graph_fusion.h): what the interpreter's graph rewrite
+  // folded into this node (a clamp, a padded operand, an element-wise
+  // function after the result; all defaults when nothing), nullptr during
+  // constant folding.
+  const NodeFusion* fusion() const;
   // Engine-internal (graph_exec.h): the running interpreter's subgraphs and
   // resource variables, for control-flow and variable kernels; nullptr
   // during constant folding.

@@ -1,0 +1,211 @@
+// AVX-512 float depthwise convolution (see depthwise_f32.h).
+//
+// Packed weights: per block of 16 channels, 16 biases, then kh*kw taps of 16
+// weights (row-major taps), zero for channels past C. A row task computes
+// one output row: for each channel block, strips of T = 8 (then 4, 2, 1)
+// output pixels go through strip<K, S, T> (T pixels in T registers; input
+// column by input column, and in each column filter row by filter row, every
+// input pixel of the strip is loaded once and multiplied by the taps that
+// use it, which keeps each output's sum in XNNPACK's order: bias, then the
+// taps column-major); strips that touch the left or right padding use its
+// edge variant, which skips the input columns outside the image. Channel
+// tails use masked loads and stores.
+#include "depthwise_f32.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "avx512_math.h"
+#include "dispatch.h"
+
+namespace inferd::engine::kernels::simd {
+namespace {
+
+constexpr int kLanes = 16;
+constexpr int kMaxKernelH = 16;
+
+struct RowContext {
+  const DepthwiseGeometry* g;
+  const float* packed;
+  int64_t blocks;
+  const float* in;
+  float* out;
+  float min, max;
+  PostOp post;
+};
+
+INFERD_AVX512_BEGIN
+
+// T output pixels (pixel stride C) of one channel block; x0 is the first
+// input column of pixel 0, rows[r] the input rows of the filter rows used.
+// With kEdge, input columns outside [0, inW) are the padding: their taps are
+// skipped (the load is replaced by zeros, whose products add nothing).
+template <int K, int S, int T, bool kEdge>
+inline __attribute__((always_inline)) void strip(const float* const* rows, int nrows, const float* w,
+                                                 const float* bias, int64_t x0, int64_t inW, int64_t C,
+                                                 float* out, __mmask16 m, __m512 lo, __m512 hi) {
+  __m512 acc[T];
+  const __m512 vb = _mm512_load_ps(bias);
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) acc[t] = vb;
+  constexpr int kInputs = (T - 1) * S + K;
+#pragma GCC unroll 64
+  for (int j = 0; j < kInputs; ++j) {
+    if (kEdge && (x0 + j < 0 || x0 + j >= inW)) continue;
+    for (int r = 0; r < nrows; ++r) {
+      const __m512 v = _mm512_maskz_loadu_ps(m, rows[r] + (x0 + j) * C);
+      const float* wr = w + r * K * kLanes;
+#pragma GCC unroll 16
+      for (int kx = 0; kx < K; ++kx) {
+        const int d = j - kx;
+        if (d >= 0 && d % S == 0 && d / S < T) {
+          acc[d / S] = _mm512_fmadd_ps(v, _mm512_load_ps(wr + kx * kLanes), acc[d / S]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) {
+    _mm512_mask_storeu_ps(out + t * C, m, _mm512_min_ps(_mm512_max_ps(acc[t], lo), hi));
+  }
+}
+
+// Output pixels [ox, ox + T) of one channel block: the fast strip when all
+// their taps lie inside the input (columns [xl, xr)), else the edge one.
+template <int K, int S, int T>
+inline __attribute__((always_inline)) void strips(const float* const* rows, int nrows, const float* w,
+                                                  const float* bias, int64_t ox, int64_t xl, int64_t xr,
+                                                  int64_t padLeft, int64_t inW, int64_t C, float* out,
+                                                  __mmask16 m, __m512 lo, __m512 hi) {
+  const int64_t x0 = ox * S - padLeft;
+  if (ox >= xl && ox + T <= xr) {
+    strip<K, S, T, false>(rows, nrows, w, bias, x0, inW, C, out + ox * C, m, lo, hi);
+  } else {
+    strip<K, S, T, true>(rows, nrows, w, bias, x0, inW, C, out + ox * C, m, lo, hi);
+  }
+}
+
+template <int K, int S>
+void row(const RowContext& c, int64_t index) {
+  constexpr int T = 8;
+  const DepthwiseGeometry& g = *c.g;
+  const int64_t b = index / g.outH;
+  const int64_t oy = index % g.outH;
+  const int64_t C = g.channels;
+  const int64_t y0 = oy * g.strideH - g.padTop;
+  const int64_t ky0 = std::max<int64_t>(0, -y0);
+  const int64_t ky1 = std::min<int64_t>(g.kernelH, g.inH - y0);
+  const float* rows[kMaxKernelH];
+  int nrows = 0;
+  for (int64_t ky = ky0; ky < ky1; ++ky) rows[nrows++] = c.in + ((b * g.inH + y0 + ky) * g.inW) * C;
+  float* outRow = c.out + (b * g.outH + oy) * g.outW * C;
+  // Output columns [xl, xr) have all K taps inside the input.
+  const int64_t xl = std::min<int64_t>(g.outW, (g.padLeft + S - 1) / S);
+  const int64_t span = g.inW - K + g.padLeft;
+  const int64_t xr = span < 0 ? xl : std::max(xl, std::min<int64_t>(g.outW, span / S + 1));
+  const __m512 lo = _mm512_set1_ps(c.min), hi = _mm512_set1_ps(c.max);
+  const int64_t blockFloats = kLanes * (1 + static_cast<int64_t>(g.kernelH) * K);
+
+  for (int64_t blk = 0; blk < c.blocks; ++blk) {
+    const int64_t ch = blk * kLanes;
+    const __mmask16 m = C - ch >= kLanes ? static_cast<__mmask16>(0xFFFF)
+                                         : static_cast<__mmask16>((1u << (C - ch)) - 1);
+    const float* bias = c.packed + blk * blockFloats;
+    const float* w = bias + kLanes + ky0 * K * kLanes;
+    const float* chRows[kMaxKernelH];
+    for (int r = 0; r < nrows; ++r) chRows[r] = rows[r] + ch;
+    float* o = outRow + ch;
+    int64_t ox = 0;
+    for (; ox + T <= g.outW; ox += T) strips<K, S, T>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, lo, hi);
+    if (ox + 4 <= g.outW) {
+      strips<K, S, 4>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, lo, hi);
+      ox += 4;
+    }
+    if (ox + 2 <= g.outW) {
+      strips<K, S, 2>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, lo, hi);
+      ox += 2;
+    }
+    if (ox < g.outW) strips<K, S, 1>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, lo, hi);
+  }
+  if (c.post != PostOp::kNone) {
+    // The row (outW * C contiguous floats) is still in L1.
+    const int64_t n = g.outW * C;
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      _mm512_storeu_ps(outRow + i, avx512::apply(c.post, _mm512_loadu_ps(outRow + i)));
+    }
+    if (i < n) {
+      const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
+      _mm512_mask_storeu_ps(outRow + i, m, avx512::apply(c.post, _mm512_maskz_loadu_ps(m, outRow + i)));
+    }
+  }
+}
+
+INFERD_AVX512_END
+
+using RowFn = void (*)(const RowContext&, int64_t);
+
+RowFn rowFunction(int kernelW, int strideW) {
+  switch (kernelW * 10 + strideW) {
+    case 31: return row<3, 1>;
+    case 32: return row<3, 2>;
+    case 51: return row<5, 1>;
+    case 52: return row<5, 2>;
+    case 71: return row<7, 1>;
+    case 72: return row<7, 2>;
+    default: return nullptr;
+  }
+}
+
+struct Task {
+  RowContext c;
+  RowFn fn;
+};
+
+void runTask(void* arg, size_t i) {
+  const auto* t = static_cast<const Task*>(arg);
+  t->fn(t->c, static_cast<int64_t>(i));
+}
+
+void freeFloats(float* p) { std::free(p); }
+
+}  // namespace
+
+bool DepthwiseF32::supports(const DepthwiseGeometry& g) {
+  return hasAvx512() && rowFunction(g.kernelW, g.strideW) != nullptr && g.kernelH >= 1 &&
+         g.kernelH <= kMaxKernelH && g.strideH >= 1 && g.channels > 0 && g.padLeft >= 0 &&
+         g.padTop >= 0 && g.outH > 0 && g.outW > 0;
+}
+
+DepthwiseF32::DepthwiseF32(const DepthwiseGeometry& g, const float* filter, const float* bias) : g_(g) {
+  countKernel();
+  blocks_ = (g.channels + kLanes - 1) / kLanes;
+  const int64_t taps = static_cast<int64_t>(g.kernelH) * g.kernelW;
+  const int64_t blockFloats = kLanes * (1 + taps);
+  const auto bytes = static_cast<size_t>(blocks_ * blockFloats) * sizeof(float);
+  packed_ = {static_cast<float*>(std::aligned_alloc(64, bytes)), freeFloats};
+  std::memset(packed_.get(), 0, bytes);
+  for (int64_t blk = 0; blk < blocks_; ++blk) {
+    float* dst = packed_.get() + blk * blockFloats;
+    const int64_t n = std::min<int64_t>(kLanes, g.channels - blk * kLanes);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t ch = blk * kLanes + i;
+      dst[i] = bias != nullptr ? bias[ch] : 0.f;
+      for (int64_t t = 0; t < taps; ++t) dst[kLanes * (1 + t) + i] = filter[t * g.channels + ch];
+    }
+  }
+}
+
+int64_t DepthwiseF32::macs() const {
+  return g_.batches * g_.outH * g_.outW * g_.channels * g_.kernelH * g_.kernelW;
+}
+
+void DepthwiseF32::run(const float* in, float* out, const OutputOp& op, pthreadpool_t pool) const {
+  Task task{{&g_, packed_.get(), blocks_, in, out, op.min, op.max, op.post}, rowFunction(g_.kernelW, g_.strideW)};
+  pthreadpool_parallelize_1d(pool, runTask, &task, static_cast<size_t>(g_.batches * g_.outH), 0);
+}
+
+}  // namespace inferd::engine::kernels::simd

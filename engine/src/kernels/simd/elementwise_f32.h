@@ -1,0 +1,27 @@
+// Element-wise float functions for fused ops: swish (x * sigmoid(x), the
+// SWISH node that replaces LOGISTIC + MUL) and the post-ops a fused node
+// applies to its own output when its main path could not (graph_fusion.h).
+// AVX-512 where simd::hasAvx512(), else portable loops with TFLite's
+// reference formulas; spread over `pool` in chunks when there is enough work.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <cstdint>
+
+#include "graph_fusion.h"
+
+namespace inferd::engine::kernels::simd {
+
+// y[i] = x[i] * sigmoid(x[i]); y may be x.
+void swishF32(const float* x, float* y, int64_t n, pthreadpool_t pool);
+
+// data[i] = op(data[i]).
+void applyPostOpF32(PostOp op, float* data, int64_t n, pthreadpool_t pool);
+
+// The portable scalar formulas (TFLite's reference LOGISTIC times x, and
+// reference HARD_SWISH).
+float swishReference(float x);
+float hardSwishReference(float x);
+
+}  // namespace inferd::engine::kernels::simd
