@@ -48,36 +48,58 @@ struct VMult {
   }
 };
 
+// The parameters live in registers; OP is a template argument so the loop
+// does not re-read it after every (int8, so possibly aliasing) store.
+template <QBinaryOp OP>
 struct Binary {
-  const QBinaryParams& p;
   VMult a, b, out;
   __m512i offA, offB, offOut, lo, hi;
-  explicit Binary(const QBinaryParams& params)
-      : p(params), a(params.multA), b(params.multB), out(params.multOut) {
+  __m128i ls;
+  explicit Binary(const QBinaryParams& p) : a(p.multA), b(p.multB), out(p.multOut) {
     offA = _mm512_set1_epi32(p.offsetA);
     offB = _mm512_set1_epi32(p.offsetB);
     offOut = _mm512_set1_epi32(p.offsetOut);
     lo = _mm512_set1_epi32(p.lo);
     hi = _mm512_set1_epi32(p.hi);
+    ls = _mm_cvtsi32_si128(p.leftShift);
   }
   // 16 int8 results from 16 int32 inputs x, y.
   __m128i compute(__m512i x, __m512i y) const {
     x = _mm512_add_epi32(x, offA);
     y = _mm512_add_epi32(y, offB);
     __m512i raw;
-    if (p.op == QBinaryOp::kMul) {
+    if constexpr (OP == QBinaryOp::kMul) {
       raw = _mm512_mullo_epi32(x, y);
     } else {
-      const __m128i ls = _mm_cvtsi32_si128(p.leftShift);
       const __m512i sx = a.apply(_mm512_sll_epi32(x, ls));
       const __m512i sy = b.apply(_mm512_sll_epi32(y, ls));
-      raw = p.op == QBinaryOp::kAdd ? _mm512_add_epi32(sx, sy) : _mm512_sub_epi32(sx, sy);
+      raw = OP == QBinaryOp::kAdd ? _mm512_add_epi32(sx, sy) : _mm512_sub_epi32(sx, sy);
     }
     __m512i v = _mm512_add_epi32(out.apply(raw), offOut);
     v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
     return _mm512_cvtepi32_epi8(v);
   }
 };
+
+template <QBinaryOp OP>
+void binaryLoop(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_t* b, int64_t sb, int8_t* out,
+                int64_t n) {
+  const Binary<OP> op(p);
+  const __m512i scalarA = _mm512_set1_epi32(a[0]), scalarB = _mm512_set1_epi32(b[0]);
+  const bool vecA = sa != 0, vecB = sb != 0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i x = vecA ? _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i))) : scalarA;
+    const __m512i y = vecB ? _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i))) : scalarB;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), op.compute(x, y));
+  }
+  if (i < n) {
+    const __mmask16 mask = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    const __m512i x = vecA ? _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, a + i)) : scalarA;
+    const __m512i y = vecB ? _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, b + i)) : scalarB;
+    _mm_mask_storeu_epi8(out + i, mask, op.compute(x, y));
+  }
+}
 
 }  // namespace
 
@@ -96,14 +118,10 @@ void lookup8(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n) {
 
 void qbinaryInt8(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_t* b, int64_t sb,
                  int8_t* out, int64_t n) {
-  const Binary op(p);
-  const __m512i scalarA = _mm512_set1_epi32(a[0]), scalarB = _mm512_set1_epi32(b[0]);
-  for (int64_t i = 0; i < n; i += 16) {
-    const int64_t left = n - i;
-    const __mmask16 mask = left >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << left) - 1u);
-    const __m512i x = sa == 0 ? scalarA : _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, a + i));
-    const __m512i y = sb == 0 ? scalarB : _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, b + i));
-    _mm_mask_storeu_epi8(out + i, mask, op.compute(x, y));
+  switch (p.op) {
+    case QBinaryOp::kAdd: binaryLoop<QBinaryOp::kAdd>(p, a, sa, b, sb, out, n); break;
+    case QBinaryOp::kSub: binaryLoop<QBinaryOp::kSub>(p, a, sa, b, sb, out, n); break;
+    case QBinaryOp::kMul: binaryLoop<QBinaryOp::kMul>(p, a, sa, b, sb, out, n); break;
   }
 }
 
