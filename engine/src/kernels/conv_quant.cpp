@@ -26,6 +26,7 @@
 #include "conv_util.h"
 #include "hybrid_util.h"
 #include "optimized/cpu_features.h"
+#include "optimized/hybrid_quant.h"
 #include "optimized/qgemm.h"
 #include "quant_kernels.h"
 
@@ -137,7 +138,7 @@ const int8_t* quantizeBatches(OpContext& ctx, const QConvState& st, const Tensor
   const int64_t per = batches > 0 ? input->numElements() / batches : 0;
   const float* x = input->as<float>();
   for (int64_t b = 0; b < batches; ++b) {
-    (*rows)[b] = hybrid::quantizeRow(x + b * per, per, q + b * per, st.asymmetric);
+    (*rows)[b] = opt::quantizeRow(x + b * per, per, q + b * per, st.asymmetric, ctx.optimizedKernels());
   }
   return q;
 }

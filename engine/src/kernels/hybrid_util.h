@@ -30,35 +30,40 @@ inline int32_t roundElement(float v, int64_t i, int64_t n) {
 
 // Symmetric: q in [-127, 127], offset 0, scale = max|x| / 127. An all-zero
 // row gets scale 1.
-inline RowQuant quantizeSymmetric(const float* x, int64_t n, int8_t* q) {
+//
+// Each quantization is split in its parameters (from the row's min and max
+// only) and the rounding loop, so optimized/hybrid_quant.h can vectorize the
+// two passes over the row and share the parameter arithmetic.
+struct RowParams {
   RowQuant r;
-  if (n <= 0) return r;
-  const auto mm = std::minmax_element(x, x + n);
-  const float range = std::max(std::abs(*mm.first), std::abs(*mm.second));
+  bool zero = false;     // every q is 0
+  float inv = 1.f;       // q = clamp(offset + round(x * inv), lo, hi)
+  int32_t lo = -127, hi = 127;
+};
+
+inline RowParams symmetricParams(float minV, float maxV) {
+  RowParams p;
+  const float range = std::max(std::abs(minV), std::abs(maxV));
   if (range == 0.f) {
-    std::memset(q, 0, static_cast<size_t>(n));
-    return r;
+    p.zero = true;
+    return p;
   }
-  r.scale = range / 127.f;
-  const float inv = 127.f / range;
-  for (int64_t i = 0; i < n; ++i) {
-    q[i] = static_cast<int8_t>(std::clamp(roundElement(x[i] * inv, i, n), -127, 127));
-  }
-  return r;
+  p.r.scale = range / 127.f;
+  p.inv = 127.f / range;
+  return p;
 }
 
 // Asymmetric: q in [-128, 127] over [min(x, 0), max(x, 0)], the zero point
 // nudged to an integer. As in TensorFlow Lite's kernel, the range
 // max - min is a float subtraction and the rest is computed in double.
-inline RowQuant quantizeAsymmetric(const float* x, int64_t n, int8_t* q) {
-  RowQuant r;
-  if (n <= 0) return r;
-  const auto mm = std::minmax_element(x, x + n);
-  const float minF = std::min(0.f, *mm.first);
-  const float maxF = std::max(0.f, *mm.second);
+inline RowParams asymmetricParams(float minV, float maxV) {
+  RowParams p;
+  p.lo = -128;
+  const float minF = std::min(0.f, minV);
+  const float maxF = std::max(0.f, maxV);
   if (minF == maxF) {
-    std::memset(q, 0, static_cast<size_t>(n));
-    return r;
+    p.zero = true;
+    return p;
   }
   const double rmin = static_cast<double>(minF), rmax = static_cast<double>(maxF);
   const double qmin = -128.0, qmax = 127.0;
@@ -76,13 +81,41 @@ inline RowQuant quantizeAsymmetric(const float* x, int64_t n, int8_t* q) {
   } else {
     offset = static_cast<int32_t>(std::round(zp));
   }
-  r.scale = static_cast<float>(scale);
-  r.offset = offset;
-  const auto inv = static_cast<float>(1.0 / static_cast<double>(r.scale));
-  for (int64_t i = 0; i < n; ++i) {
-    q[i] = static_cast<int8_t>(std::clamp(offset + roundElement(x[i] * inv, i, n), -128, 127));
+  p.r.scale = static_cast<float>(scale);
+  p.r.offset = offset;
+  p.inv = static_cast<float>(1.0 / static_cast<double>(p.r.scale));
+  return p;
+}
+
+// q[i] for i in [begin, n) of an n-element row.
+inline void roundRow(const RowParams& p, const float* x, int64_t begin, int64_t n, int8_t* q) {
+  for (int64_t i = begin; i < n; ++i) {
+    q[i] = static_cast<int8_t>(std::clamp(p.r.offset + roundElement(x[i] * p.inv, i, n), p.lo, p.hi));
   }
-  return r;
+}
+
+inline RowQuant quantizeSymmetric(const float* x, int64_t n, int8_t* q) {
+  if (n <= 0) return {};
+  const auto mm = std::minmax_element(x, x + n);
+  const RowParams p = symmetricParams(*mm.first, *mm.second);
+  if (p.zero) {
+    std::memset(q, 0, static_cast<size_t>(n));
+  } else {
+    roundRow(p, x, 0, n, q);
+  }
+  return p.r;
+}
+
+inline RowQuant quantizeAsymmetric(const float* x, int64_t n, int8_t* q) {
+  if (n <= 0) return {};
+  const auto mm = std::minmax_element(x, x + n);
+  const RowParams p = asymmetricParams(*mm.first, *mm.second);
+  if (p.zero) {
+    std::memset(q, 0, static_cast<size_t>(n));
+  } else {
+    roundRow(p, x, 0, n, q);
+  }
+  return p.r;
 }
 
 inline RowQuant quantizeRow(const float* x, int64_t n, int8_t* q, bool asymmetric) {

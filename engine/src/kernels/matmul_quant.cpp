@@ -18,6 +18,7 @@
 
 #include "hybrid_util.h"
 #include "optimized/cpu_features.h"
+#include "optimized/hybrid_quant.h"
 #include "optimized/qgemm.h"
 #include "quant_kernels.h"
 
@@ -213,8 +214,8 @@ void fcHybrid(OpContext& ctx, const QFcState& st) {
   for (int64_t b = 0; b < st.batches; ++b) {
     hybrid::RowQuant rq;
     if (!allZero) {
-      rq = hybrid::quantizeRow(x + b * st.inputSize, st.inputSize, q + b * st.inputSize,
-                               st.asymmetric);
+      rq = opt::quantizeRow(x + b * st.inputSize, st.inputSize, q + b * st.inputSize, st.asymmetric,
+                            ctx.optimizedKernels());
     }
     // Per-tensor weights fold their scale into the row's scale first.
     const float rowScale = st.perChannel ? rq.scale : rq.scale * st.wScales[0];
@@ -369,7 +370,7 @@ void matMulHybrid(OpContext& ctx, const QMatMulState& st) {
     for (int64_t i = 0; i < g.m; ++i) {
       for (int64_t p = 0; p < g.k; ++p) row[p] = a[lhsIndex(g, i, p)];
       const int64_t r = mtx * g.m + i;
-      rows[r] = hybrid::quantizeRow(row, g.k, q + r * g.k, st.asymmetric);
+      rows[r] = opt::quantizeRow(row, g.k, q + r * g.k, st.asymmetric, ctx.optimizedKernels());
     }
   }
   const bool perChannel = st.wScales.size() > 1;
