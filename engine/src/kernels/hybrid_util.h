@@ -94,32 +94,16 @@ inline void roundRow(const RowParams& p, const float* x, int64_t begin, int64_t 
   }
 }
 
-inline RowQuant quantizeSymmetric(const float* x, int64_t n, int8_t* q) {
-  if (n <= 0) return {};
-  const auto mm = std::minmax_element(x, x + n);
-  const RowParams p = symmetricParams(*mm.first, *mm.second);
-  if (p.zero) {
-    std::memset(q, 0, static_cast<size_t>(n));
-  } else {
-    roundRow(p, x, 0, n, q);
-  }
-  return p.r;
-}
-
-inline RowQuant quantizeAsymmetric(const float* x, int64_t n, int8_t* q) {
-  if (n <= 0) return {};
-  const auto mm = std::minmax_element(x, x + n);
-  const RowParams p = asymmetricParams(*mm.first, *mm.second);
-  if (p.zero) {
-    std::memset(q, 0, static_cast<size_t>(n));
-  } else {
-    roundRow(p, x, 0, n, q);
-  }
-  return p.r;
-}
-
 inline RowQuant quantizeRow(const float* x, int64_t n, int8_t* q, bool asymmetric) {
-  return asymmetric ? quantizeAsymmetric(x, n, q) : quantizeSymmetric(x, n, q);
+  if (n <= 0) return {};
+  const auto mm = std::minmax_element(x, x + n);
+  const RowParams p = asymmetric ? asymmetricParams(*mm.first, *mm.second) : symmetricParams(*mm.first, *mm.second);
+  if (p.zero) {
+    std::memset(q, 0, static_cast<size_t>(n));
+  } else {
+    roundRow(p, x, 0, n, q);
+  }
+  return p.r;
 }
 
 }  // namespace inferd::engine::kernels::hybrid
