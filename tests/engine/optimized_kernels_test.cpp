@@ -1,7 +1,8 @@
 // The optimized int8 kernels (engine/src/kernels/optimized) against the
 // reference arithmetic they must reproduce byte for byte:
 //  - the VNNI GEMM with the int8 and the hybrid float epilogues, the
-//    depthwise kernels, int8 ADD/SUB/MUL and the 8-bit table lookup, on
+//    depthwise kernels, int8 ADD/SUB/MUL, the 8-bit table lookup and the
+//    column sums of MEAN/SUM, on
 //    random shapes, zero points and multipliers (left shifts, large right
 //    shifts, ties);
 //  - every int8 and dynamic-range model of the conformance suite and the
@@ -25,6 +26,7 @@
 #include "kernels/optimized/cpu_features.h"
 #include "kernels/optimized/qelementwise.h"
 #include "kernels/optimized/qgemm.h"
+#include "kernels/optimized/qreduce.h"
 #include "kernels/quant_kernels.h"
 
 using namespace inferd;
@@ -269,6 +271,30 @@ TEST_CASE("the 8-bit table lookup reads every entry", "[optimized]") {
     for (int64_t i = 0; i < n; ++i) x[i] = static_cast<uint8_t>(i * 37 + 11);
     opt::lookup8(table, x.data(), y.data(), n);
     for (int64_t i = 0; i < n; ++i) REQUIRE(y[i] == table[x[i]]);
+  }
+}
+
+TEST_CASE("the 8-bit column sums of MEAN and SUM add every row", "[optimized]") {
+  if (!opt::cpuFeatures().avx512vnni) return;
+  for (int64_t cols : {1, 15, 16, 17, 64, 100, 1000}) {
+    for (int64_t rows : {1, 7, 49, 3000}) {
+      const int64_t stride = cols + randInt(0, 3);
+      const std::vector<int8_t> in = randBytes(rows * stride);
+      std::vector<int32_t> got(static_cast<size_t>(cols) + 1, 12345), gotU(got);
+      opt::columnSumsInt8(in.data(), rows, cols, stride, got.data());
+      opt::columnSumsUint8(reinterpret_cast<const uint8_t*>(in.data()), rows, cols, stride, gotU.data());
+      for (int64_t c = 0; c < cols; ++c) {
+        int32_t want = 0, wantU = 0;
+        for (int64_t r = 0; r < rows; ++r) {
+          want += in[r * stride + c];
+          wantU += static_cast<uint8_t>(in[r * stride + c]);
+        }
+        REQUIRE(got[c] == want);
+        REQUIRE(gotU[c] == wantU);
+      }
+      REQUIRE(got[cols] == 12345);  // nothing written past the last column
+      REQUIRE(gotU[cols] == 12345);
+    }
   }
 }
 

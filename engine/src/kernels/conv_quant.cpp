@@ -310,7 +310,11 @@ void packPatches(const ConvGeom& g, const int8_t* in, int32_t zeroPoint, int64_t
   }
 }
 
-// One image through the GEMM, tiles of rows split over the threads.
+// One image through the GEMM. The work units are (tile of rows, range of
+// weight blocks): with many tiles each unit is a whole tile; a layer of few
+// output pixels (the late, wide layers of a CNN) also splits its output
+// channels, so that every thread gets an equal share. Each task takes a
+// contiguous run of units and packs a tile once for its consecutive units.
 template <typename Epilogue>
 struct ConvGemmJob {
   const QConvState* st;
@@ -318,7 +322,7 @@ struct ConvGemmJob {
   int32_t zeroPoint;
   uint8_t* scratch;
   const Epilogue* epilogue;
-  int64_t rows, tiles, tasks;
+  int64_t rows, tiles, parts, tasks;
 
   static void run(void* self, size_t task) {
     const auto& j = *static_cast<const ConvGemmJob*>(self);
@@ -326,22 +330,29 @@ struct ConvGemmJob {
     const opt::QPackedWeights& w = *st.packed;
     uint8_t* a = j.scratch + static_cast<int64_t>(task) * st.tileRows * w.kPadded;
     const auto t = static_cast<int64_t>(task);
-    for (int64_t tile = j.tiles * t / j.tasks; tile < j.tiles * (t + 1) / j.tasks; ++tile) {
+    const int64_t units = j.tiles * j.parts;
+    int64_t packed = -1;
+    for (int64_t u = units * t / j.tasks; u < units * (t + 1) / j.tasks; ++u) {
+      const int64_t tile = u / j.parts, part = u % j.parts;
       const int64_t row0 = tile * st.tileRows;
       const int64_t rows = std::min(st.tileRows, j.rows - row0);
-      if (st.pointwise && st.g.inC == w.kPadded) {
-        opt::copyFlip(a, j.in + row0 * st.g.inC, rows * st.g.inC);
-      } else if (st.pointwise) {
-        for (int64_t r = 0; r < rows; ++r) {
-          opt::copyFlip(a + r * w.kPadded, j.in + (row0 + r) * st.g.inC, st.g.inC);
+      if (tile != packed) {
+        if (st.pointwise && st.g.inC == w.kPadded) {
+          opt::copyFlip(a, j.in + row0 * st.g.inC, rows * st.g.inC);
+        } else if (st.pointwise) {
+          for (int64_t r = 0; r < rows; ++r) {
+            opt::copyFlip(a + r * w.kPadded, j.in + (row0 + r) * st.g.inC, st.g.inC);
+          }
+        } else {
+          packPatches(st.g, j.in, j.zeroPoint, row0, rows, w.kPadded, a);
         }
-      } else {
-        packPatches(st.g, j.in, j.zeroPoint, row0, rows, w.kPadded, a);
+        packed = tile;
       }
+      const int64_t b0 = w.blocks * part / j.parts, b1 = w.blocks * (part + 1) / j.parts;
       if constexpr (std::is_same_v<Epilogue, opt::Int8Epilogue>) {
-        opt::qgemmInt8(a, rows, w, 0, w.blocks, *j.epilogue, row0);
+        opt::qgemmInt8(a, rows, w, b0, b1, *j.epilogue, row0);
       } else {
-        opt::qgemmFloat(a, rows, w, 0, w.blocks, *j.epilogue, row0);
+        opt::qgemmFloat(a, rows, w, b0, b1, *j.epilogue, row0);
       }
     }
   }
@@ -351,9 +362,19 @@ template <typename Epilogue>
 void convGemm(OpContext& ctx, const QConvState& st, const int8_t* in, int32_t zeroPoint,
               const Epilogue& epilogue) {
   ConvGemmJob<Epilogue> job{&st, in, zeroPoint, static_cast<uint8_t*>(ctx.scratch(st.tileScratch)),
-                            &epilogue, st.g.outH * st.g.outW, 0, 0};
+                            &epilogue, st.g.outH * st.g.outW, 0, 1, 1};
   job.tiles = (job.rows + st.tileRows - 1) / st.tileRows;
-  job.tasks = std::min(job.tiles, st.threads);
+  const int64_t blocks = st.packed->blocks;
+  // Whole tiles balance well from 4 per thread on; below that the blocks
+  // are split too, as long as a part keeps at least 2 blocks.
+  // Layers under ~half a million multiply-adds (the 1x1 convolutions of
+  // squeeze-and-excitation blocks) are not worth a thread hand-off.
+  const bool worthThreads = job.rows * blocks * opt::kBlockN * st.packed->kPadded >= (int64_t{1} << 19);
+  if (worthThreads && st.threads > 1 && job.tiles < 4 * st.threads) {
+    job.parts = std::clamp<int64_t>((4 * st.threads + job.tiles - 1) / job.tiles, 1,
+                                    std::max<int64_t>(1, blocks / 2));
+  }
+  job.tasks = worthThreads ? std::min(job.tiles * job.parts, st.threads) : 1;
   opt::parallelFor(ctx.threadPool(), job.tasks, &ConvGemmJob<Epilogue>::run, &job);
 }
 

@@ -23,6 +23,8 @@
 #include <type_traits>
 
 #include "kernel_util.h"
+#include "optimized/cpu_features.h"
+#include "optimized/qreduce.h"
 #include "quant_kernel_util.h"
 #include "register.h"
 
@@ -181,10 +183,36 @@ void fill(T* data, int64_t n, T value) {
   for (int64_t i = 0; i < n; ++i) data[i] = value;
 }
 
+// [rows][columns] per image, reduced over the rows.
+bool rowsOfColumns(const ReducePlan& p) {
+  return (p.rank == 2 && p.reduced[0] && !p.reduced[1]) ||
+         (p.rank == 3 && !p.reduced[0] && p.reduced[1] && !p.reduced[2]);
+}
+
 // The int32 sums (wrapping like TFLite's int32 temporaries) of every output
 // element, into `sums` (int64 scratch, each holding an int32 value).
 template <typename T>
-void quantizedSums(const ReducePlan& p, const T* in, int64_t* sums) {
+void quantizedSums(const ReducePlan& p, const T* in, int64_t* sums, bool fast) {
+  // Rows of columns ([HW][C] per image, the spatial MEAN of a CNN): AVX-512
+  // column sums, 1024 columns at a time through an int32 buffer.
+  if (fast && rowsOfColumns(p) && sizeof(T) == 1) {
+    const int64_t images = p.rank == 3 ? p.dims[0] : 1;
+    const int64_t rows = p.dims[p.rank - 2], cols = p.dims[p.rank - 1];
+    int32_t chunk[1024];
+    for (int64_t b = 0; b < images; ++b) {
+      for (int64_t c0 = 0; c0 < cols; c0 += 1024) {
+        const int64_t n = std::min<int64_t>(1024, cols - c0);
+        const T* src = in + b * rows * cols + c0;
+        if constexpr (std::is_same_v<T, int8_t>) {
+          opt::columnSumsInt8(src, rows, n, cols, chunk);
+        } else if constexpr (std::is_same_v<T, uint8_t>) {
+          opt::columnSumsUint8(src, rows, n, cols, chunk);
+        }
+        for (int64_t c = 0; c < n; ++c) sums[b * cols + c0 + c] = chunk[c];
+      }
+    }
+    return;
+  }
   fill(sums, p.outCount, int64_t{0});
   fold(p, in, sums, [](int64_t a, int64_t b) { return a + b; });
   for (int64_t i = 0; i < p.outCount; ++i) sums[i] = static_cast<int32_t>(static_cast<uint32_t>(sums[i]));
@@ -200,7 +228,7 @@ void reduceQuantized(OpContext& ctx, const ReduceState& st, const ReducePlan& p,
     return;
   }
   auto* sums = static_cast<int64_t*>(ctx.scratch(st.scratchId));
-  quantizedSums(p, in, sums);
+  quantizedSums(p, in, sums, ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni);
   const int64_t count = p.inCount / p.outCount;
   if constexpr (kind == ReduceKind::kSum) {
     const float scale = st.in.scale / st.out.scale;
@@ -334,6 +362,12 @@ Status prepareReduce(OpContext& ctx) {
     st->plan = makePlan(input, reduced);
     st->spatialMean = isSpatialMean(input, reduced, st->keepDims);
     INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, reducedShape(input, reduced, st->keepDims)));
+    const ReducePlan& p = st->plan;
+    if (quantized && (kind == ReduceKind::kMean || kind == ReduceKind::kSum) && ctx.optimizedKernels() &&
+        opt::cpuFeatures().avx512vnni &&
+        rowsOfColumns(p)) {
+      ctx.setKernelVariant("avx512-column-sums");
+    }
   } else {
     ctx.markOutputDynamic(0);
   }
