@@ -1,4 +1,4 @@
-// Graph-level rewrites of float subgraphs (see graph_fusion.h).
+// Graph-level rewrites of subgraphs (see graph_fusion.h).
 #include "graph_fusion.h"
 
 #include <algorithm>
@@ -62,13 +62,16 @@ struct Graph {
     return want == have;
   }
 
-  // All tensors float32 and the kernel the built-in one.
-  bool allFloat(const OperatorInfo& op) const {
+  // The op's kernel is the built-in one.
+  bool builtinKernel(const OperatorInfo& op) const {
     const KernelRegistration* mine = resolver.find(op.builtinCode, op.customName, op.version);
     const KernelRegistration* builtin = OpResolver::builtins().find(op.builtinCode, op.customName, op.version);
-    if (mine == nullptr || builtin == nullptr || mine->prepare != builtin->prepare || mine->eval != builtin->eval) {
-      return false;
-    }
+    return mine != nullptr && builtin != nullptr && mine->prepare == builtin->prepare && mine->eval == builtin->eval;
+  }
+
+  // All tensors float32 and the kernel the built-in one.
+  bool allFloat(const OperatorInfo& op) const {
+    if (!builtinKernel(op)) return false;
     for (int32_t t : op.inputs) {
       if (t >= 0 && !isFloat(t)) return false;
     }
@@ -76,6 +79,14 @@ struct Graph {
       if (!isFloat(t)) return false;
     }
     return true;
+  }
+
+  // An activation of `type` (INT8 or UINT8) quantized per tensor.
+  bool perTensor8(int32_t t, ElementType type) const {
+    if (t < 0) return false;
+    const TensorInfo& info = tensor(t);
+    return info.type == type && !info.isConstant && !info.isVariable && info.quant.scale.size() == 1 &&
+           info.quant.zeroPoint.size() <= 1;
   }
 
   const fb::Operator* fbOp(int i) const { return static_cast<const fb::Operator*>(ops[static_cast<size_t>(i)].fbOperator); }
@@ -187,6 +198,44 @@ void fuseSwish(Graph& g) {
   }
 }
 
+// 8-bit LOGISTIC(x) read only by MUL(x, sigmoid) or MUL(sigmoid, x), MUL
+// without activation, every tensor per-tensor quantized of one type, and
+// the sigmoid's scale the 1/256 that LOGISTIC requires (else its prepare
+// fails, as it should, on the graph as it is).
+void fuseSwish8(Graph& g) {
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const OperatorInfo& sig = g.ops[i];
+    if (g.gone[i] || sig.builtinCode != code(Op::LOGISTIC) || sig.inputs.size() != 1 || sig.outputs.size() != 1 ||
+        !g.builtinKernel(sig)) {
+      continue;
+    }
+    const int32_t x = sig.inputs[0], s = sig.outputs[0];
+    if (x < 0) continue;
+    const ElementType type = g.tensor(x).type;
+    if ((type != ElementType::kInt8 && type != ElementType::kUInt8) || !g.perTensor8(x, type) ||
+        !g.perTensor8(s, type) || static_cast<double>(g.tensor(s).quant.scale[0]) != 1. / 256 ||
+        g.isOutput[static_cast<size_t>(s)] || g.consumers[static_cast<size_t>(s)].size() != 1) {
+      continue;
+    }
+    const int j = g.consumers[static_cast<size_t>(s)][0];
+    OperatorInfo& mul = g.ops[static_cast<size_t>(j)];
+    if (mul.builtinCode != code(Op::MUL) || mul.inputs.size() != 2 || mul.outputs.size() != 1 ||
+        !g.builtinKernel(mul) || !mulWithoutActivation(g, j) || !g.perTensor8(mul.outputs[0], type) ||
+        g.tensor(mul.outputs[0]).shape != g.tensor(x).shape) {
+      continue;
+    }
+    if (!((mul.inputs[0] == x && mul.inputs[1] == s) || (mul.inputs[0] == s && mul.inputs[1] == x))) continue;
+    const TensorInfo& mid = g.tensor(s);
+    NodeFusion& f = g.fusion[static_cast<size_t>(j)];
+    f.swishMidScale = mid.quant.scale[0];
+    f.swishMidZeroPoint = mid.quant.zeroPoint.empty() ? 0 : static_cast<int32_t>(mid.quant.zeroPoint[0]);
+    mul.inputs = {x};
+    g.kernel[static_cast<size_t>(j)] = &kernels::swish8Kernel();
+    g.gone[i] = true;
+    g.index();
+  }
+}
+
 // DEPTHWISE_CONV_2D read only by HARD_SWISH.
 void fuseHardSwish(Graph& g) {
   for (size_t i = 0; i < g.ops.size(); ++i) {
@@ -261,6 +310,7 @@ FusionPlan planFusions(const Subgraph& sg, const OpResolver& resolver) {
   Graph g(sg, resolver);
   fusePadIntoAdd(g);
   fuseSwish(g);
+  fuseSwish8(g);
   fuseHardSwish(g);
   fuseClamps(g);
 

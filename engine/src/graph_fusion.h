@@ -11,8 +11,11 @@
 //                                        depthwise convolution producing x
 //                                        applies it before storing
 //   DEPTHWISE_CONV_2D -> HARD_SWISH      the convolution applies it
+//   x -> LOGISTIC -> MUL(x, .), 8-bit    one table lookup (INT8 or UINT8,
+//                                        per-tensor quantization, MUL
+//                                        without activation)
 //
-// A rewrite needs float32 tensors and an intermediate that nothing else
+// A float rewrite needs float32 tensors and an intermediate that nothing else
 // reads (not a subgraph output, not a variable, one consumer). The ops that
 // disappear are not run and their outputs are never allocated. Interpreters
 // with reference kernels, models with hybrid ops (whose float kernels
@@ -44,6 +47,10 @@ struct NodeFusion {
   int padInput = -1;
   int32_t padBefore = 0, padAfter = 0;
   PostOp post = PostOp::kNone;
+  // An 8-bit SWISH (swish8Kernel): the quantization of the LOGISTIC output
+  // that the fused node no longer stores (its MUL reads it in the table).
+  float swishMidScale = 0.f;
+  int32_t swishMidZeroPoint = 0;
 
   bool clamps() const {
     return clampMin > -std::numeric_limits<float>::infinity() ||
@@ -76,6 +83,10 @@ FusionPlan unfusedPlan(const Subgraph& sg);
 namespace kernels {
 // SWISH (x * sigmoid(x)): the fused LOGISTIC + MUL, input 0 -> output 0.
 const KernelRegistration& swishKernel();
+// The same pair on 8-bit tensors: one 256-entry table, built at prepare by
+// the LOGISTIC table and the MUL arithmetic of the reference kernels, so
+// that it gives their bytes.
+const KernelRegistration& swish8Kernel();
 }  // namespace kernels
 
 }  // namespace inferd::engine

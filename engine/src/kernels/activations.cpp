@@ -589,7 +589,49 @@ Status evalSwish(OpContext& ctx) {
   return Status::ok();
 }
 
+// SWISH of 8-bit tensors (graph_fusion.h): the table of LOGISTIC into the
+// intermediate's quantization, then MUL's arithmetic (evalQuant in
+// elementwise.cpp) of x and that value, per input byte.
+Status prepareSwish8(OpContext& ctx) {
+  const NodeFusion* f = ctx.fusion();
+  if (f == nullptr || !(f->swishMidScale > 0.f)) {
+    return ctx.errorMessage(StatusCode::kInternal, "an 8-bit SWISH node needs the fused LOGISTIC's quantization");
+  }
+  TensorQuant in, out;
+  INFERD_RETURN_IF_ERROR(prepareQuantUnary(ctx, &in, &out));
+  const TensorQuant mid{f->swishMidScale, f->swishMidZeroPoint};
+  const ElementType type = ctx.input(0)->type;
+  QuantTableState sigmoid;
+  populateTable(type, in, mid, [](float x) { return 1.0f / (1.0f + std::exp(-x)); }, &sigmoid);
+  const quant::Multiplier m = mulOutputMultiplier(in.scale, mid.scale, out.scale);
+  auto st = std::make_unique<QuantTableState>();
+  dispatchQuantized8(type, [&](auto tag) {
+    using T = decltype(tag);
+    fillTable(type, st.get(), [&](int32_t q) {
+      const auto s = static_cast<int32_t>(static_cast<T>(sigmoid.table[static_cast<uint8_t>(static_cast<T>(q))]));
+      return quant::multiplyByQuantizedMultiplier((q - in.zeroPoint) * (s - mid.zeroPoint), m) + out.zeroPoint;
+    });
+  });
+  setTableState(ctx, std::move(st));
+  return Status::ok();
+}
+
 }  // namespace
+
+const KernelRegistration& swish8Kernel() {
+  static const KernelRegistration k = [] {
+    KernelRegistration r;
+    r.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::MUL);  // it stands in for the MUL
+    r.minInputs = r.maxInputs = 1;
+    r.minOutputs = r.maxOutputs = 1;
+    r.maxVersion = 1 << 20;
+    r.prepare = prepareSwish8;
+    r.eval = evalQuantTable;
+    r.types = {ElementType::kInt8, ElementType::kUInt8};
+    return r;
+  }();
+  return k;
+}
 
 const KernelRegistration& swishKernel() {
   static const KernelRegistration k = [] {

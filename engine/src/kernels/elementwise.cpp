@@ -180,8 +180,7 @@ Status prepareQuantArith(const OpContext& ctx, const Tensor* a, const Tensor* b,
   q->offsetB = -qb.zeroPoint;
   q->offsetOut = qo.zeroPoint;
   if constexpr (Op == ArithOp::kMul) {
-    const float real = qa.scale * qb.scale / qo.scale;  // float, as mul.cc
-    q->multOut = quant::quantizeMultiplier(static_cast<double>(real));
+    q->multOut = mulOutputMultiplier(qa.scale, qb.scale, qo.scale);
   } else if constexpr (Op == ArithOp::kDiv) {
     const float real = qa.scale / (qb.scale * qo.scale);  // float, as div.cc
     q->multOut = quant::quantizeMultiplier(static_cast<double>(real));

@@ -11,6 +11,7 @@
 
 #include "optimized/cpu_features.h"
 #include "optimized/qelementwise.h"
+#include "optimized/qgemm.h"
 #include "kernel_util.h"
 #include "quant_util.h"
 
@@ -114,6 +115,13 @@ inline Status prepareQuantUnary(OpContext& ctx, TensorQuant* in, TensorQuant* ou
   return ctx.resizeOutput(0, input->dims);
 }
 
+// The output multiplier of an 8-bit MUL: s_a * s_b / s_out evaluated in
+// float, as TFLite's mul.cc does.
+inline quant::Multiplier mulOutputMultiplier(float scaleA, float scaleB, float scaleOut) {
+  const float real = scaleA * scaleB / scaleOut;
+  return quant::quantizeMultiplier(static_cast<double>(real));
+}
+
 // Fills the table with f(q) (clamped to the type) for every input value q.
 template <typename F>
 void fillTable(ElementType type, QuantTableState* st, F f) {
@@ -143,7 +151,23 @@ inline Status evalQuantTable(OpContext& ctx) {
   uint8_t* y = ctx.output(0)->data;
   const int64_t n = in->numElements();
   if (vbmiTable(ctx)) {
-    opt::lookup8(table, x, y, n);
+    // Chunks of 64 KiB over the threads for large tensors.
+    struct Job {
+      const uint8_t* table;
+      const uint8_t* x;
+      uint8_t* y;
+      int64_t n, tasks;
+      static void run(void* self, size_t task) {
+        const auto& j = *static_cast<const Job*>(self);
+        const auto t = static_cast<int64_t>(task);
+        const int64_t chunks = (j.n + 65535) / 65536;
+        const int64_t c0 = chunks * t / j.tasks, c1 = chunks * (t + 1) / j.tasks;
+        const int64_t e0 = c0 * 65536, e1 = std::min(c1 * 65536, j.n);
+        if (e1 > e0) opt::lookup8(j.table, j.x + e0, j.y + e0, e1 - e0);
+      }
+    };
+    Job job{table, x, y, n, std::min<int64_t>((n + 65535) / 65536, opt::poolThreads(ctx.threadPool()))};
+    opt::parallelFor(ctx.threadPool(), std::max<int64_t>(job.tasks, 1), &Job::run, &job);
     return Status::ok();
   }
   for (int64_t i = 0; i < n; ++i) y[i] = table[x[i]];
