@@ -163,7 +163,7 @@ bool mulWithoutActivation(const Graph& g, int i) {
 }
 
 // LOGISTIC(x) read only by MUL(x, sigmoid) or MUL(sigmoid, x).
-void fuseSwish(Graph& g) {
+void fuseSwish(Graph& g, bool reproducibleFloat) {
   for (size_t i = 0; i < g.ops.size(); ++i) {
     const OperatorInfo& sig = g.ops[i];
     if (g.gone[i] || sig.builtinCode != code(Op::LOGISTIC) || sig.inputs.size() != 1 || sig.outputs.size() != 1 ||
@@ -182,7 +182,7 @@ void fuseSwish(Graph& g) {
     if (!((mul.inputs[0] == x && mul.inputs[1] == s) || (mul.inputs[0] == s && mul.inputs[1] == x))) continue;
     const int32_t y = mul.outputs[0];
     const int p = g.producer[static_cast<size_t>(x)];
-    if (p >= 0 && g.ops[static_cast<size_t>(p)].builtinCode == code(Op::DEPTHWISE_CONV_2D) &&
+    if (!reproducibleFloat && p >= 0 && g.ops[static_cast<size_t>(p)].builtinCode == code(Op::DEPTHWISE_CONV_2D) &&
         g.ops[static_cast<size_t>(p)].outputs.size() == 1 && g.allFloat(g.ops[static_cast<size_t>(p)]) &&
         g.fusion[static_cast<size_t>(p)].post == PostOp::kNone &&
         g.privateBetween(x, {static_cast<int>(i), j})) {
@@ -306,13 +306,18 @@ void fuseClamps(Graph& g) {
 
 }  // namespace
 
-FusionPlan planFusions(const Subgraph& sg, const OpResolver& resolver) {
+FusionPlan planFusions(const Subgraph& sg, const OpResolver& resolver, bool reproducibleFloat) {
   Graph g(sg, resolver);
-  fusePadIntoAdd(g);
-  fuseSwish(g);
-  fuseSwish8(g);
-  fuseHardSwish(g);
-  fuseClamps(g);
+  if (reproducibleFloat) {
+    fuseSwish(g, true);
+    fuseSwish8(g);
+  } else {
+    fusePadIntoAdd(g);
+    fuseSwish(g, false);
+    fuseSwish8(g);
+    fuseHardSwish(g);
+    fuseClamps(g);
+  }
 
   FusionPlan plan;
   plan.rewritten.reserve(g.ops.size());

@@ -17,11 +17,12 @@
 //
 // A float rewrite needs float32 tensors and an intermediate that nothing else
 // reads (not a subgraph output, not a variable, one consumer). The ops that
-// disappear are not run and their outputs are never allocated. Interpreters
-// with reference kernels, models with hybrid ops (whose float kernels
-// reproduce TFLite's builtin ones, see OpContext::reproducibleFloat) and
-// runs that keep every tensor (InterpreterOptions::preserveAllTensors) get
-// the graph as it is in the file.
+// disappear are not run and their outputs are never allocated. Models with
+// hybrid ops (whose float kernels reproduce TFLite's builtin ones, see
+// OpContext::reproducibleFloat) get only the SWISH node, in the builtin
+// order; interpreters with reference kernels and runs that keep every
+// tensor (InterpreterOptions::preserveAllTensors) get the graph as it is in
+// the file.
 #pragma once
 
 #include <cstdint>
@@ -74,8 +75,11 @@ struct FusionPlan {
 
 // The rewritten op list of `sg` (ops folded at load are left out). Only
 // ops whose kernel in `resolver` is the built-in one take part (an
-// application's own kernel would not know about NodeFusion).
-FusionPlan planFusions(const Subgraph& sg, const OpResolver& resolver);
+// application's own kernel would not know about NodeFusion). With
+// `reproducibleFloat` (models with hybrid ops) only the rewrite that keeps
+// TFLite's builtin float arithmetic runs: LOGISTIC + MUL as one SWISH node
+// that computes the same two results in one pass.
+FusionPlan planFusions(const Subgraph& sg, const OpResolver& resolver, bool reproducibleFloat = false);
 
 // The ops of `sg` as they are (folded ones left out), nothing fused.
 FusionPlan unfusedPlan(const Subgraph& sg);

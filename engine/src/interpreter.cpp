@@ -418,10 +418,12 @@ Result<std::unique_ptr<Interpreter>> Interpreter::createForSubgraph(ExecContext*
     return Status(StatusCode::kUnsupported, msg);
   }
   const Subgraph& sg = *in->subgraph_;
-  // Optimized float graphs run rewritten (graph_fusion.h); the others as in the file.
+  // Optimized graphs run rewritten (graph_fusion.h; models with hybrid ops
+  // only by the rewrites that keep the builtin float arithmetic); the others
+  // as in the file.
   in->fusionPlan_ = std::make_unique<FusionPlan>(
-      in->options_.optimizedKernels && !in->options_.preserveAllTensors && !in->model_->hasHybridOps()
-          ? planFusions(sg, *in->resolver_)
+      in->options_.optimizedKernels && !in->options_.preserveAllTensors
+          ? planFusions(sg, *in->resolver_, in->model_->hasHybridOps())
           : unfusedPlan(sg));
   for (const PlannedOp& p : in->fusionPlan_->ops) {
     Node node;

@@ -4,6 +4,7 @@
 // kernels with two threads against the reference kernels, which never
 // fuse), including the cases that must not fold.
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -212,6 +213,75 @@ TEST_CASE("LOGISTIC and MUL fold into one swish, into the depthwise convolution 
   }
 }
 
+// Output 0's bytes on input 0 = `input` (bytes), on 2 threads.
+std::vector<uint8_t> outputBytes(const std::vector<uint8_t>& bytes, const std::vector<uint8_t>& input, bool optimized) {
+  auto model = engine::Model::loadFromBuffer(bytes.data(), bytes.size(), "fusion-test");
+  REQUIRE(model.isOk());
+  engine::InterpreterOptions o;
+  o.optimizedKernels = optimized;
+  o.numThreads = 2;
+  auto interpreter = engine::Interpreter::create(model.value(), o);
+  INFO(interpreter.status().toString());
+  REQUIRE(interpreter.isOk());
+  engine::Tensor& in = interpreter.value()->input(0);
+  REQUIRE(in.bytes == input.size());
+  std::memcpy(in.data, input.data(), input.size());
+  REQUIRE(interpreter.value()->invoke().isOk());
+  const engine::Tensor& out = interpreter.value()->output(0);
+  return {out.data, out.data + out.bytes};
+}
+
+TEST_CASE("An 8-bit LOGISTIC and MUL fold into one table with the reference kernels' bytes", "[fusion]") {
+  for (const bool sigmoidFirst : {false, true}) {
+    for (const int32_t zp : {-128, -3, 40}) {
+      OpModelBuilder mb;
+      const QuantParams xq{{0.047f}, {zp}, 0};
+      const int x = mb.addInput(ElementType::kInt8, {1, 40, 33, 24}, xq);  // 31680 values
+      const int s = mb.addTensor(ElementType::kInt8, {1, 40, 33, 24}, QuantParams{{1.f / 256}, {-128}, 0});
+      mb.addOp(Op::LOGISTIC, {x}, {s});
+      const int out = mb.addOutput(ElementType::kInt8, {1, 40, 33, 24}, QuantParams{{0.031f}, {-90 + zp / 4}, 0});
+      mb.addOp(Op::MUL, sigmoidFirst ? std::vector<int>{s, x} : std::vector<int>{x, s}, {out});
+      const auto model = mb.finish();
+      CHECK(fusedAway(model) == 1);
+      CHECK(interpreterFusedOps(model, {}) == 1);
+      std::vector<uint8_t> input(40 * 33 * 24);
+      for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<uint8_t>(i * 7 + i / 256);  // every byte
+      CHECK(outputBytes(model, input, true) == outputBytes(model, input, false));
+    }
+  }
+  SECTION("not when the sigmoid's scale is not LOGISTIC's 1/256") {
+    OpModelBuilder mb;
+    const int x = mb.addInput(ElementType::kInt8, {1, 4, 4, 8}, QuantParams{{0.05f}, {0}, 0});
+    const int s = mb.addTensor(ElementType::kInt8, {1, 4, 4, 8}, QuantParams{{1.f / 128}, {-128}, 0});
+    mb.addOp(Op::LOGISTIC, {x}, {s});
+    const int out = mb.addOutput(ElementType::kInt8, {1, 4, 4, 8}, QuantParams{{0.03f}, {0}, 0});
+    mb.addOp(Op::MUL, {x, s}, {out});
+    CHECK(fusedAway(mb.finish()) == 0);
+  }
+}
+
+TEST_CASE("In a model with hybrid ops the float swish folds and keeps the builtin arithmetic", "[fusion]") {
+  // x -> FULLY_CONNECTED (int8 weights: hybrid) -> LOGISTIC -> MUL(y, .)
+  OpModelBuilder mb;
+  const int k = 48, units = 4099;  // n mod 4 = 3: the scalar tail of the builtin LOGISTIC too
+  const int in = mb.addInput(ElementType::kFloat32, {1, k});
+  std::vector<int8_t> q(static_cast<size_t>(units * k));
+  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
+  const int w = mb.addConstant(ElementType::kInt8, {units, k}, q, QuantParams{{0.004f}, {0}, 0});
+  const int y = mb.addTensor(ElementType::kFloat32, {1, units});
+  mb.addOp(Op::FULLY_CONNECTED, {in, w}, {y});
+  const int s = mb.addTensor(ElementType::kFloat32, {1, units});
+  mb.addOp(Op::LOGISTIC, {y}, {s});
+  const int out = mb.addOutput(ElementType::kFloat32, {});
+  mb.addOp(Op::MUL, {y, s}, {out});
+  const auto model = mb.finish();
+  CHECK(interpreterFusedOps(model, {}) == 1);
+  const std::vector<float> x = randomValues(k, 41, -3.f, 3.f);
+  std::vector<uint8_t> input(k * sizeof(float));
+  std::memcpy(input.data(), x.data(), input.size());
+  CHECK(outputBytes(model, input, true) == outputBytes(model, input, false));
+}
+
 TEST_CASE("HARD_SWISH after a depthwise convolution folds into it", "[fusion]") {
   OpModelBuilder mb;
   const int in = mb.addInput(ElementType::kFloat32, {1, 13, 12, 20});
@@ -263,14 +333,14 @@ TEST_CASE("Only interpreters with optimized kernels on float models that keep no
   preserve.preserveAllTensors = true;
   CHECK(interpreterFusedOps(floatModel, preserve) == 0);
   // A hybrid layer anywhere: the float layers follow LiteRT's builtin order
-  // bit for bit and nothing is rewritten, although the RELU alone could fold.
+  // bit for bit and only the swish is rewritten, not the RELU.
   const auto hybridModel = convReluFcModel(true);
   CHECK(fusedAway(hybridModel) == 1);
   CHECK(interpreterFusedOps(hybridModel, optimized) == 0);
   requireSameResults(floatModel, {randomValues(9 * 11 * 6, 23)});
 }
 
-TEST_CASE("int8 ops never fold", "[fusion]") {
+TEST_CASE("int8 ops other than the swish never fold", "[fusion]") {
   OpModelBuilder mb;
   const QuantParams act{{0.05f}, {-3}, 0};
   const int in = mb.addInput(ElementType::kInt8, {1, 9, 11, 6}, act);

@@ -41,6 +41,11 @@ Status prepareUnaryFloat(OpContext& ctx) {
   return ctx.resizeOutput(0, in->dims);
 }
 
+// The variant name of the builtin-order float paths.
+const char* builtinOrderVariant(const OpContext& ctx) {
+  return ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni ? "avx512-builtin-order" : "builtin-order";
+}
+
 // --- XNNPACK unary operators (the whole tensor as one flat row) ---
 
 enum class XnnUnary { kSigmoid, kHardSwish, kClamp };
@@ -217,8 +222,7 @@ Status prepareLogistic(OpContext& ctx) {
     return prepareQuantLut(ctx, [](float x) { return 1.0f / (1.0f + std::exp(-x)); }, true);
   }
   if (ctx.reproducibleFloat()) {  // builtin order, not XNNPACK (evalLogistic)
-    ctx.setKernelVariant(ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni ? "avx512-builtin-order"
-                                                                                 : "builtin-order");
+    ctx.setKernelVariant(builtinOrderVariant(ctx));
     return prepareUnaryFloat(ctx);
   }
   return prepareXnnUnary(ctx, XnnUnary::kSigmoid);
@@ -311,18 +315,46 @@ float logisticBuiltinTail(float v) {
   return e / (1.f + e);
 }
 
+// LOGISTIC in the builtin order (times x for a SWISH node): whole 4-float
+// packets through Eigen's vector formula, the last n mod 4 elements through
+// its scalar one; chunks of 16-float blocks over the threads.
+void logisticBuiltin(const OpContext& ctx, const float* x, float* y, int64_t n, bool swish) {
+  struct Job {
+    const float* x;
+    float* y;
+    int64_t packed, tasks;
+    bool avx512, swish;
+    static void run(void* self, size_t task) {
+      const auto& j = *static_cast<const Job*>(self);
+      const auto t = static_cast<int64_t>(task);
+      const int64_t blocks = (j.packed + 15) / 16;
+      const int64_t i0 = blocks * t / j.tasks * 16, i1 = std::min(blocks * (t + 1) / j.tasks * 16, j.packed);
+      if (i1 <= i0) return;
+      if (j.avx512) {
+        (j.swish ? opt::swishBuiltinOrder : opt::logisticBuiltinOrder)(j.x + i0, j.y + i0, i1 - i0);
+        return;
+      }
+      for (int64_t i = i0; i < i1; ++i) {
+        const float v = j.x[i];
+        j.y[i] = j.swish ? v * logisticBuiltinOrder(v) : logisticBuiltinOrder(v);
+      }
+    }
+  };
+  const int64_t packed = n & ~int64_t{3};
+  const pthreadpool_t pool = xnn::threadPoolFor(ctx, 20 * n);  // ~20 float operations an element
+  Job job{x, y, packed, 1, ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni, swish};
+  job.tasks = std::max<int64_t>(1, std::min(opt::poolThreads(pool), (packed + 15) / 16));
+  opt::parallelFor(pool, job.tasks, &Job::run, &job);
+  for (int64_t i = packed; i < n; ++i) {
+    const float v = x[i];
+    y[i] = swish ? v * logisticBuiltinTail(v) : logisticBuiltinTail(v);
+  }
+}
+
 Status evalLogistic(OpContext& ctx) {
   if (ctx.reproducibleFloat()) {
-    const float* x = ctx.input(0)->as<float>();
-    float* y = ctx.output(0)->as<float>();
-    const int64_t n = ctx.input(0)->numElements();
-    const int64_t packed = n & ~int64_t{3};
-    if (ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni) {
-      opt::logisticBuiltinOrder(x, y, packed);
-    } else {
-      for (int64_t i = 0; i < packed; ++i) y[i] = logisticBuiltinOrder(x[i]);
-    }
-    for (int64_t i = packed; i < n; ++i) y[i] = logisticBuiltinTail(x[i]);
+    logisticBuiltin(ctx, ctx.input(0)->as<float>(), ctx.output(0)->as<float>(), ctx.input(0)->numElements(),
+                    false);
     return Status::ok();
   }
   // TFLite's reference cut-offs: above the upper one 1/(1+e^-x) rounds to 1
@@ -580,10 +612,17 @@ KernelRegistration unary(fb::BuiltinOperator code, int32_t maxVersion, KernelFn 
 }
 
 // SWISH, the LOGISTIC + MUL pair the graph rewrite fuses (graph_fusion.h).
-Status prepareSwish(OpContext& ctx) { return prepareUnaryFloat(ctx); }
+Status prepareSwish(OpContext& ctx) {
+  if (ctx.reproducibleFloat()) ctx.setKernelVariant(builtinOrderVariant(ctx));
+  return prepareUnaryFloat(ctx);
+}
 
 Status evalSwish(OpContext& ctx) {
   const Tensor* in = ctx.input(0);
+  if (ctx.reproducibleFloat()) {
+    logisticBuiltin(ctx, in->as<float>(), ctx.output(0)->as<float>(), in->numElements(), true);
+    return Status::ok();
+  }
   simd::swishF32(in->as<float>(), ctx.output(0)->as<float>(), in->numElements(),
                  xnn::threadPoolFor(ctx, 8 * in->numElements()));
   return Status::ok();

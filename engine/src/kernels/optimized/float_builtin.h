@@ -12,5 +12,8 @@ namespace inferd::engine::kernels::opt {
 // logisticBuiltinOrder (activations.cpp) on n values (needs avx512vnni's
 // AVX-512 F/DQ).
 void logisticBuiltinOrder(const float* x, float* y, int64_t n);
+// y[i] = x[i] * logisticBuiltinOrder(x[i]): the fused LOGISTIC + MUL of a
+// SWISH node, the product being MUL's one float multiplication.
+void swishBuiltinOrder(const float* x, float* y, int64_t n);
 
 }  // namespace inferd::engine::kernels::opt
