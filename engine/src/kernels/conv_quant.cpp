@@ -296,10 +296,22 @@ void packPatches(const ConvGeom& g, const int8_t* in, int32_t zeroPoint, int64_t
     const int64_t p = row0 + r;
     const int64_t oy = p / g.outW, ox = p % g.outW;
     uint8_t* dst = a + r * kPadded;
+    const int64_t x0 = ox * g.o.strideW - g.padW;
     for (int64_t ky = 0; ky < g.filterH; ++ky) {
       const int64_t iy = oy * g.o.strideH - g.padH + ky * g.o.dilationH;
+      if (g.o.dilationW == 1 && iy >= 0 && iy < g.inH) {
+        // Undilated: the taps inside the input are one run of bytes (few
+        // input channels, as in a network's first layer, make it worth it).
+        const int64_t kxB = std::clamp<int64_t>(-x0, 0, g.filterW);
+        const int64_t kxE = std::clamp<int64_t>(g.inW - x0, kxB, g.filterW);
+        if (kxB > 0) std::memset(dst, pad, static_cast<size_t>(kxB * g.inC));
+        if (kxE > kxB) opt::copyFlip(dst + kxB * g.inC, in + (iy * g.inW + x0 + kxB) * g.inC, (kxE - kxB) * g.inC);
+        if (kxE < g.filterW) std::memset(dst + kxE * g.inC, pad, static_cast<size_t>((g.filterW - kxE) * g.inC));
+        dst += g.filterW * g.inC;
+        continue;
+      }
       for (int64_t kx = 0; kx < g.filterW; ++kx, dst += g.inC) {
-        const int64_t ix = ox * g.o.strideW - g.padW + kx * g.o.dilationW;
+        const int64_t ix = x0 + kx * g.o.dilationW;
         if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) {
           std::memset(dst, pad, static_cast<size_t>(g.inC));
         } else {
