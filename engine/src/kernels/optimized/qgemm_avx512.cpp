@@ -32,28 +32,64 @@ inline __mmask16 channelMask(int64_t remaining) {
   return remaining >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << remaining) - 1u);
 }
 
-// x * M rounded (see QRequant) for 16 channels starting at channel c0,
-// before the zero point and the clamp.
-inline __m512i requantScale(__m512i x, const QRequant& rq, int64_t c0) {
-  if (rq.anyLeft) x = _mm512_sllv_epi32(x, _mm512_loadu_si512(rq.left.data() + c0));
-  __m512i even = _mm512_mul_epi32(x, _mm512_loadu_si512(rq.mult.data() + c0));
-  __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_loadu_si512(rq.multOdd.data() + c0));
-  even = _mm512_add_epi64(even, _mm512_loadu_si512(rq.round.data() + c0));
-  odd = _mm512_add_epi64(odd, _mm512_loadu_si512(rq.round.data() + c0 + 8));
-  even = _mm512_srav_epi64(even, _mm512_loadu_si512(rq.shift.data() + c0));
-  if (rq.oddDirect) {
-    odd = _mm512_srav_epi64(odd, _mm512_loadu_si512(rq.oddShift.data() + c0 / 2));
-  } else {
-    odd = _mm512_slli_epi64(_mm512_srav_epi64(odd, _mm512_loadu_si512(rq.shift.data() + c0 + 8)), 32);
+// The requantization of the 16 channels starting at channel c0, loaded
+// into registers once (a loop over pixels then keeps them there).
+struct RequantBlock {
+  __m512i left, mult, multOdd, roundEven, roundOdd, shiftEven, shiftOdd, zeroPoint, lo, hi;
+  bool anyLeft, oddDirect;
+  RequantBlock(const QRequant& rq, int64_t c0)
+      : left(rq.anyLeft ? _mm512_loadu_si512(rq.left.data() + c0) : _mm512_setzero_si512()),
+        mult(_mm512_loadu_si512(rq.mult.data() + c0)),
+        multOdd(_mm512_loadu_si512(rq.multOdd.data() + c0)),
+        roundEven(_mm512_loadu_si512(rq.round.data() + c0)),
+        roundOdd(_mm512_loadu_si512(rq.round.data() + c0 + 8)),
+        shiftEven(_mm512_loadu_si512(rq.shift.data() + c0)),
+        shiftOdd(rq.oddDirect ? _mm512_loadu_si512(rq.oddShift.data() + c0 / 2)
+                              : _mm512_loadu_si512(rq.shift.data() + c0 + 8)),
+        zeroPoint(_mm512_set1_epi32(rq.zeroPoint)),
+        lo(_mm512_set1_epi32(rq.lo)),
+        hi(_mm512_set1_epi32(rq.hi)),
+        anyLeft(rq.anyLeft),
+        oddDirect(rq.oddDirect) {}
+
+  // x * M rounded (see QRequant), before the zero point and the clamp.
+  __m512i scale(__m512i x) const {
+    if (anyLeft) x = _mm512_sllv_epi32(x, left);
+    __m512i even = _mm512_mul_epi32(x, mult);
+    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), multOdd);
+    even = _mm512_add_epi64(even, roundEven);
+    odd = _mm512_add_epi64(odd, roundOdd);
+    even = _mm512_srav_epi64(even, shiftEven);
+    if (oddDirect) {
+      odd = _mm512_srav_epi64(odd, shiftOdd);
+    } else {
+      odd = _mm512_slli_epi64(_mm512_srav_epi64(odd, shiftOdd), 32);
+    }
+    return _mm512_mask_blend_epi32(__mmask16{0xAAAA}, even, odd);
   }
-  return _mm512_mask_blend_epi32(__mmask16{0xAAAA}, even, odd);
-}
+
+  // requant(x): scaled, plus the zero point, clamped.
+  __m512i apply(__m512i x) const {
+    const __m512i r = _mm512_add_epi32(scale(x), zeroPoint);
+    return _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
+  }
+};
+
+inline __m512i requantScale(__m512i x, const QRequant& rq, int64_t c0) { return RequantBlock(rq, c0).scale(x); }
 
 // requant(x) for 16 channels starting at channel c0 (see QRequant).
-inline __m512i requantize(__m512i x, const QRequant& rq, int64_t c0) {
-  __m512i r = _mm512_add_epi32(requantScale(x, rq, c0), _mm512_set1_epi32(rq.zeroPoint));
-  r = _mm512_max_epi32(r, _mm512_set1_epi32(rq.lo));
-  return _mm512_min_epi32(r, _mm512_set1_epi32(rq.hi));
+inline __m512i requantize(__m512i x, const QRequant& rq, int64_t c0) { return RequantBlock(rq, c0).apply(x); }
+
+// 16 int32 lanes (already in int8 range) stored as bytes under `mask`. The
+// narrowing happens in a register: VPMOVSDB with a memory destination is
+// microcoded and slow on AMD Zen 4.
+inline void storeInt8(int8_t* dst, __mmask16 mask, __m512i v) {
+  const __m128i bytes = _mm512_cvtsepi32_epi8(v);
+  if (mask == 0xFFFF) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+  } else {
+    _mm_mask_storeu_epi8(dst, mask, bytes);
+  }
 }
 
 // The accumulators start from colOffset (bias and zero-point terms).
@@ -63,7 +99,7 @@ struct Int8Store {
   __m512i init(int64_t blk) const { return _mm512_loadu_si512(e.colOffset + blk * kBlockN); }
   void operator()(__m512i acc, int64_t row, int64_t blk) const {
     const int64_t c0 = blk * kBlockN;
-    _mm512_mask_cvtsepi32_storeu_epi8(e.out + row * e.ldc + c0, channelMask(n - c0), requantize(acc, *e.rq, c0));
+    storeInt8(e.out + row * e.ldc + c0, channelMask(n - c0), requantize(acc, *e.rq, c0));
   }
   // Four full blocks of one row: the zero point and the clamp on packed
   // 16- and 8-bit lanes. Exact: a value that saturates to 16 bits lies far
@@ -275,6 +311,7 @@ void depthwiseInterior(const DepthwiseGeom& g, const int8_t* in, const QDepthwis
 #pragma GCC unroll 25
     for (int t = 0; t < kTaps; ++t) wv[t] = _mm512_loadu_si512(w.w.data() + t * cp + c0);
     const __m512i initV = _mm512_loadu_si512(init + c0);
+    const auto store = finish.block(c0, mask);
     const int8_t* p = in + (y0 * g.inW + oxB * g.strideW - g.padW) * g.channels + c0;
     int64_t o = (oy * g.outW + oxB) * g.channels;
     for (int64_t ox = oxB; ox < oxE; ++ox, p += pixelStep, o += g.channels) {
@@ -294,7 +331,7 @@ void depthwiseInterior(const DepthwiseGeom& g, const int8_t* in, const QDepthwis
 #pragma GCC unroll 25
         for (int t = 0; t + step < kTaps; t += 2 * step) prod[t] = _mm512_add_epi32(prod[t], prod[t + step]);
       }
-      finish(_mm512_add_epi32(prod[0], initV), c0, mask, o);
+      store(_mm512_add_epi32(prod[0], initV), o);
     }
   }
 }
@@ -331,12 +368,14 @@ void depthwiseEdge(const DepthwiseGeom& g, const int8_t* in, const QDepthwiseWei
 #pragma GCC unroll 25
       for (int t = 0; t + step < kTaps; t += 2 * step) prod[t] = _mm512_add_epi32(prod[t], prod[t + step]);
     }
-    finish(_mm512_add_epi32(prod[0], _mm512_loadu_si512(init + c0)), c0, mask, o);
+    finish.block(c0, mask)(_mm512_add_epi32(prod[0], _mm512_loadu_si512(init + c0)), o);
   }
 }
 
-// Calls finish(acc, c0, mask, outIndex) for each block of 16 channels of
-// each output pixel in rows [rowBegin, rowEnd).
+// Calls finish.block(c0, mask)(acc, outIndex) for each block of 16 channels
+// of each output pixel in rows [rowBegin, rowEnd); block() loads the
+// block's epilogue parameters, which the interior loop keeps in registers
+// across a row's pixels.
 template <typename Finish>
 void depthwise(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
                int64_t rowBegin, int64_t rowEnd, const Finish& finish) {
@@ -389,7 +428,7 @@ void depthwise(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, cons
       const int64_t outIndex = (oy * g.outW + ox) * g.channels;
       for (int64_t c0 = 0; c0 < g.channels; c0 += 16) {
         const __mmask16 mask = channelMask(g.channels - c0);
-        finish(depthwiseBorder(g, in, zp, w, y0, kyB, kyE, x0, kxB, kxE, c0, mask), c0, mask, outIndex);
+        finish.block(c0, mask)(depthwiseBorder(g, in, zp, w, y0, kyB, kyE, x0, kxB, kxE, c0, mask), outIndex);
       }
     }
   }
@@ -399,33 +438,73 @@ void depthwise(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, cons
 
 void depthwiseInt8(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
                    const int32_t* bias, const QRequant& rq, int8_t* out, int64_t rowBegin, int64_t rowEnd) {
-  depthwise(g, in, zeroPoint, w, rowBegin, rowEnd, [&](__m512i acc, int64_t c0, __mmask16 mask, int64_t o) {
-    if (bias != nullptr) acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(mask, bias + c0));
-    _mm512_mask_cvtsepi32_storeu_epi8(out + o + c0, mask, requantize(acc, rq, c0));
-  });
+  struct Store {
+    RequantBlock rq;
+    __m512i bias;
+    int8_t* out;
+    __mmask16 mask;
+    void operator()(__m512i acc, int64_t o) const {
+      storeInt8(out + o, mask, rq.apply(_mm512_add_epi32(acc, bias)));
+    }
+  };
+  struct Finish {
+    const QRequant& rq;
+    const int32_t* bias;
+    int8_t* out;
+    Store block(int64_t c0, __mmask16 mask) const {
+      return Store{RequantBlock(rq, c0),
+                   bias != nullptr ? _mm512_maskz_loadu_epi32(mask, bias + c0) : _mm512_setzero_si512(), out + c0,
+                   mask};
+    }
+  };
+  depthwise(g, in, zeroPoint, w, rowBegin, rowEnd, Finish{rq, bias, out});
 }
 
 void depthwiseFloat(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
                     const float* wScale, float inScale, const float* bias, float lo, float hi, float* out,
                     int64_t rowBegin, int64_t rowEnd) {
-  const int64_t in4 = g.channels & ~int64_t{3};
-  const __m512 is = _mm512_set1_ps(inScale);
-  const __m512 loV = _mm512_set1_ps(lo), hiV = _mm512_set1_ps(hi);
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  depthwise(g, in, zeroPoint, w, rowBegin, rowEnd, [&](__m512i acc, int64_t c0, __mmask16 mask, int64_t o) {
-    const __m512 fa = _mm512_cvtepi32_ps(acc);
-    const __m512 ws = _mm512_maskz_loadu_ps(mask, wScale + c0);
-    const __m512 channelFirst = _mm512_mul_ps(_mm512_mul_ps(fa, ws), is);
-    const __m512 inputFirst = _mm512_mul_ps(_mm512_mul_ps(fa, is), ws);
-    const __mmask16 inBlocks =
-        _mm512_cmplt_epi32_mask(_mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int32_t>(c0))),
-                                _mm512_set1_epi32(static_cast<int32_t>(in4)));
-    __m512 v = _mm512_mask_blend_ps(inBlocks, inputFirst, channelFirst);
-    if (bias != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, bias + c0));
-    v = _mm512_max_ps(loV, v);
-    v = _mm512_min_ps(hiV, v);
-    _mm512_mask_storeu_ps(out + o + c0, mask, v);
-  });
+  // v = fa * wScale * inScale in whole groups of 4 channels, fa * inScale *
+  // wScale in the rest; + bias; clamp.
+  struct Store {
+    __m512 ws, is, bias, lo, hi;
+    __mmask16 inBlocks, mask;
+    bool hasBias;
+    float* out;
+    void operator()(__m512i acc, int64_t o) const {
+      const __m512 fa = _mm512_cvtepi32_ps(acc);
+      const __m512 channelFirst = _mm512_mul_ps(_mm512_mul_ps(fa, ws), is);
+      const __m512 inputFirst = _mm512_mul_ps(_mm512_mul_ps(fa, is), ws);
+      __m512 v = _mm512_mask_blend_ps(inBlocks, inputFirst, channelFirst);
+      if (hasBias) v = _mm512_add_ps(v, bias);
+      v = _mm512_max_ps(lo, v);
+      v = _mm512_min_ps(hi, v);
+      _mm512_mask_storeu_ps(out + o, mask, v);
+    }
+  };
+  struct Finish {
+    const float* wScale;
+    float inScale;
+    const float* bias;
+    float lo, hi;
+    float* out;
+    int64_t in4;
+    Store block(int64_t c0, __mmask16 mask) const {
+      const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+      const __mmask16 inBlocks = _mm512_cmplt_epi32_mask(_mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int32_t>(c0))),
+                                                         _mm512_set1_epi32(static_cast<int32_t>(in4)));
+      return Store{_mm512_maskz_loadu_ps(mask, wScale + c0),
+                   _mm512_set1_ps(inScale),
+                   bias != nullptr ? _mm512_maskz_loadu_ps(mask, bias + c0) : _mm512_setzero_ps(),
+                   _mm512_set1_ps(lo),
+                   _mm512_set1_ps(hi),
+                   inBlocks,
+                   mask,
+                   bias != nullptr,
+                   out + c0};
+    }
+  };
+  depthwise(g, in, zeroPoint, w, rowBegin, rowEnd,
+            Finish{wScale, inScale, bias, lo, hi, out, g.channels & ~int64_t{3}});
 }
 
 }  // namespace inferd::engine::kernels::opt
