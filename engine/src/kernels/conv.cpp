@@ -17,6 +17,7 @@
 
 #include "conv_util.h"
 #include "kernel_util.h"
+#include "optimized/qgemm.h"
 #include "quant_kernels.h"
 #include "register.h"
 #include "simd/depthwise_f32.h"
@@ -542,9 +543,12 @@ Status evalDepthwise(OpContext& ctx) {
   const ActivationRange act = st->act;
   const F32x4 lo = splat4(act.min), hi = splat4(act.max);
 
-  for (int64_t b = 0; b < batches; ++b) {
-    const float* inBatch = in + b * inH * inW * inC;
-    for (int64_t oy = 0; oy < outH; ++oy) {
+  // Output rows are independent: spread over the threads (each output's
+  // sum keeps its order).
+  auto rowRange = [&](int64_t rowBegin, int64_t rowEnd) {
+    for (int64_t r = rowBegin; r < rowEnd; ++r) {
+      const int64_t b = r / outH, oy = r % outH;
+      const float* inBatch = in + b * inH * inW * inC;
       const int64_t y0 = oy * st->strideH - st->padH;
       int64_t kyBegin, kyEnd;
       tapRange(y0, inH, filterH, st->dilationH, &kyBegin, &kyEnd);
@@ -605,7 +609,19 @@ Status evalDepthwise(OpContext& ctx) {
         }
       }
     }
-  }
+  };
+  struct Job {
+    const decltype(rowRange)* fn;
+    int64_t rows, tasks;
+    static void run(void* self, size_t task) {
+      const auto& j = *static_cast<const Job*>(self);
+      const auto t = static_cast<int64_t>(task);
+      (*j.fn)(j.rows * t / j.tasks, j.rows * (t + 1) / j.tasks);
+    }
+  };
+  const pthreadpool_t pool = xnn::threadPoolFor(ctx, 2 * output->numElements() * filterH * filterW);
+  Job job{&rowRange, batches * outH, std::max<int64_t>(1, std::min(batches * outH, opt::poolThreads(pool)))};
+  opt::parallelFor(pool, job.tasks, &Job::run, &job);
   simd::applyPostOpF32(st->post, out, output->numElements(), nullptr);
   return Status::ok();
 }
