@@ -655,35 +655,29 @@ Status prepareSwish8(OpContext& ctx) {
   return Status::ok();
 }
 
+// A fused SWISH node: it stands in for the MUL, one input, one output.
+KernelRegistration swishRegistration(KernelFn prepare, KernelFn eval, std::vector<ElementType> types) {
+  KernelRegistration r;
+  r.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::MUL);
+  r.minInputs = r.maxInputs = 1;
+  r.minOutputs = r.maxOutputs = 1;
+  r.maxVersion = 1 << 20;
+  r.prepare = prepare;
+  r.eval = eval;
+  r.types = std::move(types);
+  return r;
+}
+
 }  // namespace
 
 const KernelRegistration& swish8Kernel() {
-  static const KernelRegistration k = [] {
-    KernelRegistration r;
-    r.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::MUL);  // it stands in for the MUL
-    r.minInputs = r.maxInputs = 1;
-    r.minOutputs = r.maxOutputs = 1;
-    r.maxVersion = 1 << 20;
-    r.prepare = prepareSwish8;
-    r.eval = evalQuantTable;
-    r.types = {ElementType::kInt8, ElementType::kUInt8};
-    return r;
-  }();
+  static const KernelRegistration k =
+      swishRegistration(prepareSwish8, evalQuantTable, {ElementType::kInt8, ElementType::kUInt8});
   return k;
 }
 
 const KernelRegistration& swishKernel() {
-  static const KernelRegistration k = [] {
-    KernelRegistration r;
-    r.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::MUL);  // it stands in for the MUL
-    r.minInputs = r.maxInputs = 1;
-    r.minOutputs = r.maxOutputs = 1;
-    r.maxVersion = 1 << 20;
-    r.prepare = prepareSwish;
-    r.eval = evalSwish;
-    r.types = {ElementType::kFloat32};
-    return r;
-  }();
+  static const KernelRegistration k = swishRegistration(prepareSwish, evalSwish, {ElementType::kFloat32});
   return k;
 }
 
