@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/register.h"
 #include "tflite_generated.h"
 
 namespace inferd::engine {
@@ -260,7 +261,11 @@ void fuseClamps(Graph& g) {
 FusionPlan planFusions(const Subgraph& sg, const OpResolver& resolver) {
   Graph g(sg, resolver);
   fusePadIntoAdd(g);
-  fuseSwish(g);
+  // A selective build without LOGISTIC or MUL has nothing to fuse, and then
+  // does not link the SWISH kernel either.
+  if constexpr (kernels::opSelected(fb::BuiltinOperator::LOGISTIC) && kernels::opSelected(fb::BuiltinOperator::MUL)) {
+    fuseSwish(g);
+  }
   fuseHardSwish(g);
   fuseClamps(g);
 
