@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/register.h"
 #include "tflite_generated.h"
 
 namespace inferd::engine {
@@ -308,13 +309,21 @@ void fuseClamps(Graph& g) {
 
 FusionPlan planFusions(const Subgraph& sg, const OpResolver& resolver, bool reproducibleFloat) {
   Graph g(sg, resolver);
+  // A selective build without LOGISTIC or MUL has nothing to fuse, and then
+  // does not link the SWISH kernels either.
+  constexpr bool swish = kernels::opSelected(fb::BuiltinOperator::LOGISTIC) &&
+                         kernels::opSelected(fb::BuiltinOperator::MUL);
   if (reproducibleFloat) {
-    fuseSwish(g, true);
-    fuseSwish8(g);
+    if constexpr (swish) {
+      fuseSwish(g, true);
+      fuseSwish8(g);
+    }
   } else {
     fusePadIntoAdd(g);
-    fuseSwish(g, false);
-    fuseSwish8(g);
+    if constexpr (swish) {
+      fuseSwish(g, false);
+      fuseSwish8(g);
+    }
     fuseHardSwish(g);
     fuseClamps(g);
   }

@@ -251,7 +251,8 @@ std::vector<UnsupportedOp> findUnsupportedOps(const Model& model, const OpResolv
     if (op.folded) continue;
     if (resolver.find(op.builtinCode, op.customName, op.version) == nullptr) {
       out.push_back({static_cast<int>(i), op.name(), op.version,
-                     resolver.whyUnsupported(op.builtinCode, op.customName, op.version)});
+                     resolver.whyUnsupported(op.builtinCode, op.customName, op.version),
+                     opNotSelectedAtBuildTime(op.builtinCode, op.customName)});
     }
   }
   return out;
@@ -410,11 +411,22 @@ Result<std::unique_ptr<Interpreter>> Interpreter::createForSubgraph(ExecContext*
 
   auto unsupported = findUnsupportedOps(*in->model_, *in->resolver_, subgraph);
   if (!unsupported.empty()) {
-    std::string msg = fmt::format("{} operator(s) cannot run: ", unsupported.size());
-    for (size_t i = 0; i < unsupported.size(); ++i) {
-      if (i > 0) msg += "; ";
-      msg += fmt::format("op {} {}", unsupported[i].opIndex, unsupported[i].reason);
+    // One entry per reason, with the ops it applies to: "ops 3, 51: HARD_SWISH version 1: ...".
+    std::vector<std::pair<std::string, std::vector<int>>> byReason;
+    bool notSelected = false;
+    for (const UnsupportedOp& u : unsupported) {
+      auto it = std::find_if(byReason.begin(), byReason.end(), [&](const auto& g) { return g.first == u.reason; });
+      if (it == byReason.end()) it = byReason.insert(byReason.end(), {u.reason, {}});
+      it->second.push_back(u.opIndex);
+      notSelected = notSelected || u.notSelectedAtBuildTime;
     }
+    std::string msg = fmt::format("{} operator(s) cannot run: ", unsupported.size());
+    for (size_t i = 0; i < byReason.size(); ++i) {
+      if (i > 0) msg += "; ";
+      const std::vector<int>& ops = byReason[i].second;
+      msg += fmt::format("{} {} {}", ops.size() == 1 ? "op" : "ops", fmt::join(ops, ", "), byReason[i].first);
+    }
+    if (notSelected) msg += fmt::format("; this build has kernels only for {}", opsSelectedAtBuildTime());
     return Status(StatusCode::kUnsupported, msg);
   }
   const Subgraph& sg = *in->subgraph_;

@@ -1,6 +1,6 @@
 // The op registry: kernels keyed by (builtin code or custom name, version
-// range), the built-in resolver, and operator names.
-#include <mutex>
+// range) and operator names. The built-in resolver is in builtin_ops.cpp.
+#include <algorithm>
 
 #include "inferd/engine/kernel.h"
 #include "kernels/register.h"
@@ -26,35 +26,6 @@ std::string builtinOperatorName(int32_t code) {
   }
   return fmt::format("UNKNOWN({})", code);
 }
-
-const OpResolver& OpResolver::builtins() {
-  static const OpResolver resolver = [] {
-    OpResolver r;
-    kernels::registerConvKernels(r);
-    kernels::registerFullyConnectedKernels(r);
-    kernels::registerPoolingKernels(r);
-    kernels::registerReduceKernels(r);
-    kernels::registerResizeKernels(r);
-    kernels::registerElementwiseKernels(r);
-    kernels::registerActivationKernels(r);
-    kernels::registerShapeKernels(r);
-    kernels::registerQuantizeKernels(r);
-    kernels::registerArrayKernels(r);
-    kernels::registerUnaryKernels(r);
-    kernels::registerBinaryMiscKernels(r);
-    kernels::registerGatherKernels(r);
-    kernels::registerAxisKernels(r);
-    kernels::registerMatMulKernels(r);
-    kernels::registerSpaceBatchKernels(r);
-    kernels::registerControlFlowKernels(r);
-    kernels::registerLstmKernels(r);
-    kernels::registerDetectionKernels(r);
-    return r;
-  }();
-  return resolver;
-}
-
-OpResolver OpResolver::withBuiltins() { return builtins(); }
 
 void OpResolver::add(KernelRegistration registration) {
   // A later registration for the same op replaces overlapping ones.
@@ -82,6 +53,30 @@ const KernelRegistration* OpResolver::find(int32_t builtinCode, const std::strin
   return nullptr;
 }
 
+std::string opsSelectedAtBuildTime() {
+  if (kernels::selection::kAllOps) return "";
+  std::string names;
+  for (const fb::BuiltinOperator op : kernels::selection::kBuiltins) {
+    names += (names.empty() ? "" : ", ") + builtinOperatorName(static_cast<int32_t>(op));
+  }
+  for (const std::string_view custom : kernels::selection::kCustom) {
+    names += (names.empty() ? "" : ", ") + std::string(custom);
+  }
+  return names;
+}
+
+bool opNotSelectedAtBuildTime(int32_t builtinCode, const std::string& customName) {
+  namespace sel = kernels::selection;
+  if (sel::kAllOps) return false;
+  // Custom ops an application registers itself were never in the build.
+  if (builtinCode == kCustom) {
+    return std::find(sel::kKnownCustom.begin(), sel::kKnownCustom.end(), customName) != sel::kKnownCustom.end() &&
+           std::find(sel::kCustom.begin(), sel::kCustom.end(), customName) == sel::kCustom.end();
+  }
+  return std::find(sel::kBuiltins.begin(), sel::kBuiltins.end(), static_cast<fb::BuiltinOperator>(builtinCode)) ==
+         sel::kBuiltins.end();
+}
+
 std::string OpResolver::whyUnsupported(int32_t builtinCode, const std::string& customName, int32_t version) const {
   const std::string name = builtinCode == kCustom ? "custom op '" + customName + "'" : builtinOperatorName(builtinCode);
   std::string versions;
@@ -91,7 +86,14 @@ std::string OpResolver::whyUnsupported(int32_t builtinCode, const std::string& c
     versions += r.minVersion == r.maxVersion ? fmt::format("{}", r.minVersion)
                                              : fmt::format("{}-{}", r.minVersion, r.maxVersion);
   }
-  if (versions.empty()) return fmt::format("{} version {}: no kernel for this operator", name, version);
+  if (versions.empty()) {
+    if (opNotSelectedAtBuildTime(builtinCode, customName)) {
+      return fmt::format("{} version {}: no kernel for this operator: it was not selected at build time "
+                         "(meson -Dops / -Dops_from)",
+                         name, version);
+    }
+    return fmt::format("{} version {}: no kernel for this operator", name, version);
+  }
   return fmt::format("{} version {}: this version is not supported (supported: {})", name, version, versions);
 }
 

@@ -684,18 +684,36 @@ const KernelRegistration& swishKernel() {
 void registerActivationKernels(OpResolver& r) {
   // Version ranges from TFLite's register.cc; types a version may carry that
   // we do not handle (INT16) are rejected in prepare with a clear message.
-  r.add(unary(fb::BuiltinOperator::RELU, 3, prepareRelu, evalOrTable<evalRelu>));
-  r.add(unary(fb::BuiltinOperator::RELU6, 3, prepareRelu6, evalOrTable<evalRelu6>));
-  r.add(unary(fb::BuiltinOperator::RELU_N1_TO_1, 1, prepareReluN1To1, evalOrTable<evalReluN1To1>));
-  r.add(unary(fb::BuiltinOperator::TANH, 3, prepareTanh, evalOrTable<evalTanh>));
-  r.add(unary(fb::BuiltinOperator::LOGISTIC, 3, prepareLogistic, evalOrTable<evalLogistic>));
-  r.add(unary(fb::BuiltinOperator::HARD_SWISH, 1, prepareHardSwish, evalOrTable<evalHardSwish>));
-  r.add(unary(fb::BuiltinOperator::LEAKY_RELU, 2, prepareLeakyRelu, evalOrTable<evalLeakyRelu>));
-  r.add(unary(fb::BuiltinOperator::SOFTMAX, 3, prepareSoftmax, evalSoftmax));
-  KernelRegistration prelu = unary(fb::BuiltinOperator::PRELU, 1, preparePrelu, evalPrelu);
-  prelu.minInputs = 2;
-  prelu.maxInputs = 2;
-  r.add(prelu);
+  if constexpr (opSelected(fb::BuiltinOperator::RELU)) {
+    r.add(unary(fb::BuiltinOperator::RELU, 3, prepareRelu, evalOrTable<evalRelu>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::RELU6)) {
+    r.add(unary(fb::BuiltinOperator::RELU6, 3, prepareRelu6, evalOrTable<evalRelu6>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::RELU_N1_TO_1)) {
+    r.add(unary(fb::BuiltinOperator::RELU_N1_TO_1, 1, prepareReluN1To1, evalOrTable<evalReluN1To1>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::TANH)) {
+    r.add(unary(fb::BuiltinOperator::TANH, 3, prepareTanh, evalOrTable<evalTanh>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::LOGISTIC)) {
+    r.add(unary(fb::BuiltinOperator::LOGISTIC, 3, prepareLogistic, evalOrTable<evalLogistic>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::HARD_SWISH)) {
+    r.add(unary(fb::BuiltinOperator::HARD_SWISH, 1, prepareHardSwish, evalOrTable<evalHardSwish>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::LEAKY_RELU)) {
+    r.add(unary(fb::BuiltinOperator::LEAKY_RELU, 2, prepareLeakyRelu, evalOrTable<evalLeakyRelu>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::SOFTMAX)) {
+    r.add(unary(fb::BuiltinOperator::SOFTMAX, 3, prepareSoftmax, evalSoftmax));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::PRELU)) {
+    KernelRegistration prelu = unary(fb::BuiltinOperator::PRELU, 1, preparePrelu, evalPrelu);
+    prelu.minInputs = 2;
+    prelu.maxInputs = 2;
+    r.add(prelu);
+  }
 }
 
 }  // namespace inferd::engine::kernels

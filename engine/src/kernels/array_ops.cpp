@@ -722,25 +722,49 @@ void registerArrayKernels(OpResolver& r) {
   const int32_t many = kArrayManyTensors;
   // Version ranges from TFLite's register.cc. Later versions of these ops
   // only add element types, which are all moved as bytes here.
-  r.add(builtinKernel(BuiltinOperator::SHAPE, 1, 1, 1, 1, prepareShape, evalShape,
-                      {ElementType::kInt32, ElementType::kInt64}));
-  r.add(builtinKernel(BuiltinOperator::RANK, 1, 1, 1, 1, prepareRank, evalRank,
-                      {ElementType::kInt32}));
-  r.add(builtinKernel(BuiltinOperator::PACK, 1, 4, 1, many, preparePack, evalPack, any));
-  r.add(builtinKernel(BuiltinOperator::UNPACK, 1, 4, 1, 1, prepareUnpack, evalUnpack, any, 1, many));
-  r.add(builtinKernel(BuiltinOperator::TILE, 1, 3, 2, 2, prepareTile, evalTile, any));
-  r.add(builtinKernel(BuiltinOperator::BROADCAST_TO, 2, 3, 2, 2, prepareBroadcastTo,
-                      evalBroadcastTo, any));
-  r.add(builtinKernel(BuiltinOperator::FILL, 1, 4, 2, 2, prepareFill, evalFill, any));
-  r.add(builtinKernel(BuiltinOperator::ZEROS_LIKE, 1, 1, 1, 1, prepareZerosLike, evalZerosLike,
-                      any));
-  r.add(builtinKernel(BuiltinOperator::RANGE, 1, 2, 3, 3, prepareRange, evalRange,
-                      {ElementType::kInt32, ElementType::kInt64, ElementType::kFloat32}));
-  r.add(builtinKernel(BuiltinOperator::SPLIT_V, 1, 2, 3, 3, prepareSplitV, evalSplitV, any, 1,
-                      many));
-  r.add(builtinKernel(BuiltinOperator::MIRROR_PAD, 1, 3, 2, 2, prepareMirrorPad, evalMirrorPad,
-                      any));
-  r.add(builtinKernel(BuiltinOperator::REVERSE_V2, 1, 3, 2, 2, prepareReverse, evalReverse, any));
+  if constexpr (opSelected(BuiltinOperator::SHAPE)) {
+    r.add(builtinKernel(BuiltinOperator::SHAPE, 1, 1, 1, 1, prepareShape, evalShape,
+                        {ElementType::kInt32, ElementType::kInt64}));
+  }
+  if constexpr (opSelected(BuiltinOperator::RANK)) {
+    r.add(builtinKernel(BuiltinOperator::RANK, 1, 1, 1, 1, prepareRank, evalRank,
+                        {ElementType::kInt32}));
+  }
+  if constexpr (opSelected(BuiltinOperator::PACK)) {
+    r.add(builtinKernel(BuiltinOperator::PACK, 1, 4, 1, many, preparePack, evalPack, any));
+  }
+  if constexpr (opSelected(BuiltinOperator::UNPACK)) {
+    r.add(builtinKernel(BuiltinOperator::UNPACK, 1, 4, 1, 1, prepareUnpack, evalUnpack, any, 1, many));
+  }
+  if constexpr (opSelected(BuiltinOperator::TILE)) {
+    r.add(builtinKernel(BuiltinOperator::TILE, 1, 3, 2, 2, prepareTile, evalTile, any));
+  }
+  if constexpr (opSelected(BuiltinOperator::BROADCAST_TO)) {
+    r.add(builtinKernel(BuiltinOperator::BROADCAST_TO, 2, 3, 2, 2, prepareBroadcastTo,
+                        evalBroadcastTo, any));
+  }
+  if constexpr (opSelected(BuiltinOperator::FILL)) {
+    r.add(builtinKernel(BuiltinOperator::FILL, 1, 4, 2, 2, prepareFill, evalFill, any));
+  }
+  if constexpr (opSelected(BuiltinOperator::ZEROS_LIKE)) {
+    r.add(builtinKernel(BuiltinOperator::ZEROS_LIKE, 1, 1, 1, 1, prepareZerosLike, evalZerosLike,
+                        any));
+  }
+  if constexpr (opSelected(BuiltinOperator::RANGE)) {
+    r.add(builtinKernel(BuiltinOperator::RANGE, 1, 2, 3, 3, prepareRange, evalRange,
+                        {ElementType::kInt32, ElementType::kInt64, ElementType::kFloat32}));
+  }
+  if constexpr (opSelected(BuiltinOperator::SPLIT_V)) {
+    r.add(builtinKernel(BuiltinOperator::SPLIT_V, 1, 2, 3, 3, prepareSplitV, evalSplitV, any, 1,
+                        many));
+  }
+  if constexpr (opSelected(BuiltinOperator::MIRROR_PAD)) {
+    r.add(builtinKernel(BuiltinOperator::MIRROR_PAD, 1, 3, 2, 2, prepareMirrorPad, evalMirrorPad,
+                        any));
+  }
+  if constexpr (opSelected(BuiltinOperator::REVERSE_V2)) {
+    r.add(builtinKernel(BuiltinOperator::REVERSE_V2, 1, 3, 2, 2, prepareReverse, evalReverse, any));
+  }
 }
 
 }  // namespace inferd::engine::kernels

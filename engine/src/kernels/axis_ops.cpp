@@ -215,10 +215,16 @@ void registerAxisKernels(OpResolver& r) {
   const std::vector<ElementType> argTypes = {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64,
                                              ElementType::kInt8,    ElementType::kUInt8, ElementType::kBool};
   // Version ranges from TFLite's register.cc.
-  r.add(reg(BuiltinOperator::ARG_MAX, 3, prepareArg<true>, evalArg<true>, argTypes));
-  r.add(reg(BuiltinOperator::ARG_MIN, 3, prepareArg<false>, evalArg<false>, argTypes));
-  r.add(reg(BuiltinOperator::CUMSUM, 1, prepareCumsum, evalCumsum,
-            {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64}));
+  if constexpr (opSelected(BuiltinOperator::ARG_MAX)) {
+    r.add(reg(BuiltinOperator::ARG_MAX, 3, prepareArg<true>, evalArg<true>, argTypes));
+  }
+  if constexpr (opSelected(BuiltinOperator::ARG_MIN)) {
+    r.add(reg(BuiltinOperator::ARG_MIN, 3, prepareArg<false>, evalArg<false>, argTypes));
+  }
+  if constexpr (opSelected(BuiltinOperator::CUMSUM)) {
+    r.add(reg(BuiltinOperator::CUMSUM, 1, prepareCumsum, evalCumsum,
+              {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64}));
+  }
 }
 
 }  // namespace inferd::engine::kernels

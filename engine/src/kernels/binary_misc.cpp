@@ -448,25 +448,39 @@ KernelRegistration binaryReg(fb::BuiltinOperator code, int32_t maxVersion) {
 void registerBinaryMiscKernels(OpResolver& r) {
   using fb::BuiltinOperator;
   // Version ranges from TFLite's register.cc.
-  r.add(binaryReg<BOp::kSquaredDifference>(BuiltinOperator::SQUARED_DIFFERENCE, 2));
-  r.add(binaryReg<BOp::kMaximum>(BuiltinOperator::MAXIMUM, 4));
-  r.add(binaryReg<BOp::kMinimum>(BuiltinOperator::MINIMUM, 4));
-  r.add(binaryReg<BOp::kPow>(BuiltinOperator::POW, 1));
-  r.add(binaryReg<BOp::kFloorDiv>(BuiltinOperator::FLOOR_DIV, 3));
-  r.add(binaryReg<BOp::kFloorMod>(BuiltinOperator::FLOOR_MOD, 2));
-  r.add(binaryReg<BOp::kEqual>(BuiltinOperator::EQUAL, 4));
-  r.add(binaryReg<BOp::kNotEqual>(BuiltinOperator::NOT_EQUAL, 3));
-  r.add(binaryReg<BOp::kLess>(BuiltinOperator::LESS, 3));
-  r.add(binaryReg<BOp::kLessEqual>(BuiltinOperator::LESS_EQUAL, 2));
-  r.add(binaryReg<BOp::kGreater>(BuiltinOperator::GREATER, 2));
-  r.add(binaryReg<BOp::kGreaterEqual>(BuiltinOperator::GREATER_EQUAL, 3));
-  r.add(binaryReg<BOp::kLogicalAnd>(BuiltinOperator::LOGICAL_AND, 1));
-  r.add(binaryReg<BOp::kLogicalOr>(BuiltinOperator::LOGICAL_OR, 1));
+  if constexpr (opSelected(BuiltinOperator::SQUARED_DIFFERENCE)) {
+    r.add(binaryReg<BOp::kSquaredDifference>(BuiltinOperator::SQUARED_DIFFERENCE, 2));
+  }
+  if constexpr (opSelected(BuiltinOperator::MAXIMUM)) r.add(binaryReg<BOp::kMaximum>(BuiltinOperator::MAXIMUM, 4));
+  if constexpr (opSelected(BuiltinOperator::MINIMUM)) r.add(binaryReg<BOp::kMinimum>(BuiltinOperator::MINIMUM, 4));
+  if constexpr (opSelected(BuiltinOperator::POW)) r.add(binaryReg<BOp::kPow>(BuiltinOperator::POW, 1));
+  if constexpr (opSelected(BuiltinOperator::FLOOR_DIV)) r.add(binaryReg<BOp::kFloorDiv>(BuiltinOperator::FLOOR_DIV, 3));
+  if constexpr (opSelected(BuiltinOperator::FLOOR_MOD)) r.add(binaryReg<BOp::kFloorMod>(BuiltinOperator::FLOOR_MOD, 2));
+  if constexpr (opSelected(BuiltinOperator::EQUAL)) r.add(binaryReg<BOp::kEqual>(BuiltinOperator::EQUAL, 4));
+  if constexpr (opSelected(BuiltinOperator::NOT_EQUAL)) r.add(binaryReg<BOp::kNotEqual>(BuiltinOperator::NOT_EQUAL, 3));
+  if constexpr (opSelected(BuiltinOperator::LESS)) r.add(binaryReg<BOp::kLess>(BuiltinOperator::LESS, 3));
+  if constexpr (opSelected(BuiltinOperator::LESS_EQUAL)) {
+    r.add(binaryReg<BOp::kLessEqual>(BuiltinOperator::LESS_EQUAL, 2));
+  }
+  if constexpr (opSelected(BuiltinOperator::GREATER)) r.add(binaryReg<BOp::kGreater>(BuiltinOperator::GREATER, 2));
+  if constexpr (opSelected(BuiltinOperator::GREATER_EQUAL)) {
+    r.add(binaryReg<BOp::kGreaterEqual>(BuiltinOperator::GREATER_EQUAL, 3));
+  }
+  if constexpr (opSelected(BuiltinOperator::LOGICAL_AND)) {
+    r.add(binaryReg<BOp::kLogicalAnd>(BuiltinOperator::LOGICAL_AND, 1));
+  }
+  if constexpr (opSelected(BuiltinOperator::LOGICAL_OR)) {
+    r.add(binaryReg<BOp::kLogicalOr>(BuiltinOperator::LOGICAL_OR, 1));
+  }
   // Elements of up to 8 bytes are selected as bytes (not COMPLEX128).
   auto any = allFixedSizeTypes();
   std::erase(any, ElementType::kComplex128);
-  r.add(reg(BuiltinOperator::SELECT, 4, 3, prepareSelect<false>, evalSelect, any));
-  r.add(reg(BuiltinOperator::SELECT_V2, 2, 3, prepareSelect<true>, evalSelect, any));
+  if constexpr (opSelected(BuiltinOperator::SELECT)) {
+    r.add(reg(BuiltinOperator::SELECT, 4, 3, prepareSelect<false>, evalSelect, any));
+  }
+  if constexpr (opSelected(BuiltinOperator::SELECT_V2)) {
+    r.add(reg(BuiltinOperator::SELECT_V2, 2, 3, prepareSelect<true>, evalSelect, any));
+  }
 }
 
 }  // namespace inferd::engine::kernels

@@ -340,14 +340,26 @@ void registerControlFlowKernels(OpResolver& r) {
   const std::vector<ElementType> carried = {ElementType::kFloat32, ElementType::kInt32, ElementType::kInt64,
                                             ElementType::kBool,    ElementType::kInt8,  ElementType::kUInt8,
                                             ElementType::kInt16,   ElementType::kResource};
-  r.add(builtinKernel(BuiltinOperator::WHILE, 1, 1, 1, kMany, prepareWhile, evalWhile, carried, 1, kMany));
-  r.add(builtinKernel(BuiltinOperator::IF, 1, 1, 1, kMany, prepareIf, evalIf, carried, 0, kMany));
-  r.add(builtinKernel(BuiltinOperator::CALL_ONCE, 1, 1, 0, 0, prepareCallOnce, evalCallOnce, {}, 0, 0));
-  r.add(builtinKernel(BuiltinOperator::VAR_HANDLE, 1, 1, 0, 0, prepareVarHandle, evalVarHandle,
-                      {ElementType::kResource}));
-  r.add(builtinKernel(BuiltinOperator::READ_VARIABLE, 1, 1, 1, 1, prepareReadVariable, evalReadVariable, {}));
-  r.add(builtinKernel(BuiltinOperator::ASSIGN_VARIABLE, 1, 1, 2, 2, prepareAssignVariable, evalAssignVariable, {},
-                      0, 0));
+  if constexpr (opSelected(BuiltinOperator::WHILE)) {
+    r.add(builtinKernel(BuiltinOperator::WHILE, 1, 1, 1, kMany, prepareWhile, evalWhile, carried, 1, kMany));
+  }
+  if constexpr (opSelected(BuiltinOperator::IF)) {
+    r.add(builtinKernel(BuiltinOperator::IF, 1, 1, 1, kMany, prepareIf, evalIf, carried, 0, kMany));
+  }
+  if constexpr (opSelected(BuiltinOperator::CALL_ONCE)) {
+    r.add(builtinKernel(BuiltinOperator::CALL_ONCE, 1, 1, 0, 0, prepareCallOnce, evalCallOnce, {}, 0, 0));
+  }
+  if constexpr (opSelected(BuiltinOperator::VAR_HANDLE)) {
+    r.add(builtinKernel(BuiltinOperator::VAR_HANDLE, 1, 1, 0, 0, prepareVarHandle, evalVarHandle,
+                        {ElementType::kResource}));
+  }
+  if constexpr (opSelected(BuiltinOperator::READ_VARIABLE)) {
+    r.add(builtinKernel(BuiltinOperator::READ_VARIABLE, 1, 1, 1, 1, prepareReadVariable, evalReadVariable, {}));
+  }
+  if constexpr (opSelected(BuiltinOperator::ASSIGN_VARIABLE)) {
+    r.add(builtinKernel(BuiltinOperator::ASSIGN_VARIABLE, 1, 1, 2, 2, prepareAssignVariable, evalAssignVariable, {},
+                        0, 0));
+  }
 }
 
 }  // namespace inferd::engine::kernels

@@ -986,25 +986,33 @@ void registerConvKernels(OpResolver& r) {
   // Version ranges from TFLite's register.cc. Later versions add dilation,
   // grouped convolution, a fused activation (TRANSPOSE_CONV v4) and the
   // quantized / hybrid types; prepare refuses the types it cannot run.
-  r.add(registration(fb::BuiltinOperator::CONV_2D, 8, 2, 3, prepareConv, evalConv));
-  r.add(registration(fb::BuiltinOperator::DEPTHWISE_CONV_2D, 7, 2, 3, prepareDepthwise,
-                     evalDepthwise));
-  r.add(registration(fb::BuiltinOperator::TRANSPOSE_CONV, 5, 3, 4, prepareTransposeConv,
-                     evalTransposeConv));
+  if constexpr (opSelected(fb::BuiltinOperator::CONV_2D)) {
+    r.add(registration(fb::BuiltinOperator::CONV_2D, 8, 2, 3, prepareConv, evalConv));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::DEPTHWISE_CONV_2D)) {
+    r.add(registration(fb::BuiltinOperator::DEPTHWISE_CONV_2D, 7, 2, 3, prepareDepthwise,
+                       evalDepthwise));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::TRANSPOSE_CONV)) {
+    r.add(registration(fb::BuiltinOperator::TRANSPOSE_CONV, 5, 3, 4, prepareTransposeConv,
+                       evalTransposeConv));
+  }
 
-  KernelRegistration custom;
-  custom.builtinCode = kCustomCode;
-  custom.customName = "Convolution2DTransposeBias";
-  custom.minVersion = 1;
-  custom.maxVersion = 1;
-  custom.minInputs = 3;
-  custom.maxInputs = 3;
-  custom.minOutputs = 1;
-  custom.maxOutputs = 1;
-  custom.prepare = prepareTransposeConvBias;
-  custom.eval = evalTranspose;
-  custom.types = {ElementType::kFloat32};
-  r.addCustom(custom.customName, custom);
+  if constexpr (customOpSelected("Convolution2DTransposeBias")) {
+    KernelRegistration custom;
+    custom.builtinCode = kCustomCode;
+    custom.customName = "Convolution2DTransposeBias";
+    custom.minVersion = 1;
+    custom.maxVersion = 1;
+    custom.minInputs = 3;
+    custom.maxInputs = 3;
+    custom.minOutputs = 1;
+    custom.maxOutputs = 1;
+    custom.prepare = prepareTransposeConvBias;
+    custom.eval = evalTranspose;
+    custom.types = {ElementType::kFloat32};
+    r.addCustom(custom.customName, custom);
+  }
 }
 
 }  // namespace inferd::engine::kernels

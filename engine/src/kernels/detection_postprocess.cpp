@@ -298,15 +298,17 @@ Status evalDetection(OpContext& ctx) {
 }  // namespace
 
 void registerDetectionKernels(OpResolver& r) {
-  KernelRegistration k;
-  k.minInputs = 3;
-  k.maxInputs = 3;
-  k.minOutputs = 4;
-  k.maxOutputs = 4;
-  k.prepare = prepareDetection;
-  k.eval = evalDetection;
-  k.types = {ElementType::kFloat32, ElementType::kUInt8, ElementType::kInt8};
-  r.addCustom("TFLite_Detection_PostProcess", std::move(k));
+  if constexpr (customOpSelected("TFLite_Detection_PostProcess")) {
+    KernelRegistration k;
+    k.minInputs = 3;
+    k.maxInputs = 3;
+    k.minOutputs = 4;
+    k.maxOutputs = 4;
+    k.prepare = prepareDetection;
+    k.eval = evalDetection;
+    k.types = {ElementType::kFloat32, ElementType::kUInt8, ElementType::kInt8};
+    r.addCustom("TFLite_Detection_PostProcess", std::move(k));
+  }
 }
 
 }  // namespace inferd::engine::kernels

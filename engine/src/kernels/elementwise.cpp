@@ -507,10 +507,18 @@ KernelRegistration arithRegistration(fb::BuiltinOperator code, int32_t maxVersio
 void registerElementwiseKernels(OpResolver& r) {
   // Version ranges from TFLite's register.cc; types a version may carry that
   // we do not handle (INT16, INT64) are rejected in prepare.
-  r.add(arithRegistration<ArithOp::kAdd>(fb::BuiltinOperator::ADD, 5));
-  r.add(arithRegistration<ArithOp::kSub>(fb::BuiltinOperator::SUB, 5));
-  r.add(arithRegistration<ArithOp::kMul>(fb::BuiltinOperator::MUL, 7));
-  r.add(arithRegistration<ArithOp::kDiv>(fb::BuiltinOperator::DIV, 2));
+  if constexpr (opSelected(fb::BuiltinOperator::ADD)) {
+    r.add(arithRegistration<ArithOp::kAdd>(fb::BuiltinOperator::ADD, 5));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::SUB)) {
+    r.add(arithRegistration<ArithOp::kSub>(fb::BuiltinOperator::SUB, 5));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::MUL)) {
+    r.add(arithRegistration<ArithOp::kMul>(fb::BuiltinOperator::MUL, 7));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::DIV)) {
+    r.add(arithRegistration<ArithOp::kDiv>(fb::BuiltinOperator::DIV, 2));
+  }
 }
 
 }  // namespace inferd::engine::kernels

@@ -210,20 +210,22 @@ Status evalFullyConnected(OpContext& ctx) {
 }  // namespace
 
 void registerFullyConnectedKernels(OpResolver& r) {
-  KernelRegistration reg;
-  reg.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::FULLY_CONNECTED);
-  // TFLite's register.cc range; later versions add quantized types, int4
-  // weights and options that do not change the float DEFAULT path.
-  reg.minVersion = 1;
-  reg.maxVersion = 13;
-  reg.minInputs = 2;
-  reg.maxInputs = 3;
-  reg.minOutputs = 1;
-  reg.maxOutputs = 2;  // the shuffled weights format has a workspace output (refused in prepare)
-  reg.prepare = prepareFullyConnected;
-  reg.eval = evalFullyConnected;
-  reg.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
-  r.add(std::move(reg));
+  if constexpr (opSelected(fb::BuiltinOperator::FULLY_CONNECTED)) {
+    KernelRegistration reg;
+    reg.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::FULLY_CONNECTED);
+    // TFLite's register.cc range; later versions add quantized types, int4
+    // weights and options that do not change the float DEFAULT path.
+    reg.minVersion = 1;
+    reg.maxVersion = 13;
+    reg.minInputs = 2;
+    reg.maxInputs = 3;
+    reg.minOutputs = 1;
+    reg.maxOutputs = 2;  // the shuffled weights format has a workspace output (refused in prepare)
+    reg.prepare = prepareFullyConnected;
+    reg.eval = evalFullyConnected;
+    reg.types = {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8};
+    r.add(std::move(reg));
+  }
 }
 
 }  // namespace inferd::engine::kernels

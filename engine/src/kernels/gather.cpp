@@ -294,10 +294,18 @@ void registerGatherKernels(OpResolver& r) {
   using fb::BuiltinOperator;
   // Version ranges from TFLite's register.cc; later versions add element
   // types, all moved as bytes here.
-  r.add(reg(BuiltinOperator::GATHER, 6, 2, prepareGather, evalGather));
-  r.add(reg(BuiltinOperator::GATHER_ND, 4, 2, prepareGatherNd, evalGatherNd));
-  r.add(reg(BuiltinOperator::EMBEDDING_LOOKUP, 3, 2, prepareEmbeddingLookup, evalEmbeddingLookup));
-  r.add(reg(BuiltinOperator::ONE_HOT, 1, 4, prepareOneHot, evalOneHot));
+  if constexpr (opSelected(BuiltinOperator::GATHER)) {
+    r.add(reg(BuiltinOperator::GATHER, 6, 2, prepareGather, evalGather));
+  }
+  if constexpr (opSelected(BuiltinOperator::GATHER_ND)) {
+    r.add(reg(BuiltinOperator::GATHER_ND, 4, 2, prepareGatherNd, evalGatherNd));
+  }
+  if constexpr (opSelected(BuiltinOperator::EMBEDDING_LOOKUP)) {
+    r.add(reg(BuiltinOperator::EMBEDDING_LOOKUP, 3, 2, prepareEmbeddingLookup, evalEmbeddingLookup));
+  }
+  if constexpr (opSelected(BuiltinOperator::ONE_HOT)) {
+    r.add(reg(BuiltinOperator::ONE_HOT, 1, 4, prepareOneHot, evalOneHot));
+  }
 }
 
 }  // namespace inferd::engine::kernels

@@ -395,15 +395,17 @@ Status evalLstm(OpContext& ctx) {
 }  // namespace
 
 void registerLstmKernels(OpResolver& r) {
-  KernelRegistration k;
-  k.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM);
-  k.maxVersion = 4;
-  k.minInputs = 20;
-  k.maxInputs = 24;
-  k.prepare = prepareLstm;
-  k.eval = evalLstm;
-  k.types = {ElementType::kFloat32};
-  r.add(std::move(k));
+  if constexpr (opSelected(fb::BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM)) {
+    KernelRegistration k;
+    k.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM);
+    k.maxVersion = 4;
+    k.minInputs = 20;
+    k.maxInputs = 24;
+    k.prepare = prepareLstm;
+    k.eval = evalLstm;
+    k.types = {ElementType::kFloat32};
+    r.add(std::move(k));
+  }
 }
 
 }  // namespace inferd::engine::kernels

@@ -118,18 +118,20 @@ Status evalBatchMatMul(OpContext& ctx) {
 }  // namespace
 
 void registerMatMulKernels(OpResolver& r) {
-  KernelRegistration k;
-  k.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::BATCH_MATMUL);
-  // Version range from TFLite's register.cc; versions 2-4 add int8/int16 and
-  // hybrid forms, which prepare rejects with a clear message.
-  k.minVersion = 1;
-  k.maxVersion = 4;
-  k.minInputs = 2;
-  k.maxInputs = 2;
-  k.prepare = prepareBatchMatMul;
-  k.eval = evalBatchMatMul;
-  k.types = {ElementType::kFloat32, ElementType::kInt8};
-  r.add(std::move(k));
+  if constexpr (opSelected(fb::BuiltinOperator::BATCH_MATMUL)) {
+    KernelRegistration k;
+    k.builtinCode = static_cast<int32_t>(fb::BuiltinOperator::BATCH_MATMUL);
+    // Version range from TFLite's register.cc; versions 2-4 add int8/int16 and
+    // hybrid forms, which prepare rejects with a clear message.
+    k.minVersion = 1;
+    k.maxVersion = 4;
+    k.minInputs = 2;
+    k.maxInputs = 2;
+    k.prepare = prepareBatchMatMul;
+    k.eval = evalBatchMatMul;
+    k.types = {ElementType::kFloat32, ElementType::kInt8};
+    r.add(std::move(k));
+  }
 }
 
 }  // namespace inferd::engine::kernels

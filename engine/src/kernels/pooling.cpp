@@ -312,10 +312,14 @@ KernelRegistration poolRegistration(fb::BuiltinOperator op, KernelFn prepare, Ke
 }  // namespace
 
 void registerPoolingKernels(OpResolver& r) {
-  r.add(poolRegistration(fb::BuiltinOperator::AVERAGE_POOL_2D, preparePool<PoolKind::kAverage>,
-                         evalPool<PoolKind::kAverage>));
-  r.add(poolRegistration(fb::BuiltinOperator::MAX_POOL_2D, preparePool<PoolKind::kMax>,
-                         evalPool<PoolKind::kMax>));
+  if constexpr (opSelected(fb::BuiltinOperator::AVERAGE_POOL_2D)) {
+    r.add(poolRegistration(fb::BuiltinOperator::AVERAGE_POOL_2D, preparePool<PoolKind::kAverage>,
+                           evalPool<PoolKind::kAverage>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::MAX_POOL_2D)) {
+    r.add(poolRegistration(fb::BuiltinOperator::MAX_POOL_2D, preparePool<PoolKind::kMax>,
+                           evalPool<PoolKind::kMax>));
+  }
 }
 
 }  // namespace inferd::engine::kernels

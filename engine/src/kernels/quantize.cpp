@@ -546,14 +546,20 @@ Status evalDensify(OpContext& ctx) {
 void registerQuantizeKernels(OpResolver& r) {
   using fb::BuiltinOperator;
   // TFLite's range; DEQUANTIZE version 6 adds INT4, rejected in prepare.
-  r.add(builtinKernel(BuiltinOperator::DEQUANTIZE, 1, 6, 1, 1, prepareDequantize, evalDequantize,
-                      {ElementType::kFloat16, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16}));
-  r.add(builtinKernel(BuiltinOperator::QUANTIZE, 1, 3, 1, 1, prepareQuantize, evalQuantize,
-                      {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16}));
+  if constexpr (opSelected(BuiltinOperator::DEQUANTIZE)) {
+    r.add(builtinKernel(BuiltinOperator::DEQUANTIZE, 1, 6, 1, 1, prepareDequantize, evalDequantize,
+                        {ElementType::kFloat16, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16}));
+  }
+  if constexpr (opSelected(BuiltinOperator::QUANTIZE)) {
+    r.add(builtinKernel(BuiltinOperator::QUANTIZE, 1, 3, 1, 1, prepareQuantize, evalQuantize,
+                        {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8, ElementType::kInt16}));
+  }
   // Values are copied as bytes, so every fixed-size type works.
-  r.add(builtinKernel(BuiltinOperator::DENSIFY, 1, 1, 1, 1, prepareDensify, evalDensify,
-                      {ElementType::kFloat32, ElementType::kFloat16, ElementType::kInt8, ElementType::kUInt8,
-                       ElementType::kInt16, ElementType::kInt32}));
+  if constexpr (opSelected(BuiltinOperator::DENSIFY)) {
+    r.add(builtinKernel(BuiltinOperator::DENSIFY, 1, 1, 1, 1, prepareDensify, evalDensify,
+                        {ElementType::kFloat32, ElementType::kFloat16, ElementType::kInt8, ElementType::kUInt8,
+                         ElementType::kInt16, ElementType::kInt32}));
+  }
 }
 
 }  // namespace inferd::engine::kernels

@@ -449,21 +449,28 @@ KernelRegistration reduceRegistration(fb::BuiltinOperator op, int32_t maxVersion
   return r;
 }
 
-template <ReduceKind kind>
-void addReduce(OpResolver& r, fb::BuiltinOperator op, int32_t maxVersion) {
-  r.add(reduceRegistration(op, maxVersion, prepareReduce<kind>, evalReduce<kind>));
-}
-
 }  // namespace
 
 void registerReduceKernels(OpResolver& r) {
   // Version ranges from TFLite's register.cc; types a version may carry that
   // we do not handle (INT16, quantized REDUCE_PROD) are refused in prepare.
-  addReduce<ReduceKind::kMean>(r, fb::BuiltinOperator::MEAN, 3);
-  addReduce<ReduceKind::kSum>(r, fb::BuiltinOperator::SUM, 2);
-  addReduce<ReduceKind::kMax>(r, fb::BuiltinOperator::REDUCE_MAX, 3);
-  addReduce<ReduceKind::kMin>(r, fb::BuiltinOperator::REDUCE_MIN, 3);
-  addReduce<ReduceKind::kProd>(r, fb::BuiltinOperator::REDUCE_PROD, 2);
+  using fb::BuiltinOperator;
+  using K = ReduceKind;
+  if constexpr (opSelected(BuiltinOperator::MEAN)) {
+    r.add(reduceRegistration(BuiltinOperator::MEAN, 3, prepareReduce<K::kMean>, evalReduce<K::kMean>));
+  }
+  if constexpr (opSelected(BuiltinOperator::SUM)) {
+    r.add(reduceRegistration(BuiltinOperator::SUM, 2, prepareReduce<K::kSum>, evalReduce<K::kSum>));
+  }
+  if constexpr (opSelected(BuiltinOperator::REDUCE_MAX)) {
+    r.add(reduceRegistration(BuiltinOperator::REDUCE_MAX, 3, prepareReduce<K::kMax>, evalReduce<K::kMax>));
+  }
+  if constexpr (opSelected(BuiltinOperator::REDUCE_MIN)) {
+    r.add(reduceRegistration(BuiltinOperator::REDUCE_MIN, 3, prepareReduce<K::kMin>, evalReduce<K::kMin>));
+  }
+  if constexpr (opSelected(BuiltinOperator::REDUCE_PROD)) {
+    r.add(reduceRegistration(BuiltinOperator::REDUCE_PROD, 2, prepareReduce<K::kProd>, evalReduce<K::kProd>));
+  }
 }
 
 }  // namespace inferd::engine::kernels

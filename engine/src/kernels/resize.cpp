@@ -489,18 +489,26 @@ KernelRegistration registration(fb::BuiltinOperator op, int32_t maxVersion, int3
 void registerResizeKernels(OpResolver& r) {
   using ET = ElementType;
   // Version ranges from TFLite's register.cc.
-  r.add(registration(fb::BuiltinOperator::RESIZE_BILINEAR, 4, 2, prepareResize<true>,
-                     evalResizeBilinear, {ET::kFloat32, ET::kUInt8, ET::kInt8}));
-  r.add(registration(fb::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR, 4, 2, prepareResize<false>,
-                     evalResizeNearest,
-                     {ET::kFloat32, ET::kUInt8, ET::kInt8, ET::kInt16, ET::kInt32}));
+  if constexpr (opSelected(fb::BuiltinOperator::RESIZE_BILINEAR)) {
+    r.add(registration(fb::BuiltinOperator::RESIZE_BILINEAR, 4, 2, prepareResize<true>,
+                       evalResizeBilinear, {ET::kFloat32, ET::kUInt8, ET::kInt8}));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR)) {
+    r.add(registration(fb::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR, 4, 2, prepareResize<false>,
+                       evalResizeNearest,
+                       {ET::kFloat32, ET::kUInt8, ET::kInt8, ET::kInt16, ET::kInt32}));
+  }
   const std::vector<ET> anyFixed = {ET::kFloat32, ET::kFloat16, ET::kInt32, ET::kUInt8,
                                     ET::kInt64,   ET::kBool,    ET::kInt16, ET::kInt8,
                                     ET::kFloat64, ET::kUInt64,  ET::kUInt32, ET::kUInt16};
-  r.add(registration(fb::BuiltinOperator::DEPTH_TO_SPACE, 2, 1, prepareDepthToSpace,
-                     evalDepthToSpace, anyFixed));
-  r.add(registration(fb::BuiltinOperator::SPACE_TO_DEPTH, 2, 1, prepareSpaceToDepth,
-                     evalSpaceToDepth, anyFixed));
+  if constexpr (opSelected(fb::BuiltinOperator::DEPTH_TO_SPACE)) {
+    r.add(registration(fb::BuiltinOperator::DEPTH_TO_SPACE, 2, 1, prepareDepthToSpace,
+                       evalDepthToSpace, anyFixed));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::SPACE_TO_DEPTH)) {
+    r.add(registration(fb::BuiltinOperator::SPACE_TO_DEPTH, 2, 1, prepareSpaceToDepth,
+                       evalSpaceToDepth, anyFixed));
+  }
 }
 
 }  // namespace inferd::engine::kernels

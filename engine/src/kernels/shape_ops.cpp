@@ -1047,21 +1047,40 @@ void registerShapeKernels(OpResolver& r) {
   constexpr int32_t kManyTensors = 1 << 16;
   // Version ranges from TFLite's register.cc. The later versions add element
   // types (int8, int16, bool, ...); byte copying covers them all.
-  r.add(shapeRegistration(fb::BuiltinOperator::RESHAPE, 1, 1, 2, prepareReshape, evalReshape));
-  r.add(shapeRegistration(fb::BuiltinOperator::SQUEEZE, 2, 1, 1, prepareSqueeze, evalCopyAll));
-  r.add(shapeRegistration(fb::BuiltinOperator::EXPAND_DIMS, 1, 2, 2, prepareExpandDims, evalExpandDims));
-  r.add(shapeRegistration(fb::BuiltinOperator::CONCATENATION, 4, 1, kManyTensors, prepareConcat, evalConcat));
-  KernelRegistration split =
-      shapeRegistration(fb::BuiltinOperator::SPLIT, 4, 2, 2, prepareSplit, evalSplit);
-  split.maxOutputs = kManyTensors;
-  r.add(std::move(split));
-  r.add(shapeRegistration(fb::BuiltinOperator::SLICE, 6, 3, 3, prepareSlice, evalSlice));
-  r.add(shapeRegistration(fb::BuiltinOperator::STRIDED_SLICE, 8, 4, 4, prepareStridedSlice, evalStridedSlice));
-  r.add(shapeRegistration(fb::BuiltinOperator::TRANSPOSE, 7, 2, 2, prepareTranspose, evalTranspose));
+  if constexpr (opSelected(fb::BuiltinOperator::RESHAPE)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::RESHAPE, 1, 1, 2, prepareReshape, evalReshape));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::SQUEEZE)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::SQUEEZE, 2, 1, 1, prepareSqueeze, evalCopyAll));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::EXPAND_DIMS)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::EXPAND_DIMS, 1, 2, 2, prepareExpandDims, evalExpandDims));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::CONCATENATION)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::CONCATENATION, 4, 1, kManyTensors, prepareConcat, evalConcat));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::SPLIT)) {
+    KernelRegistration split = shapeRegistration(fb::BuiltinOperator::SPLIT, 4, 2, 2, prepareSplit, evalSplit);
+    split.maxOutputs = kManyTensors;
+    r.add(std::move(split));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::SLICE)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::SLICE, 6, 3, 3, prepareSlice, evalSlice));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::STRIDED_SLICE)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::STRIDED_SLICE, 8, 4, 4, prepareStridedSlice, evalStridedSlice));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::TRANSPOSE)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::TRANSPOSE, 7, 2, 2, prepareTranspose, evalTranspose));
+  }
   // TFLite's PAD and PADV2 share one kernel: an optional third input is the
   // pad value.
-  r.add(shapeRegistration(fb::BuiltinOperator::PAD, 5, 2, 3, preparePad, evalPad));
-  r.add(shapeRegistration(fb::BuiltinOperator::PADV2, 5, 2, 3, preparePad, evalPad));
+  if constexpr (opSelected(fb::BuiltinOperator::PAD)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::PAD, 5, 2, 3, preparePad, evalPad));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::PADV2)) {
+    r.add(shapeRegistration(fb::BuiltinOperator::PADV2, 5, 2, 3, preparePad, evalPad));
+  }
 }
 
 }  // namespace inferd::engine::kernels

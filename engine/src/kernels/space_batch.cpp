@@ -204,8 +204,12 @@ KernelRegistration reg(fb::BuiltinOperator code, KernelFn prepare, KernelFn eval
 }  // namespace
 
 void registerSpaceBatchKernels(OpResolver& r) {
-  r.add(reg(fb::BuiltinOperator::SPACE_TO_BATCH_ND, prepareSpaceBatch<true>, evalSpaceBatch<true>));
-  r.add(reg(fb::BuiltinOperator::BATCH_TO_SPACE_ND, prepareSpaceBatch<false>, evalSpaceBatch<false>));
+  if constexpr (opSelected(fb::BuiltinOperator::SPACE_TO_BATCH_ND)) {
+    r.add(reg(fb::BuiltinOperator::SPACE_TO_BATCH_ND, prepareSpaceBatch<true>, evalSpaceBatch<true>));
+  }
+  if constexpr (opSelected(fb::BuiltinOperator::BATCH_TO_SPACE_ND)) {
+    r.add(reg(fb::BuiltinOperator::BATCH_TO_SPACE_ND, prepareSpaceBatch<false>, evalSpaceBatch<false>));
+  }
 }
 
 }  // namespace inferd::engine::kernels

@@ -561,30 +561,38 @@ void registerUnaryKernels(OpResolver& r) {
   using fb::BuiltinOperator;
   // Version ranges from TFLite's register.cc; the later versions add int8 /
   // int16 quantized inputs, which prepare rejects with a clear message.
-  r.add(unaryReg<UOp::kExp>(BuiltinOperator::EXP, 2));
-  r.add(unaryReg<UOp::kLog>(BuiltinOperator::LOG, 2));
-  r.add(unaryReg<UOp::kSqrt>(BuiltinOperator::SQRT, 2));
-  r.add(unaryReg<UOp::kRsqrt>(BuiltinOperator::RSQRT, 2));
-  r.add(unaryReg<UOp::kSquare>(BuiltinOperator::SQUARE, 1));
-  r.add(unaryReg<UOp::kAbs>(BuiltinOperator::ABS, 5));
-  r.add(unaryReg<UOp::kNeg>(BuiltinOperator::NEG, 1));
-  r.add(unaryReg<UOp::kSin>(BuiltinOperator::SIN, 1));
-  r.add(unaryReg<UOp::kCos>(BuiltinOperator::COS, 1));
-  r.add(unaryReg<UOp::kFloor>(BuiltinOperator::FLOOR, 1));
-  r.add(unaryReg<UOp::kCeil>(BuiltinOperator::CEIL, 1));
-  r.add(unaryReg<UOp::kRound>(BuiltinOperator::ROUND, 1));
-  r.add(unaryReg<UOp::kSign>(BuiltinOperator::SIGN, 2));
-  r.add(unaryReg<UOp::kElu>(BuiltinOperator::ELU, 1));
-  r.add(unaryReg<UOp::kGelu>(BuiltinOperator::GELU, 2));
-  r.add(unaryReg<UOp::kLogicalNot>(BuiltinOperator::LOGICAL_NOT, 1));
-  r.add(reg(BuiltinOperator::LOG_SOFTMAX, 2, prepareRowwise, evalLogSoftmax,
-            {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8}));
-  r.add(reg(BuiltinOperator::L2_NORMALIZATION, 2, prepareRowwise, evalL2Norm,
-            {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8}));
-  r.add(reg(BuiltinOperator::CAST, 5, prepareCast, evalCast,
-            {ElementType::kFloat32, ElementType::kFloat64, ElementType::kInt8, ElementType::kUInt8,
-             ElementType::kInt16, ElementType::kUInt16, ElementType::kInt32, ElementType::kInt64,
-             ElementType::kBool}));
+  if constexpr (opSelected(BuiltinOperator::EXP)) r.add(unaryReg<UOp::kExp>(BuiltinOperator::EXP, 2));
+  if constexpr (opSelected(BuiltinOperator::LOG)) r.add(unaryReg<UOp::kLog>(BuiltinOperator::LOG, 2));
+  if constexpr (opSelected(BuiltinOperator::SQRT)) r.add(unaryReg<UOp::kSqrt>(BuiltinOperator::SQRT, 2));
+  if constexpr (opSelected(BuiltinOperator::RSQRT)) r.add(unaryReg<UOp::kRsqrt>(BuiltinOperator::RSQRT, 2));
+  if constexpr (opSelected(BuiltinOperator::SQUARE)) r.add(unaryReg<UOp::kSquare>(BuiltinOperator::SQUARE, 1));
+  if constexpr (opSelected(BuiltinOperator::ABS)) r.add(unaryReg<UOp::kAbs>(BuiltinOperator::ABS, 5));
+  if constexpr (opSelected(BuiltinOperator::NEG)) r.add(unaryReg<UOp::kNeg>(BuiltinOperator::NEG, 1));
+  if constexpr (opSelected(BuiltinOperator::SIN)) r.add(unaryReg<UOp::kSin>(BuiltinOperator::SIN, 1));
+  if constexpr (opSelected(BuiltinOperator::COS)) r.add(unaryReg<UOp::kCos>(BuiltinOperator::COS, 1));
+  if constexpr (opSelected(BuiltinOperator::FLOOR)) r.add(unaryReg<UOp::kFloor>(BuiltinOperator::FLOOR, 1));
+  if constexpr (opSelected(BuiltinOperator::CEIL)) r.add(unaryReg<UOp::kCeil>(BuiltinOperator::CEIL, 1));
+  if constexpr (opSelected(BuiltinOperator::ROUND)) r.add(unaryReg<UOp::kRound>(BuiltinOperator::ROUND, 1));
+  if constexpr (opSelected(BuiltinOperator::SIGN)) r.add(unaryReg<UOp::kSign>(BuiltinOperator::SIGN, 2));
+  if constexpr (opSelected(BuiltinOperator::ELU)) r.add(unaryReg<UOp::kElu>(BuiltinOperator::ELU, 1));
+  if constexpr (opSelected(BuiltinOperator::GELU)) r.add(unaryReg<UOp::kGelu>(BuiltinOperator::GELU, 2));
+  if constexpr (opSelected(BuiltinOperator::LOGICAL_NOT)) {
+    r.add(unaryReg<UOp::kLogicalNot>(BuiltinOperator::LOGICAL_NOT, 1));
+  }
+  if constexpr (opSelected(BuiltinOperator::LOG_SOFTMAX)) {
+    r.add(reg(BuiltinOperator::LOG_SOFTMAX, 2, prepareRowwise, evalLogSoftmax,
+              {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8}));
+  }
+  if constexpr (opSelected(BuiltinOperator::L2_NORMALIZATION)) {
+    r.add(reg(BuiltinOperator::L2_NORMALIZATION, 2, prepareRowwise, evalL2Norm,
+              {ElementType::kFloat32, ElementType::kInt8, ElementType::kUInt8}));
+  }
+  if constexpr (opSelected(BuiltinOperator::CAST)) {
+    r.add(reg(BuiltinOperator::CAST, 5, prepareCast, evalCast,
+              {ElementType::kFloat32, ElementType::kFloat64, ElementType::kInt8, ElementType::kUInt8,
+               ElementType::kInt16, ElementType::kUInt16, ElementType::kInt32, ElementType::kInt64,
+               ElementType::kBool}));
+  }
 }
 
 }  // namespace inferd::engine::kernels

@@ -57,6 +57,7 @@ struct UnsupportedOp {
   std::string name;  // "CONV_2D" or the custom name
   int32_t version = 1;
   std::string reason;
+  bool notSelectedAtBuildTime = false;  // a selective build left its kernel out
 };
 
 // Every op in the subgraph without a kernel, with the reason (for inspect

@@ -181,4 +181,12 @@ class OpResolver {
 // "CONV_2D" for a BuiltinOperator value, "UNKNOWN(n)" otherwise.
 std::string builtinOperatorName(int32_t code);
 
+// Selective builds (meson -Dops / -Dops_from) register only some built-in
+// kernels. The ops selected ("ADD, CONV_2D, ..."), or "" when the build has
+// every op.
+std::string opsSelectedAtBuildTime();
+// Whether the build left out this op's built-in kernel (false in a build
+// with every op, and for ops that have no built-in kernel in any build).
+bool opNotSelectedAtBuildTime(int32_t builtinCode, const std::string& customName);
+
 }  // namespace inferd::engine
