@@ -17,11 +17,12 @@ OpResolver OpResolver::withBuiltins() { return builtins(); }
 
 namespace kernels {
 // The graph rewrite only fuses ops whose kernel is the built-in one, and
-// there are none here: never called, but graph_fusion.cpp names it.
+// there are none here: never called, but graph_fusion.cpp names them.
 const KernelRegistration& swishKernel() {
   static const KernelRegistration none;
   return none;
 }
+const KernelRegistration& swish8Kernel() { return swishKernel(); }
 }  // namespace kernels
 
 }  // namespace inferd::engine
