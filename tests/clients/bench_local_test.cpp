@@ -99,20 +99,32 @@ void checkRowsAreTheNodes(const std::vector<ProfileRow>& rows, const std::string
 }
 
 // What inferd's CPU probe (libcpuinfo) decides, read from /proc/cpuinfo.
-bool cpuHasAvx512Vnni() {
+// The flags of /proc/cpuinfo's first "flags" line (read independently of
+// the engine's own probe).
+std::set<std::string> cpuFlags() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
+  std::set<std::string> flags;
   while (std::getline(in, line)) {
     if (line.rfind("flags", 0) != 0) continue;
     std::istringstream words(line.substr(line.find(':') + 1));
-    std::set<std::string> flags;
     for (std::string w; words >> w;) flags.insert(w);
-    for (const char* f : {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"}) {
-      if (flags.count(f) == 0) return false;
-    }
-    return true;
+    break;
   }
-  return false;
+  return flags;
+}
+
+bool cpuHasAvx512Vnni() {
+  const std::set<std::string> flags = cpuFlags();
+  for (const char* f : {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"}) {
+    if (flags.count(f) == 0) return false;
+  }
+  return true;
+}
+
+bool cpuHasAvx2() {
+  const std::set<std::string> flags = cpuFlags();
+  return flags.count("avx2") == 1 && flags.count("fma") == 1;
 }
 
 }  // namespace
@@ -155,17 +167,18 @@ TEST_CASE("bench --local --json reports the statistics of the runs", "[cli][benc
 TEST_CASE("bench --local --profile has one row per node with the variant prepare chose", "[cli][bench]") {
   auto dir = makeTempDir("bench");
 
-  SECTION("int8: the AVX-512 kernels where the CPU has VNNI, else the reference loops") {
+  SECTION("int8: the AVX-512 kernels where the CPU has VNNI, else AVX2's GEMM and depthwise") {
     auto r = ctl({"bench", mobilenetInt8(), "--local", "--runs", "2", "--profile"}, dir);
     INFO(r.out << r.err);
     REQUIRE(r.exitCode == 0);
     const auto rows = profileRows(r.out);
     checkRowsAreTheNodes(rows, mobilenetInt8());
-    const bool vnni = cpuHasAvx512Vnni();
+    const bool vnni = cpuHasAvx512Vnni(), avx2 = cpuHasAvx2();
+    const std::string gemm = vnni ? "avx512-vnni" : avx2 ? "avx2-madd" : "reference";
     const std::map<std::string, std::string> expected = {
-        {"CONV_2D", vnni ? "avx512-vnni" : "reference"},
-        {"DEPTHWISE_CONV_2D", vnni ? "avx512" : "reference"},
-        {"FULLY_CONNECTED", vnni ? "avx512-vnni" : "reference"},
+        {"CONV_2D", gemm},
+        {"DEPTHWISE_CONV_2D", vnni ? "avx512" : avx2 ? "avx2" : "reference"},
+        {"FULLY_CONNECTED", gemm},
         {"ADD", vnni ? "avx512" : "reference"},
         {"MEAN", vnni ? "avx512-column-sums" : "reference"},
         {"SOFTMAX", "reference"},

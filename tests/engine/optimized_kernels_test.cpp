@@ -71,6 +71,14 @@ qk::Requantizer randRequantizer(int64_t channels, bool perChannel) {
   return rq;
 }
 
+// The GEMM and depthwise kernels have an AVX-512 VNNI and an AVX2
+// implementation.
+bool haveGemm() {
+  if (opt::cpuFeatures().best != opt::Isa::kReference) return true;
+  WARN("no AVX2 on this CPU (or INFERD_CPU_ISA caps it): GEMM cases skipped");
+  return false;
+}
+
 bool haveVnni() {
   if (opt::cpuFeatures().avx512vnni) return true;
   WARN("no AVX-512 VNNI on this CPU (or INFERD_CPU_ISA caps it): kernel cases skipped");
@@ -79,8 +87,8 @@ bool haveVnni() {
 
 }  // namespace
 
-TEST_CASE("the VNNI GEMM reproduces the reference int8 requantization", "[optimized]") {
-  if (!haveVnni()) return;
+TEST_CASE("the GEMM reproduces the reference int8 requantization", "[optimized]") {
+  if (!haveGemm()) return;
   for (int iter = 0; iter < 300; ++iter) {
     const int64_t m = randInt(1, 40), n = randInt(1, 90), k = randInt(1, 300);
     const int32_t za = randInt(-128, 127);
@@ -110,8 +118,8 @@ TEST_CASE("the VNNI GEMM reproduces the reference int8 requantization", "[optimi
   }
 }
 
-TEST_CASE("the VNNI GEMM's float epilogue reproduces the hybrid arithmetic", "[optimized]") {
-  if (!haveVnni()) return;
+TEST_CASE("the GEMM's float epilogue reproduces the hybrid arithmetic", "[optimized]") {
+  if (!haveGemm()) return;
   for (int iter = 0; iter < 200; ++iter) {
     const int64_t m = randInt(1, 30), n = randInt(1, 70), k = randInt(1, 200);
     const std::vector<int8_t> a = randBytes(m * k), w = randBytes(n * k);
@@ -157,7 +165,7 @@ TEST_CASE("the VNNI GEMM's float epilogue reproduces the hybrid arithmetic", "[o
 }
 
 TEST_CASE("the depthwise kernels reproduce the reference", "[optimized]") {
-  if (!haveVnni()) return;
+  if (!haveGemm()) return;
   for (int iter = 0; iter < 150; ++iter) {
     opt::DepthwiseGeom g;
     g.inH = randInt(1, 12);

@@ -69,6 +69,7 @@ struct QConvState : KernelState {
   int64_t tileRows = 0;            // GEMM rows per tile
   int64_t threads = 1;
   int tileScratch = -1;            // threads x tileRows x kPadded activation bytes
+  opt::PatchGeom patch;            // g as the im2col packing reads it
 };
 
 Status checkWeightsShape(const OpContext& ctx, const Tensor* w) {
@@ -248,7 +249,8 @@ void convolveHybrid(OpContext& ctx, const QConvState& st, bool depthwise) {
 void prepareOptimized(OpContext& ctx, QConvState* st, const Tensor* input, const Tensor* filter,
                       bool depthwise) {
   const ConvGeom& g = st->g;
-  if (!ctx.optimizedKernels() || !opt::cpuFeatures().avx512vnni || !filter->isConstant) return;
+  const opt::Isa isa = opt::cpuFeatures().best;
+  if (!ctx.optimizedKernels() || isa == opt::Isa::kReference || !filter->isConstant) return;
   if (!st->hybrid && input->type != ElementType::kInt8) return;
   if (!st->hybrid && !opt::makeQRequant(st->rq, g.outC, &st->qrq)) return;
   const Tensor* bias = ctx.input(2);
@@ -268,7 +270,7 @@ void prepareOptimized(OpContext& ctx, QConvState* st, const Tensor* input, const
   }
   if (g.inPerGroup != g.inC) return;
   const int64_t k = g.filterH * g.filterW * g.inC;
-  st->packed = ctx.sharedDerived<opt::QPackedWeights>(filter->data, "qgemm-vnni", [&](size_t* bytes) {
+  st->packed = ctx.sharedDerived<opt::QPackedWeights>(filter->data, opt::packedWeightsKey(), [&](size_t* bytes) {
     auto p = opt::packQWeights(w, g.outC, k);
     *bytes = p->bytes();
     return p;
@@ -283,43 +285,9 @@ void prepareOptimized(OpContext& ctx, QConvState* st, const Tensor* input, const
   // weight block passes over it.
   const int64_t rows = std::clamp<int64_t>((96 * 1024) / pw.kPadded, 12, 480);
   st->tileRows = rows / 12 * 12;
+  st->patch = opt::PatchGeom{g.inH, g.inW, g.inC, g.outW, g.filterH, g.filterW, g.o.strideH, g.o.strideW,
+                             g.o.dilationH, g.o.dilationW, g.padH, g.padW};
   st->tileScratch = ctx.requestScratch(static_cast<size_t>(st->threads * st->tileRows * pw.kPadded));
-}
-
-// Fills GEMM rows [row0, row0 + rows) of one image: the im2col patch of each
-// output pixel, [ky][kx][ic] as the weights, sign-flipped, taps outside the
-// input at the zero point (they then add nothing).
-void packPatches(const ConvGeom& g, const int8_t* in, int32_t zeroPoint, int64_t row0, int64_t rows,
-                 int64_t kPadded, uint8_t* a) {
-  const auto pad = static_cast<uint8_t>(zeroPoint + 128);
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t p = row0 + r;
-    const int64_t oy = p / g.outW, ox = p % g.outW;
-    uint8_t* dst = a + r * kPadded;
-    const int64_t x0 = ox * g.o.strideW - g.padW;
-    for (int64_t ky = 0; ky < g.filterH; ++ky) {
-      const int64_t iy = oy * g.o.strideH - g.padH + ky * g.o.dilationH;
-      if (g.o.dilationW == 1 && iy >= 0 && iy < g.inH) {
-        // Undilated: the taps inside the input are one run of bytes (few
-        // input channels, as in a network's first layer, make it worth it).
-        const int64_t kxB = std::clamp<int64_t>(-x0, 0, g.filterW);
-        const int64_t kxE = std::clamp<int64_t>(g.inW - x0, kxB, g.filterW);
-        if (kxB > 0) std::memset(dst, pad, static_cast<size_t>(kxB * g.inC));
-        if (kxE > kxB) opt::copyFlip(dst + kxB * g.inC, in + (iy * g.inW + x0 + kxB) * g.inC, (kxE - kxB) * g.inC);
-        if (kxE < g.filterW) std::memset(dst + kxE * g.inC, pad, static_cast<size_t>((g.filterW - kxE) * g.inC));
-        dst += g.filterW * g.inC;
-        continue;
-      }
-      for (int64_t kx = 0; kx < g.filterW; ++kx, dst += g.inC) {
-        const int64_t ix = x0 + kx * g.o.dilationW;
-        if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) {
-          std::memset(dst, pad, static_cast<size_t>(g.inC));
-        } else {
-          opt::copyFlip(dst, in + (iy * g.inW + ix) * g.inC, g.inC);
-        }
-      }
-    }
-  }
 }
 
 // One image through the GEMM. The work units are (tile of rows, range of
@@ -356,7 +324,7 @@ struct ConvGemmJob {
             opt::copyFlip(a + r * w.kPadded, j.in + (row0 + r) * st.g.inC, st.g.inC);
           }
         } else {
-          packPatches(st.g, j.in, j.zeroPoint, row0, rows, w.kPadded, a);
+          opt::packPatches(st.patch, j.in, j.zeroPoint, row0, rows, w.kPadded, a);
         }
         packed = tile;
       }
@@ -557,7 +525,10 @@ Status prepareForward(OpContext& ctx, bool depthwise) {
   }
   prepareOptimized(ctx, st.get(), input, filter, depthwise);
   // What evalForward will run (profiles name it).
-  ctx.setKernelVariant(st->packed != nullptr ? "avx512-vnni" : st->dwPacked != nullptr ? "avx512" : "reference");
+  const char* dwVariant = opt::cpuFeatures().best == opt::Isa::kAvx512Vnni ? "avx512" : "avx2";
+  ctx.setKernelVariant(st->packed != nullptr     ? opt::gemmVariant(*st->packed)
+                       : st->dwPacked != nullptr ? dwVariant
+                                                 : "reference");
   ctx.setState(std::move(st));
   return Status::ok();
 }

@@ -50,13 +50,13 @@ struct QFcState : KernelState {
 // Packs constant int8 weights for the VNNI GEMM where it reproduces the
 // reference (int8 with a representable requantization, or hybrid).
 void prepareFcOptimized(OpContext& ctx, QFcState* st, const Tensor* input, const Tensor* weights) {
-  if (!ctx.optimizedKernels() || !opt::cpuFeatures().avx512vnni || !weights->isConstant) return;
+  if (!ctx.optimizedKernels() || opt::cpuFeatures().best == opt::Isa::kReference || !weights->isConstant) return;
   if (!st->hybrid && input->type != ElementType::kInt8) return;
   if (!st->hybrid && !opt::makeQRequant(st->rq, st->units, &st->qrq)) return;
   const Tensor* bias = ctx.input(2);
   if (!st->hybrid && bias != nullptr && !bias->isConstant) return;
   const auto* w = weights->as<int8_t>();
-  st->packed = ctx.sharedDerived<opt::QPackedWeights>(weights->data, "qgemm-vnni", [&](size_t* bytes) {
+  st->packed = ctx.sharedDerived<opt::QPackedWeights>(weights->data, opt::packedWeightsKey(), [&](size_t* bytes) {
     auto p = opt::packQWeights(w, st->units, st->inputSize);
     *bytes = p->bytes();
     return p;
@@ -149,7 +149,7 @@ Status prepareFc(OpContext& ctx) {
     st->quantScratch =
         ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(input->numElements(), 1)));
     prepareFcOptimized(ctx, st.get(), input, weights);
-    ctx.setKernelVariant(st->packed != nullptr ? "avx512-vnni" : "reference");
+    ctx.setKernelVariant(st->packed != nullptr ? opt::gemmVariant(*st->packed) : "reference");
     ctx.setState(std::move(st));
     return Status::ok();
   }
@@ -174,7 +174,7 @@ Status prepareFc(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(
       qk::makeRequantizer(ctx, input, scales, product, opts.activation, rounding, &st->rq));
   prepareFcOptimized(ctx, st.get(), input, weights);
-  ctx.setKernelVariant(st->packed != nullptr ? "avx512-vnni" : "reference");
+  ctx.setKernelVariant(st->packed != nullptr ? opt::gemmVariant(*st->packed) : "reference");
   ctx.setState(std::move(st));
   return Status::ok();
 }

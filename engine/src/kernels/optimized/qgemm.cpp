@@ -22,20 +22,28 @@ void AlignedBytes::allocate(size_t bytes) {
 
 std::shared_ptr<const QPackedWeights> packQWeights(const int8_t* w, int64_t n, int64_t k) {
   auto p = std::make_shared<QPackedWeights>();
+  p->isa = cpuFeatures().best == Isa::kAvx512Vnni ? Isa::kAvx512Vnni : Isa::kAvx2;
+  const bool wide = p->isa == Isa::kAvx2;
   p->n = n;
   p->k = k;
   p->kPadded = roundUp(k, kGroupK);
   p->blocks = (n + kBlockN - 1) / kBlockN;
   const int64_t steps = p->kPadded / kGroupK;
-  p->data.allocate(static_cast<size_t>(p->blocks * steps * 64));
+  p->data.allocate(static_cast<size_t>(p->blocks * steps * 64 * (wide ? 2 : 1)));
   p->sums.assign(static_cast<size_t>(p->blocks * kBlockN), 0);
   auto* dst = reinterpret_cast<int8_t*>(p->data.data());
+  auto* dst16 = reinterpret_cast<int16_t*>(p->data.data());
   for (int64_t c = 0; c < n; ++c) {
     const int8_t* row = w + c * k;
     const int64_t b = c / kBlockN, j = c % kBlockN;
     int32_t sum = 0;
     for (int64_t i = 0; i < k; ++i) {
-      dst[(b * steps + i / kGroupK) * 64 + j * kGroupK + i % kGroupK] = row[i];
+      const int64_t step = b * steps + i / kGroupK, q = i % kGroupK;
+      if (wide) {
+        dst16[step * 64 + 32 * (q % 2) + 2 * j + q / 2] = row[i];
+      } else {
+        dst[step * 64 + j * kGroupK + q] = row[i];
+      }
       sum += row[i];
     }
     p->sums[static_cast<size_t>(c)] = sum;
@@ -108,6 +116,60 @@ std::shared_ptr<const QDepthwiseWeights> packQDepthwise(const int8_t* w, int64_t
     }
   }
   return p;
+}
+
+void copyFlip(uint8_t* dst, const int8_t* src, int64_t n) {
+  if (cpuFeatures().best == Isa::kAvx512Vnni) {
+    copyFlipAvx512(dst, src, n);
+  } else {
+    copyFlipAvx2(dst, src, n);
+  }
+}
+
+void packPatches(const PatchGeom& g, const int8_t* in, int32_t zeroPoint, int64_t row0, int64_t rows,
+                 int64_t kPadded, uint8_t* a) {
+  if (cpuFeatures().best == Isa::kAvx512Vnni) {
+    packPatchesAvx512(g, in, zeroPoint, row0, rows, kPadded, a);
+  } else {
+    packPatchesAvx2(g, in, zeroPoint, row0, rows, kPadded, a);
+  }
+}
+
+void qgemmInt8(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin, int64_t blockEnd,
+               const Int8Epilogue& e, int64_t row0) {
+  if (w.isa == Isa::kAvx512Vnni) {
+    qgemmInt8Avx512(a, m, w, blockBegin, blockEnd, e, row0);
+  } else {
+    qgemmInt8Avx2(a, m, w, blockBegin, blockEnd, e, row0);
+  }
+}
+
+void qgemmFloat(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin, int64_t blockEnd,
+                const FloatEpilogue& e, int64_t row0) {
+  if (w.isa == Isa::kAvx512Vnni) {
+    qgemmFloatAvx512(a, m, w, blockBegin, blockEnd, e, row0);
+  } else {
+    qgemmFloatAvx2(a, m, w, blockBegin, blockEnd, e, row0);
+  }
+}
+
+void depthwiseInt8(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
+                   const int32_t* bias, const QRequant& rq, int8_t* out, int64_t rowBegin, int64_t rowEnd) {
+  if (cpuFeatures().best == Isa::kAvx512Vnni) {
+    depthwiseInt8Avx512(g, in, zeroPoint, w, bias, rq, out, rowBegin, rowEnd);
+  } else {
+    depthwiseInt8Avx2(g, in, zeroPoint, w, bias, rq, out, rowBegin, rowEnd);
+  }
+}
+
+void depthwiseFloat(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
+                    const float* wScale, float inScale, const float* bias, float lo, float hi, float* out,
+                    int64_t rowBegin, int64_t rowEnd) {
+  if (cpuFeatures().best == Isa::kAvx512Vnni) {
+    depthwiseFloatAvx512(g, in, zeroPoint, w, wScale, inScale, bias, lo, hi, out, rowBegin, rowEnd);
+  } else {
+    depthwiseFloatAvx2(g, in, zeroPoint, w, wScale, inScale, bias, lo, hi, out, rowBegin, rowEnd);
+  }
 }
 
 void parallelFor(void* threadPool, int64_t tasks, void (*fn)(void*, size_t), void* context) {

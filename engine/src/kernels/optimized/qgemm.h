@@ -1,4 +1,4 @@
-// Fast int8 kernels (AVX-512 VNNI) behind the quantized and hybrid
+// Fast int8 kernels (AVX-512 VNNI, or AVX2 without it) behind the quantized and hybrid
 // CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED of conv_quant.cpp and
 // matmul_quant.cpp. Integer accumulation is exact in any order, and the
 // epilogues repeat the reference kernels' arithmetic lane by lane, so these
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../quant_kernels.h"
+#include "cpu_features.h"
 
 namespace inferd::engine::kernels::opt {
 
@@ -37,9 +38,15 @@ constexpr int64_t kGroupK = 4;   // k values per VNNI step
 
 inline int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-// Weights [n][k] int8 in blocks of 16 channels: block b, step s holds
-// w[16b + j][4s + i] at byte 64 s + 4 j + i (zero past n and k).
+// Weights [n][k] int8 in blocks of 16 channels, laid out for the ISA of
+// cpuFeatures().best at packing time:
+//  AVX-512 VNNI: block b, step s holds w[16b + j][4s + i] at byte
+//    64 s + 4 j + i;
+//  AVX2 (int16, for VPMADDWD): block b, step s holds w[16b + j][4s + i] at
+//    int16 element 64 s + 32 (i % 2) + 2 j + i / 2
+// (zero past n and k).
 struct QPackedWeights {
+  Isa isa = Isa::kAvx512Vnni;
   int64_t n = 0, k = 0;
   int64_t kPadded = 0;  // k rounded up to kGroupK: the row stride of packed activations
   int64_t blocks = 0;
@@ -49,6 +56,14 @@ struct QPackedWeights {
 };
 
 std::shared_ptr<const QPackedWeights> packQWeights(const int8_t* w, int64_t n, int64_t k);
+// The kernel variant a profile shows for a GEMM on w.
+inline const char* gemmVariant(const QPackedWeights& w) {
+  return w.isa == Isa::kAvx512Vnni ? "avx512-vnni" : "avx2-madd";
+}
+// The name under which a Model shares packed weights (one per layout).
+inline const char* packedWeightsKey() {
+  return cpuFeatures().best == Isa::kAvx512Vnni ? "qgemm-vnni" : "qgemm-avx2";
+}
 
 // TFLite's int8 requantization (ruy's and the depthwise kernels' rounding,
 // quant::Rounding::kUp / kShiftUp; they agree on every int32) per output
@@ -108,12 +123,26 @@ struct FloatEpilogue {
 // Copies n int8 values flipping their sign bit (x + 128 as uint8).
 void copyFlip(uint8_t* dst, const int8_t* src, int64_t n);
 
+// The geometry of a convolution's im2col rows.
+struct PatchGeom {
+  int64_t inH = 0, inW = 0, inC = 0, outW = 0;
+  int64_t filterH = 0, filterW = 0, strideH = 1, strideW = 1;
+  int64_t dilationH = 1, dilationW = 1, padH = 0, padW = 0;
+};
+
+// Fills GEMM rows [row0, row0 + rows) of one image: the im2col patch of
+// each output pixel, [ky][kx][ic] as the weights, sign-flipped, taps
+// outside the input at the zero point (they then add nothing).
+void packPatches(const PatchGeom& g, const int8_t* in, int32_t zeroPoint, int64_t row0, int64_t rows,
+                 int64_t kPadded, uint8_t* a);
+
 // Int8Epilogue::colOffset for an optional int32 bias and the activations'
 // zero point.
 std::vector<int32_t> int8ColumnOffsets(const QPackedWeights& w, const int32_t* bias, int32_t zeroPoint);
 
 // out rows [row0, row0 + m): the epilogue indexes rows from row0 (its
-// out pointer is for row 0 of the whole output).
+// out pointer is for row 0 of the whole output). These, copyFlip and
+// packPatches run the implementation of w.isa (cpuFeatures().best).
 void qgemmInt8(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin,
                int64_t blockEnd, const Int8Epilogue& e, int64_t row0);
 void qgemmFloat(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin,
@@ -151,6 +180,36 @@ void depthwiseFloat(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint,
                     const QDepthwiseWeights& w, const float* wScale, float inScale,
                     const float* bias, float lo, float hi, float* out, int64_t rowBegin,
                     int64_t rowEnd);
+
+// The implementations behind the calls above, per instruction set.
+void copyFlipAvx512(uint8_t* dst, const int8_t* src, int64_t n);
+void copyFlipAvx2(uint8_t* dst, const int8_t* src, int64_t n);
+void packPatchesAvx512(const PatchGeom& g, const int8_t* in, int32_t zeroPoint, int64_t row0, int64_t rows,
+                       int64_t kPadded, uint8_t* a);
+void packPatchesAvx2(const PatchGeom& g, const int8_t* in, int32_t zeroPoint, int64_t row0, int64_t rows,
+                     int64_t kPadded, uint8_t* a);
+void qgemmInt8Avx512(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin,
+                     int64_t blockEnd, const Int8Epilogue& e, int64_t row0);
+void qgemmInt8Avx2(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin,
+                   int64_t blockEnd, const Int8Epilogue& e, int64_t row0);
+void qgemmFloatAvx512(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin,
+                      int64_t blockEnd, const FloatEpilogue& e, int64_t row0);
+void qgemmFloatAvx2(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin,
+                    int64_t blockEnd, const FloatEpilogue& e, int64_t row0);
+void depthwiseInt8Avx512(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint,
+                         const QDepthwiseWeights& w, const int32_t* bias, const QRequant& rq, int8_t* out,
+                         int64_t rowBegin, int64_t rowEnd);
+void depthwiseInt8Avx2(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint,
+                       const QDepthwiseWeights& w, const int32_t* bias, const QRequant& rq, int8_t* out,
+                       int64_t rowBegin, int64_t rowEnd);
+void depthwiseFloatAvx2(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint,
+                        const QDepthwiseWeights& w, const float* wScale, float inScale,
+                        const float* bias, float lo, float hi, float* out, int64_t rowBegin,
+                        int64_t rowEnd);
+void depthwiseFloatAvx512(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint,
+                          const QDepthwiseWeights& w, const float* wScale, float inScale,
+                          const float* bias, float lo, float hi, float* out, int64_t rowBegin,
+                          int64_t rowEnd);
 
 // Runs fn(task) for task in [0, tasks) on the pthreadpool (nullptr: here).
 void parallelFor(void* threadPool, int64_t tasks, void (*fn)(void*, size_t), void* context);

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "im2col_impl.h"
 #include "qgemm.h"
 
 #pragma GCC push_options
@@ -75,8 +76,6 @@ struct RequantBlock {
   }
 };
 
-inline __m512i requantScale(__m512i x, const QRequant& rq, int64_t c0) { return RequantBlock(rq, c0).scale(x); }
-
 // requant(x) for 16 channels starting at channel c0 (see QRequant).
 inline __m512i requantize(__m512i x, const QRequant& rq, int64_t c0) { return RequantBlock(rq, c0).apply(x); }
 
@@ -101,31 +100,48 @@ struct Int8Store {
     const int64_t c0 = blk * kBlockN;
     storeInt8(e.out + row * e.ldc + c0, channelMask(n - c0), requantize(acc, *e.rq, c0));
   }
-  // Four full blocks of one row: the zero point and the clamp on packed
-  // 16- and 8-bit lanes. Exact: a value that saturates to 16 bits lies far
-  // outside [lo, hi] with or without the zero point, and lo, hi are int8.
-  template <int NB>
-  void row(const __m512i* acc, int64_t row, int64_t blk) const {
+  // A micro-kernel's MR x NB accumulators, block by block: each block's
+  // requantization parameters are loaded once for all MR rows (per row
+  // they would be reloaded MR times, and the loads, not the arithmetic,
+  // bound the small-k layers). Four full blocks of a row are then packed
+  // and stored together, the zero point and the clamp on packed 16- and
+  // 8-bit lanes. Exact: a value that saturates to 16 bits lies far outside
+  // [lo, hi] with or without the zero point, and lo, hi are int8.
+  template <int MR, int NB>
+  void tile(__m512i (&acc)[MR][NB], int64_t row, int64_t blk) const {
+    const QRequant& rq = *e.rq;
     const int64_t c0 = blk * kBlockN;
     if constexpr (NB == 4) {
       if (c0 + 64 <= n) {
-        const QRequant& rq = *e.rq;
+#pragma GCC unroll 4
+        for (int j = 0; j < NB; ++j) {
+          const RequantBlock b(rq, c0 + j * kBlockN);
+#pragma GCC unroll 16
+          for (int r = 0; r < MR; ++r) acc[r][j] = b.scale(acc[r][j]);
+        }
         const __m512i zp = _mm512_set1_epi16(static_cast<int16_t>(rq.zeroPoint));
-        const __m512i p01 = _mm512_adds_epi16(
-            _mm512_packs_epi32(requantScale(acc[0], rq, c0), requantScale(acc[1], rq, c0 + 16)), zp);
-        const __m512i p23 = _mm512_adds_epi16(
-            _mm512_packs_epi32(requantScale(acc[2], rq, c0 + 32), requantScale(acc[3], rq, c0 + 48)), zp);
-        __m512i b = _mm512_packs_epi16(p01, p23);
-        b = _mm512_max_epi8(b, _mm512_set1_epi8(static_cast<char>(rq.lo)));
-        b = _mm512_min_epi8(b, _mm512_set1_epi8(static_cast<char>(rq.hi)));
+        const __m512i lo = _mm512_set1_epi8(static_cast<char>(rq.lo));
+        const __m512i hi = _mm512_set1_epi8(static_cast<char>(rq.hi));
         // Dword 4L + j holds block j's channels 4L..4L+3 (per-lane packs).
         const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-        _mm512_storeu_si512(e.out + row * e.ldc + c0, _mm512_permutexvar_epi32(order, b));
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+          const __m512i p01 = _mm512_adds_epi16(_mm512_packs_epi32(acc[r][0], acc[r][1]), zp);
+          const __m512i p23 = _mm512_adds_epi16(_mm512_packs_epi32(acc[r][2], acc[r][3]), zp);
+          const __m512i b = _mm512_min_epi8(_mm512_max_epi8(_mm512_packs_epi16(p01, p23), lo), hi);
+          _mm512_storeu_si512(e.out + (row + r) * e.ldc + c0, _mm512_permutexvar_epi32(order, b));
+        }
         return;
       }
     }
 #pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) (*this)(acc[j], row, blk + j);
+    for (int j = 0; j < NB; ++j) {
+      const int64_t cj = c0 + j * kBlockN;
+      const RequantBlock b(rq, cj);
+      const __mmask16 mask = channelMask(n - cj);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) storeInt8(e.out + (row + r) * e.ldc + cj, mask, b.apply(acc[r][j]));
+    }
   }
 };
 
@@ -149,10 +165,13 @@ struct FloatStore {
     _mm512_mask_storeu_ps(e.out + row * e.ldc + c0, mask, v);
   }
   __m512i init(int64_t) const { return _mm512_setzero_si512(); }
-  template <int NB>
-  void row(const __m512i* acc, int64_t row, int64_t blk) const {
+  template <int MR, int NB>
+  void tile(__m512i (&acc)[MR][NB], int64_t row, int64_t blk) const {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) (*this)(acc[j], row, blk + j);
+      for (int j = 0; j < NB; ++j) (*this)(acc[r][j], row + r, blk + j);
+    }
   }
 };
 
@@ -186,8 +205,7 @@ void microKernel(const uint8_t* a, int64_t lda, const uint8_t* w, int64_t blockS
       for (int j = 0; j < NB; ++j) dpbusd(acc[r][j], av, wv[j]);
     }
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) store.template row<NB>(acc[r], row + r, blk);
+  store.template tile<MR, NB>(acc, row, blk);
 }
 
 // Rows per micro-kernel call for NB blocks: about 24 accumulators.
@@ -237,24 +255,45 @@ void gemm(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBeg
 
 }  // namespace
 
-void copyFlip(uint8_t* dst, const int8_t* src, int64_t n) {
+namespace {
+
+// n bytes of src, sign-flipped, to dst; inlined into the im2col loop, where
+// most runs are a few bytes (a first layer's 3 x 3 taps of 3 channels).
+[[gnu::always_inline]] inline void flipRun(uint8_t* dst, const int8_t* src, int64_t n) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    _mm512_storeu_si512(dst + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), flip));
+  for (; n >= 64; n -= 64, src += 64, dst += 64) {
+    _mm512_storeu_si512(dst, _mm512_xor_si512(_mm512_loadu_si512(src), flip));
   }
-  if (i < n) {
-    const __mmask64 mask = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(n - i));
-    _mm512_mask_storeu_epi8(dst + i, mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, src + i), flip));
+  if (n > 0) {
+    const __mmask64 mask = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(n));
+    _mm512_mask_storeu_epi8(dst, mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, src), flip));
   }
 }
 
-void qgemmInt8(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin, int64_t blockEnd,
+// n bytes of dst set to every byte of v.
+[[gnu::always_inline]] inline void fillRun(uint8_t* dst, __m512i v, int64_t n) {
+  for (; n >= 64; n -= 64, dst += 64) _mm512_storeu_si512(dst, v);
+  if (n > 0) _mm512_mask_storeu_epi8(dst, _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(n)), v);
+}
+
+}  // namespace
+
+void copyFlipAvx512(uint8_t* dst, const int8_t* src, int64_t n) { flipRun(dst, src, n); }
+
+void packPatchesAvx512(const PatchGeom& g, const int8_t* in, int32_t zeroPoint, int64_t row0, int64_t rows,
+                       int64_t kPadded, uint8_t* a) {
+  const __m512i pad = _mm512_set1_epi8(static_cast<char>(static_cast<uint8_t>(zeroPoint + 128)));
+  packPatchRows(
+      g, in, row0, rows, kPadded, a, [](uint8_t* dst, const int8_t* src, int64_t n) { flipRun(dst, src, n); },
+      [pad](uint8_t* dst, int64_t n) { fillRun(dst, pad, n); });
+}
+
+void qgemmInt8Avx512(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin, int64_t blockEnd,
                const Int8Epilogue& e, int64_t row0) {
   gemm(a, m, w, blockBegin, blockEnd, Int8Store{e, w.n}, row0);
 }
 
-void qgemmFloat(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin, int64_t blockEnd,
+void qgemmFloatAvx512(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t blockBegin, int64_t blockEnd,
                 const FloatEpilogue& e, int64_t row0) {
   gemm(a, m, w, blockBegin, blockEnd, FloatStore{e, w.sums.data(), w.n}, row0);
 }
@@ -436,7 +475,7 @@ void depthwise(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, cons
 
 }  // namespace
 
-void depthwiseInt8(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
+void depthwiseInt8Avx512(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
                    const int32_t* bias, const QRequant& rq, int8_t* out, int64_t rowBegin, int64_t rowEnd) {
   struct Store {
     RequantBlock rq;
@@ -460,7 +499,7 @@ void depthwiseInt8(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, 
   depthwise(g, in, zeroPoint, w, rowBegin, rowEnd, Finish{rq, bias, out});
 }
 
-void depthwiseFloat(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
+void depthwiseFloatAvx512(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
                     const float* wScale, float inScale, const float* bias, float lo, float hi, float* out,
                     int64_t rowBegin, int64_t rowEnd) {
   // v = fa * wScale * inScale in whole groups of 4 channels, fa * inScale *
