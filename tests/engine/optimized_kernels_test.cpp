@@ -71,19 +71,14 @@ qk::Requantizer randRequantizer(int64_t channels, bool perChannel) {
   return rq;
 }
 
-// The GEMM and depthwise kernels have an AVX-512 VNNI and an AVX2
-// implementation.
+// The GEMM, depthwise and int8 ADD/SUB/MUL kernels have an AVX-512 VNNI
+// and an AVX2 implementation.
 bool haveGemm() {
   if (opt::cpuFeatures().best != opt::Isa::kReference) return true;
   WARN("no AVX2 on this CPU (or INFERD_CPU_ISA caps it): GEMM cases skipped");
   return false;
 }
 
-bool haveVnni() {
-  if (opt::cpuFeatures().avx512vnni) return true;
-  WARN("no AVX-512 VNNI on this CPU (or INFERD_CPU_ISA caps it): kernel cases skipped");
-  return false;
-}
 
 }  // namespace
 
@@ -230,7 +225,7 @@ TEST_CASE("the depthwise kernels reproduce the reference", "[optimized]") {
 }
 
 TEST_CASE("int8 ADD, SUB and MUL reproduce gemmlowp's arithmetic", "[optimized]") {
-  if (!haveVnni()) return;
+  if (!haveGemm()) return;
   for (int iter = 0; iter < 300; ++iter) {
     opt::QBinaryParams p;
     p.op = static_cast<opt::QBinaryOp>(randInt(0, 2));

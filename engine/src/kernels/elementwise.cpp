@@ -203,7 +203,9 @@ Status prepareQuantArith(const OpContext& ctx, const Tensor* a, const Tensor* b,
 
 template <ArithOp Op>
 void prepareFastInt8(const OpContext& ctx, ElementType type, ArithState* s) {
-  if (type != ElementType::kInt8 || !ctx.optimizedKernels() || !opt::cpuFeatures().avx512vnni) return;
+  if (type != ElementType::kInt8 || !ctx.optimizedKernels() || opt::cpuFeatures().best == opt::Isa::kReference) {
+    return;
+  }
   const BinaryPlan& plan = s->plan;
   if (plan.mode == BinaryMode::kBroadcast &&
       (plan.ix.strideA[kMaxBroadcastRank - 1] > 1 || plan.ix.strideB[kMaxBroadcastRank - 1] > 1)) {
@@ -313,7 +315,7 @@ Status prepareArith(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
   prepareXnnArith<Op>(ctx, a, b, state.get());
   if constexpr (Op != ArithOp::kDiv) prepareFastInt8<Op>(ctx, a->type, state.get());
-  if (state->fastInt8) ctx.setKernelVariant("avx512");
+  if (state->fastInt8) ctx.setKernelVariant(opt::cpuFeatures().best == opt::Isa::kAvx512Vnni ? "avx512" : "avx2");
   ctx.setState(std::move(state));
   return Status::ok();
 }

@@ -23,8 +23,13 @@ struct QBinaryParams {
   int32_t lo = -128, hi = 127;
 };
 
-// out[i] = op(a[i * sa], b[i * sb]) for sa, sb in {0, 1} (needs avx512vnni).
+// out[i] = op(a[i * sa], b[i * sb]) for sa, sb in {0, 1} (needs AVX2; runs
+// the AVX-512 loop where cpuFeatures().best has it).
 void qbinaryInt8(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_t* b, int64_t sb,
                  int8_t* out, int64_t n);
+void qbinaryInt8Avx512(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_t* b, int64_t sb,
+                       int8_t* out, int64_t n);
+void qbinaryInt8Avx2(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_t* b, int64_t sb,
+                     int8_t* out, int64_t n);
 
 }  // namespace inferd::engine::kernels::opt

@@ -116,7 +116,7 @@ void lookup8(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n) {
   }
 }
 
-void qbinaryInt8(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_t* b, int64_t sb,
+void qbinaryInt8Avx512(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_t* b, int64_t sb,
                  int8_t* out, int64_t n) {
   switch (p.op) {
     case QBinaryOp::kAdd: binaryLoop<QBinaryOp::kAdd>(p, a, sa, b, sb, out, n); break;
