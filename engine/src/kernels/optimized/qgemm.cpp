@@ -115,6 +115,14 @@ std::shared_ptr<const QDepthwiseWeights> packQDepthwise(const int8_t* w, int64_t
       p->sums[static_cast<size_t>(c)] += w[t * channels + c];
     }
   }
+  if (cpuFeatures().best == Isa::kAvx2) {
+    p->pairs.assign(static_cast<size_t>((taps + 1) / 2 * p->channelsPadded * 2), 0);
+    for (int64_t t = 0; t < taps; ++t) {
+      for (int64_t c = 0; c < channels; ++c) {
+        p->pairs[static_cast<size_t>(((t / 2) * p->channelsPadded + c) * 2 + t % 2)] = w[t * channels + c];
+      }
+    }
+  }
   return p;
 }
 

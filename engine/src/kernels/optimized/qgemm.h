@@ -150,12 +150,16 @@ void qgemmFloat(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_t bl
 
 // --- depthwise ------------------------------------------------------------
 
-// Depthwise weights [kh * kw][c] widened to int32, channels padded to 16.
+// Depthwise weights [kh * kw][c] widened to int32, channels padded to 16;
+// for AVX2 also as int16 pairs of taps (2q, 2q + 1) per channel, for
+// VPMADDWD: element (q * channelsPadded + c) * 2 + t % 2 (zero for the
+// missing partner of an odd last tap).
 struct QDepthwiseWeights {
   int64_t taps = 0, channels = 0, channelsPadded = 0;
   std::vector<int32_t> w;     // [taps][channelsPadded]
   std::vector<int32_t> sums;  // [channelsPadded]: sum over the taps
-  size_t bytes() const { return (w.size() + sums.size()) * sizeof(int32_t); }
+  std::vector<int16_t> pairs;  // [(taps + 1) / 2][channelsPadded][2] (AVX2 only)
+  size_t bytes() const { return (w.size() + sums.size()) * sizeof(int32_t) + pairs.size() * sizeof(int16_t); }
 };
 
 std::shared_ptr<const QDepthwiseWeights> packQDepthwise(const int8_t* w, int64_t taps, int64_t channels);

@@ -17,6 +17,7 @@
 #include <array>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "im2col_impl.h"
 #include "qgemm.h"
@@ -84,13 +85,16 @@ struct Int8Store {
   int64_t n;
   __m256i init(int64_t c) const { return load8(e.colOffset + c); }
   template <int MR>
-  void tile(__m256i (&acc)[MR][2], int64_t row, int64_t c0) const {
+  [[gnu::always_inline]] void tile(__m256i (&acc)[MR][2], int64_t row, int64_t c0) const {
     const QRequant& rq = *e.rq;
     const __m256i zp = _mm256_set1_epi32(rq.zeroPoint);
     const __m256i lo = _mm256_set1_epi32(rq.lo), hi = _mm256_set1_epi32(rq.hi);
+    // Both halves unrolled: an index that is not a constant would keep the
+    // accumulators in memory.
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const int64_t c = c0 + h * kHalf;
-      if (c >= n) break;
+      if (c >= n) continue;
       const RequantHalf b(rq, c);
 #pragma GCC unroll 8
       for (int r = 0; r < MR; ++r) {
@@ -107,10 +111,13 @@ struct FloatStore {
   int64_t n;
   __m256i init(int64_t) const { return _mm256_setzero_si256(); }
   template <int MR>
-  void tile(__m256i (&acc)[MR][2], int64_t row, int64_t c0) const {
+  [[gnu::always_inline]] void tile(__m256i (&acc)[MR][2], int64_t row, int64_t c0) const {
+    // Both halves unrolled: an index that is not a constant would keep the
+    // accumulators in memory.
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const int64_t c = c0 + h * kHalf;
-      if (c >= n) break;
+      if (c >= n) continue;
       const int64_t valid = std::min<int64_t>(kHalf, n - c);
       alignas(32) float ws[kHalf] = {}, bs[kHalf] = {};
       if (e.wScale != nullptr) std::memcpy(ws, e.wScale + c, static_cast<size_t>(valid) * sizeof(float));
@@ -141,6 +148,19 @@ struct FloatStore {
   }
 };
 
+// acc += madd(p, w[J]), the weights a memory operand. As in the AVX-512
+// file, the asm keeps the accumulators in their registers: with the
+// intrinsics g++ 12 rotated them through copies and spilled some. (The
+// weights are read-only packed data, so the asm need not declare the read
+// as a memory input, which made g++ keep the accumulators in memory.)
+template <int J>
+inline void maddAcc(__m256i& acc, __m256i p, const __m256i* w) {
+  __m256i t;
+  asm("vpmaddwd %c[off](%[w]), %[p], %[t]\n\tvpaddd %[t], %[acc], %[acc]"
+      : [acc] "+x"(acc), [t] "=&x"(t)
+      : [p] "x"(p), [w] "r"(w), [off] "i"(J * 32));
+}
+
 // MR rows x one block of 16 channels (two ymm of int32 per row). Weights
 // of a step: 4 ymm of int16, [pair p][half h] with lanes (k_p, k_p+2) per
 // channel.
@@ -157,8 +177,6 @@ void microKernel(const uint8_t* a, int64_t lda, const int16_t* w, int64_t steps,
   const __m256i lowBytes = _mm256_set1_epi16(0x00FF);
   for (int64_t s = 0; s < steps; ++s) {
     const auto* ws = reinterpret_cast<const __m256i*>(w + s * 64);
-    const __m256i w00 = _mm256_load_si256(ws), w01 = _mm256_load_si256(ws + 1);
-    const __m256i w10 = _mm256_load_si256(ws + 2), w11 = _mm256_load_si256(ws + 3);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       int32_t four;
@@ -166,10 +184,10 @@ void microKernel(const uint8_t* a, int64_t lda, const int16_t* w, int64_t steps,
       const __m256i b = _mm256_set1_epi32(four);
       const __m256i p0 = _mm256_and_si256(b, lowBytes);  // (k0, k2) per 32-bit lane
       const __m256i p1 = _mm256_srli_epi16(b, 8);        // (k1, k3)
-      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(p0, w00));
-      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(p0, w01));
-      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(p1, w10));
-      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(p1, w11));
+      maddAcc<0>(acc[r][0], p0, ws);
+      maddAcc<1>(acc[r][1], p0, ws);
+      maddAcc<2>(acc[r][0], p1, ws);
+      maddAcc<3>(acc[r][1], p1, ws);
     }
   }
   store.template tile<MR>(acc, row, c0);
@@ -229,7 +247,8 @@ inline __m256i load8x8(const int8_t* p, int64_t n) {
   return _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(v));
 }
 
-// For output rows [rowBegin, rowEnd), per 8 channels: acc = sum over the
+// For output rows [rowBegin, rowEnd), channels [cBegin, C), per 8 channels:
+// acc = sum over the
 // taps inside the input of (x - zeroPoint) * w, then store(acc, pixel).
 // Channel groups outside the pixels, so that a group's epilogue
 // parameters (made by finish.half(c, n)) stay in registers along a row;
@@ -237,7 +256,7 @@ inline __m256i load8x8(const int8_t* p, int64_t n) {
 // others check each tap. KH = KW = 0: any filter size.
 template <int KH, int KW, typename Finish>
 void depthwiseRowsAvx2(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
-                       int64_t rowBegin, int64_t rowEnd, const Finish& finish) {
+                       int64_t rowBegin, int64_t rowEnd, int64_t cBegin, const Finish& finish) {
   const int64_t fh = KH > 0 ? KH : g.filterH, fw = KW > 0 ? KW : g.filterW;
   const int64_t cp = w.channelsPadded, C = g.channels;
   const __m256i zp = _mm256_set1_epi32(zeroPoint);
@@ -245,7 +264,7 @@ void depthwiseRowsAvx2(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoi
   for (int64_t oy = rowBegin; oy < rowEnd; ++oy) {
     const int64_t y0 = oy * g.strideH - g.padH;
     const bool fullRow = y0 >= 0 && y0 + spanH < g.inH;
-    for (int64_t c = 0; c < C; c += kHalf) {
+    for (int64_t c = cBegin; c < C; c += kHalf) {
       const int64_t valid = std::min<int64_t>(kHalf, C - c);
       const auto store = finish.half(c, valid);
       const int32_t* wc = w.w.data() + c;
@@ -279,15 +298,100 @@ void depthwiseRowsAvx2(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoi
   }
 }
 
+// Rows [rowBegin, rowEnd), channels [0, blocks * 16), by pairs of taps:
+// per 16 channels the bytes of taps 2q and 2q + 1 are interleaved
+// (VPUNPCKLBW/HBW), widened to int16 and multiplied with the weight pairs by
+// VPMADDWD, half the instructions of one 32-bit multiply per tap. Taps
+// outside the input read `zpRow` (the zero point in every channel), which
+// with acc starting at -zeroPoint * sum(w) adds nothing, as the reference
+// skips them. KH = KW = 0: any filter size (at most kMaxTaps taps).
+constexpr int kMaxTaps = 64;
+
+template <int KH, int KW, typename Finish>
+void depthwisePairsAvx2(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
+                        const int8_t* zpRow, int64_t rowBegin, int64_t rowEnd, int64_t blocks, const Finish& finish) {
+  const int64_t fh = KH > 0 ? KH : g.filterH, fw = KW > 0 ? KW : g.filterW;
+  const int64_t taps = fh * fw, pairs = (taps + 1) / 2;
+  const int64_t cp = w.channelsPadded, C = g.channels;
+  const int8_t* tap[kMaxTaps + 1];
+  int64_t offset[kMaxTaps + 1];
+  for (int64_t ky = 0; ky < fh; ++ky) {
+    for (int64_t kx = 0; kx < fw; ++kx) offset[ky * fw + kx] = (ky * g.dilationH * g.inW + kx * g.dilationW) * C;
+  }
+  offset[taps] = offset[taps - 1];
+  const int64_t spanW = (fw - 1) * g.dilationW, spanH = (fh - 1) * g.dilationH;
+  for (int64_t oy = rowBegin; oy < rowEnd; ++oy) {
+    const int64_t y0 = oy * g.strideH - g.padH;
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t c0 = blk * kBlockN;
+      const auto store0 = finish.half(c0, kHalf), store1 = finish.half(c0 + kHalf, kHalf);
+      const __m256i zp = _mm256_set1_epi32(zeroPoint);
+      const __m256i init0 = _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), zp), load8(w.sums.data() + c0));
+      const __m256i init1 =
+          _mm256_mullo_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), zp), load8(w.sums.data() + c0 + kHalf));
+      const auto* wp = reinterpret_cast<const __m256i*>(w.pairs.data() + c0 * 2);
+      const int64_t pairStride = cp * 2 / 16;  // in ymm
+      const bool fullRow = y0 >= 0 && y0 + spanH < g.inH;
+      for (int64_t ox = 0; ox < g.outW; ++ox) {
+        const int64_t x0 = ox * g.strideW - g.padW;
+        // Interior pixels: each tap at a fixed offset from the first.
+        const bool interior = fullRow && x0 >= 0 && x0 + spanW < g.inW;
+        const int8_t* base = in + (y0 * g.inW + x0) * C + c0;
+        if (!interior) {
+          for (int64_t ky = 0; ky < fh; ++ky) {
+            const int64_t iy = y0 + ky * g.dilationH;
+            for (int64_t kx = 0; kx < fw; ++kx) {
+              const int64_t ix = x0 + kx * g.dilationW;
+              const bool inside = iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW;
+              tap[ky * fw + kx] = (inside ? in + (iy * g.inW + ix) * C : zpRow) + c0;
+            }
+          }
+          tap[taps] = tap[taps - 1];  // the partner of an odd last tap (weight 0)
+        }
+        __m256i acc0 = init0, acc1 = init1;
+        for (int64_t q = 0; q < pairs; ++q) {
+          const int8_t* pa = interior ? base + offset[2 * q] : tap[2 * q];
+          const int8_t* pb = interior ? base + offset[2 * q + 1] : tap[2 * q + 1];
+          const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pa));
+          const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pb));
+          const __m256i lo = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b));
+          const __m256i hi = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(a, b));
+          acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(lo, _mm256_loadu_si256(wp + q * pairStride)));
+          acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(hi, _mm256_loadu_si256(wp + q * pairStride + 1)));
+        }
+        const int64_t o = (oy * g.outW + ox) * C;
+        store0(acc0, o);
+        store1(acc1, o);
+      }
+    }
+  }
+}
+
 template <typename Finish>
 void depthwiseAvx2(const DepthwiseGeom& g, const int8_t* in, int32_t zeroPoint, const QDepthwiseWeights& w,
                    int64_t rowBegin, int64_t rowEnd, const Finish& finish) {
+  const int64_t blocks = g.channels / kBlockN;
+  const bool pairs = !w.pairs.empty() && zeroPoint >= -128 && zeroPoint <= 127 && blocks > 0 &&
+                     g.filterH * g.filterW <= kMaxTaps;
+  if (pairs) {
+    // Whole blocks of 16 channels by pairs of taps; the rest below.
+    const std::vector<int8_t> zpRow(static_cast<size_t>(g.channels), static_cast<int8_t>(zeroPoint));
+    if (g.filterH == 3 && g.filterW == 3) {
+      depthwisePairsAvx2<3, 3>(g, in, zeroPoint, w, zpRow.data(), rowBegin, rowEnd, blocks, finish);
+    } else if (g.filterH == 5 && g.filterW == 5) {
+      depthwisePairsAvx2<5, 5>(g, in, zeroPoint, w, zpRow.data(), rowBegin, rowEnd, blocks, finish);
+    } else {
+      depthwisePairsAvx2<0, 0>(g, in, zeroPoint, w, zpRow.data(), rowBegin, rowEnd, blocks, finish);
+    }
+    if (blocks * kBlockN == g.channels) return;
+  }
+  const int64_t cBegin = pairs ? blocks * kBlockN : 0;
   if (g.filterH == 3 && g.filterW == 3) {
-    depthwiseRowsAvx2<3, 3>(g, in, zeroPoint, w, rowBegin, rowEnd, finish);
+    depthwiseRowsAvx2<3, 3>(g, in, zeroPoint, w, rowBegin, rowEnd, cBegin, finish);
   } else if (g.filterH == 5 && g.filterW == 5) {
-    depthwiseRowsAvx2<5, 5>(g, in, zeroPoint, w, rowBegin, rowEnd, finish);
+    depthwiseRowsAvx2<5, 5>(g, in, zeroPoint, w, rowBegin, rowEnd, cBegin, finish);
   } else {
-    depthwiseRowsAvx2<0, 0>(g, in, zeroPoint, w, rowBegin, rowEnd, finish);
+    depthwiseRowsAvx2<0, 0>(g, in, zeroPoint, w, rowBegin, rowEnd, cBegin, finish);
   }
 }
 
