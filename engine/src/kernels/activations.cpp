@@ -43,7 +43,12 @@ Status prepareUnaryFloat(OpContext& ctx) {
 
 // The variant name of the builtin-order float paths.
 const char* builtinOrderVariant(const OpContext& ctx) {
-  return ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni ? "avx512-builtin-order" : "builtin-order";
+  if (!ctx.optimizedKernels()) return "builtin-order";
+  switch (opt::cpuFeatures().best) {
+    case opt::Isa::kAvx512Vnni: return "avx512-builtin-order";
+    case opt::Isa::kAvx2: return "avx2-builtin-order";
+    default: return "builtin-order";
+  }
 }
 
 // --- XNNPACK unary operators (the whole tensor as one flat row) ---
@@ -323,14 +328,14 @@ void logisticBuiltin(const OpContext& ctx, const float* x, float* y, int64_t n, 
     const float* x;
     float* y;
     int64_t packed, tasks;
-    bool avx512, swish;
+    bool vector, swish;  // vector: opt::logisticBuiltinOrder (AVX-512 or AVX2)
     static void run(void* self, size_t task) {
       const auto& j = *static_cast<const Job*>(self);
       const auto t = static_cast<int64_t>(task);
       const int64_t blocks = (j.packed + 15) / 16;
       const int64_t i0 = blocks * t / j.tasks * 16, i1 = std::min(blocks * (t + 1) / j.tasks * 16, j.packed);
       if (i1 <= i0) return;
-      if (j.avx512) {
+      if (j.vector) {
         (j.swish ? opt::swishBuiltinOrder : opt::logisticBuiltinOrder)(j.x + i0, j.y + i0, i1 - i0);
         return;
       }
@@ -342,7 +347,7 @@ void logisticBuiltin(const OpContext& ctx, const float* x, float* y, int64_t n, 
   };
   const int64_t packed = n & ~int64_t{3};
   const pthreadpool_t pool = xnn::threadPoolFor(ctx, 20 * n);  // ~20 float operations an element
-  Job job{x, y, packed, 1, ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni, swish};
+  Job job{x, y, packed, 1, ctx.optimizedKernels() && opt::cpuFeatures().best != opt::Isa::kReference, swish};
   job.tasks = std::max<int64_t>(1, std::min(opt::poolThreads(pool), (packed + 15) / 16));
   opt::parallelFor(pool, job.tasks, &Job::run, &job);
   for (int64_t i = packed; i < n; ++i) {

@@ -134,13 +134,16 @@ void fillTable(ElementType type, QuantTableState* st, F f) {
   });
 }
 
-// Whether evalQuantTable runs the VBMI byte permutes.
-inline bool vbmiTable(const OpContext& ctx) { return ctx.optimizedKernels() && opt::cpuFeatures().avx512vbmi; }
+// Whether evalQuantTable runs the vector lookups (opt::lookup8: VBMI byte
+// permutes, or AVX2 VPSHUFB).
+inline bool vbmiTable(const OpContext& ctx) {
+  return ctx.optimizedKernels() && opt::cpuFeatures().best != opt::Isa::kReference;
+}
 
 // setState for the ops evaluated by evalQuantTable; also names the variant
 // it will run (profiles).
 inline void setTableState(OpContext& ctx, std::unique_ptr<QuantTableState> st) {
-  ctx.setKernelVariant(vbmiTable(ctx) ? "vbmi-lut" : "reference");
+  ctx.setKernelVariant(!vbmiTable(ctx) ? "reference" : opt::cpuFeatures().avx512vbmi ? "vbmi-lut" : "avx2-lut");
   ctx.setState(std::move(st));
 }
 

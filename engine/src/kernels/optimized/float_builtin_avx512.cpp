@@ -54,9 +54,9 @@ void logisticLoop(const float* x, float* y, int64_t n) {
 
 }  // namespace
 
-void logisticBuiltinOrder(const float* x, float* y, int64_t n) { logisticLoop<false>(x, y, n); }
+void logisticBuiltinOrderAvx512(const float* x, float* y, int64_t n) { logisticLoop<false>(x, y, n); }
 
-void swishBuiltinOrder(const float* x, float* y, int64_t n) { logisticLoop<true>(x, y, n); }
+void swishBuiltinOrderAvx512(const float* x, float* y, int64_t n) { logisticLoop<true>(x, y, n); }
 
 }  // namespace inferd::engine::kernels::opt
 

@@ -10,8 +10,11 @@
 
 namespace inferd::engine::kernels::opt {
 
-// y[i] = table[x[i]] (needs cpuFeatures().avx512vbmi).
+// y[i] = table[x[i]] (needs AVX2; VBMI byte permutes where
+// cpuFeatures().avx512vbmi, else VPSHUFB per 16-entry slice).
 void lookup8(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n);
+void lookup8Avx512(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n);
+void lookup8Avx2(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n);
 
 enum class QBinaryOp { kAdd, kSub, kMul };
 

@@ -1,7 +1,8 @@
-// AVX2 code of qelementwise.h's int8 ADD/SUB/MUL for CPUs without AVX-512
+// AVX2 code of qelementwise.h for CPUs without AVX-512: int8 ADD/SUB/MUL
 // (8 lanes; the arithmetic of the AVX-512 loop, lane by lane the
-// reference's), and the dispatch between the two. qbinaryInt8 runs only
-// where cpuFeatures().best is not the reference, so AVX2 is there.
+// reference's) and the 8-bit table lookup, and the dispatch between the
+// two. These run only where cpuFeatures().best is not the reference, so
+// AVX2 is there.
 #include <immintrin.h>
 
 #include <cstring>
@@ -106,7 +107,50 @@ void binaryLoop8(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8
   }
 }
 
+inline __m256i lookup32(const __m256i (&slice)[16], __m256i v) {
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const __m256i lo = _mm256_and_si256(v, nibble);
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+  __m256i r = _mm256_setzero_si256();
+#pragma GCC unroll 16
+  for (int k = 0; k < 16; ++k) {
+    const __m256i hit = _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(static_cast<char>(k)));
+    r = _mm256_or_si256(r, _mm256_and_si256(_mm256_shuffle_epi8(slice[k], lo), hit));
+  }
+  return r;
+}
+
 }  // namespace
+
+// 32 bytes at a time: per 16-entry slice k of the table, VPSHUFB looks up
+// the low nibble and a compare with the high nibble keeps the slice's
+// bytes.
+void lookup8Avx2(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n) {
+  __m256i slice[16];
+  for (int k = 0; k < 16; ++k) {
+    slice[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * k)));
+  }
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), lookup32(slice, v));
+  }
+  if (i < n) {
+    alignas(32) uint8_t in[32] = {}, out[32];
+    std::memcpy(in, x + i, static_cast<size_t>(n - i));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out),
+                       lookup32(slice, _mm256_load_si256(reinterpret_cast<const __m256i*>(in))));
+    std::memcpy(y + i, out, static_cast<size_t>(n - i));
+  }
+}
+
+void lookup8(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n) {
+  if (cpuFeatures().avx512vbmi) {
+    lookup8Avx512(table, x, y, n);
+  } else {
+    lookup8Avx2(table, x, y, n);
+  }
+}
 
 void qbinaryInt8Avx2(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_t* b, int64_t sb, int8_t* out,
                      int64_t n) {

@@ -103,7 +103,7 @@ void binaryLoop(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8_
 
 }  // namespace
 
-void lookup8(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n) {
+void lookup8Avx512(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n) {
   const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
   const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
   for (int64_t i = 0; i < n; i += 64) {
