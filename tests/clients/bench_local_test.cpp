@@ -180,7 +180,7 @@ TEST_CASE("bench --local --profile has one row per node with the variant prepare
         {"DEPTHWISE_CONV_2D", vnni ? "avx512" : avx2 ? "avx2" : "reference"},
         {"FULLY_CONNECTED", gemm},
         {"ADD", vnni ? "avx512" : avx2 ? "avx2" : "reference"},
-        {"MEAN", vnni ? "avx512-column-sums" : "reference"},
+        {"MEAN", vnni ? "avx512-column-sums" : avx2 ? "avx2-column-sums" : "reference"},
         {"SOFTMAX", "reference"},
     };
     for (const ProfileRow& row : rows) {

@@ -228,7 +228,7 @@ void reduceQuantized(OpContext& ctx, const ReduceState& st, const ReducePlan& p,
     return;
   }
   auto* sums = static_cast<int64_t*>(ctx.scratch(st.scratchId));
-  quantizedSums(p, in, sums, ctx.optimizedKernels() && opt::cpuFeatures().avx512vnni);
+  quantizedSums(p, in, sums, ctx.optimizedKernels() && opt::cpuFeatures().best != opt::Isa::kReference);
   const int64_t count = p.inCount / p.outCount;
   if constexpr (kind == ReduceKind::kSum) {
     const float scale = st.in.scale / st.out.scale;
@@ -364,9 +364,9 @@ Status prepareReduce(OpContext& ctx) {
     INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, reducedShape(input, reduced, st->keepDims)));
     const ReducePlan& p = st->plan;
     if (quantized && (kind == ReduceKind::kMean || kind == ReduceKind::kSum) && ctx.optimizedKernels() &&
-        opt::cpuFeatures().avx512vnni &&
-        rowsOfColumns(p)) {
-      ctx.setKernelVariant("avx512-column-sums");
+        opt::cpuFeatures().best != opt::Isa::kReference && rowsOfColumns(p)) {
+      ctx.setKernelVariant(opt::cpuFeatures().best == opt::Isa::kAvx512Vnni ? "avx512-column-sums"
+                                                                             : "avx2-column-sums");
     }
   } else {
     ctx.markOutputDynamic(0);

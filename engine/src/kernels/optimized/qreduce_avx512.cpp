@@ -53,11 +53,11 @@ void columnSums(const T* in, int64_t rows, int64_t cols, int64_t stride, int32_t
 
 }  // namespace
 
-void columnSumsInt8(const int8_t* in, int64_t rows, int64_t cols, int64_t stride, int32_t* sums) {
+void columnSumsInt8Avx512(const int8_t* in, int64_t rows, int64_t cols, int64_t stride, int32_t* sums) {
   columnSums<true>(in, rows, cols, stride, sums);
 }
 
-void columnSumsUint8(const uint8_t* in, int64_t rows, int64_t cols, int64_t stride, int32_t* sums) {
+void columnSumsUint8Avx512(const uint8_t* in, int64_t rows, int64_t cols, int64_t stride, int32_t* sums) {
   columnSums<false>(in, rows, cols, stride, sums);
 }
 

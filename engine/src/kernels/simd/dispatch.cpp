@@ -16,6 +16,8 @@ bool hasAvx512() {
   return f.avx512vnni && f.avx2 && !gDisabled.load(std::memory_order_relaxed);
 }
 
+bool hasAvx2() { return opt::cpuFeatures().avx2 && !gDisabled.load(std::memory_order_relaxed); }
+
 void setDisabled(bool disabled) { gDisabled.store(disabled, std::memory_order_relaxed); }
 
 void countKernel() { gCreated.fetch_add(1, std::memory_order_relaxed); }

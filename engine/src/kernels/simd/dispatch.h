@@ -13,7 +13,11 @@ namespace inferd::engine::kernels::simd {
 // avx512vnni level, which implies them, and avx2, which includes FMA).
 bool hasAvx512();
 
-// Tests: while set, hasAvx512() answers false (the XNNPACK and reference
+// AVX2 with FMA (cpuFeatures().avx2): the element-wise post-ops have an
+// 8-lane version for CPUs without AVX-512.
+bool hasAvx2();
+
+// Tests: while set, hasAvx512() and hasAvx2() answer false (the XNNPACK and reference
 // paths run instead) without touching the int8 kernels' choice.
 void setDisabled(bool disabled);
 

@@ -12,12 +12,16 @@ namespace {
 
 constexpr int64_t kChunk = 16 * 1024;  // floats per pool task
 
+enum class Level { kPortable, kAvx2, kAvx512 };
+
+Level bestLevel() { return hasAvx512() ? Level::kAvx512 : hasAvx2() ? Level::kAvx2 : Level::kPortable; }
+
 struct Job {
   const float* x;
   float* y;
   int64_t n;
   PostOp op;
-  bool avx512;
+  Level level;
 };
 
 INFERD_AVX512_BEGIN
@@ -30,6 +34,62 @@ void runAvx512(const Job& j, int64_t begin, int64_t end) {
   }
 }
 INFERD_AVX512_END
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+// The 8-lane twins of avx512_math.h's functions (the same polynomial; ldexp
+// from the exponent bits, 2^n being normal for n >= -126; an exact
+// division instead of the AVX-512 reciprocal estimate).
+inline __m256 expNonPositive8(__m256 t) {
+  t = _mm256_max_ps(t, _mm256_set1_ps(-87.3f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), t);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+inline __m256 apply8(PostOp op, __m256 x) {
+  switch (op) {
+    case PostOp::kSwish: {
+      const __m256 abs = _mm256_andnot_ps(_mm256_set1_ps(-0.f), x);
+      const __m256 z = expNonPositive8(_mm256_sub_ps(_mm256_setzero_ps(), abs));
+      const __m256 r = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), z));
+      const __m256 sig = _mm256_blendv_ps(r, _mm256_mul_ps(z, r), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+      return _mm256_mul_ps(x, sig);
+    }
+    case PostOp::kHardSwish: {
+      const __m256 t = _mm256_min_ps(_mm256_set1_ps(6.f),
+                                     _mm256_max_ps(_mm256_setzero_ps(), _mm256_add_ps(x, _mm256_set1_ps(3.f))));
+      return _mm256_div_ps(_mm256_mul_ps(x, t), _mm256_set1_ps(6.f));
+    }
+    case PostOp::kNone: break;
+  }
+  return x;
+}
+
+void runAvx2(const Job& j, int64_t begin, int64_t end) {
+  int64_t i = begin;
+  for (; i + 8 <= end; i += 8) _mm256_storeu_ps(j.y + i, apply8(j.op, _mm256_loadu_ps(j.x + i)));
+  if (i < end) {
+    alignas(32) float in[8] = {}, out[8];
+    std::copy(j.x + i, j.x + end, in);
+    _mm256_store_ps(out, apply8(j.op, _mm256_load_ps(in)));
+    std::copy(out, out + (end - i), j.y + i);
+  }
+}
+
+#pragma GCC pop_options
 
 void runPortable(const Job& j, int64_t begin, int64_t end) {
   switch (j.op) {
@@ -49,10 +109,10 @@ void runChunk(void* arg, size_t chunk) {
   const Job& j = *static_cast<const Job*>(arg);
   const int64_t begin = static_cast<int64_t>(chunk) * kChunk;
   const int64_t end = std::min(j.n, begin + kChunk);
-  if (j.avx512) {
-    runAvx512(j, begin, end);
-  } else {
-    runPortable(j, begin, end);
+  switch (j.level) {
+    case Level::kAvx512: runAvx512(j, begin, end); break;
+    case Level::kAvx2: runAvx2(j, begin, end); break;
+    case Level::kPortable: runPortable(j, begin, end); break;
   }
 }
 
@@ -80,12 +140,12 @@ float swishReference(float x) {
 float hardSwishReference(float x) { return x * std::min(6.f, std::max(0.f, x + 3.f)) / 6.f; }
 
 void swishF32(const float* x, float* y, int64_t n, pthreadpool_t pool) {
-  run(Job{x, y, n, PostOp::kSwish, hasAvx512()}, pool);
+  run(Job{x, y, n, PostOp::kSwish, bestLevel()}, pool);
 }
 
 void applyPostOpF32(PostOp op, float* data, int64_t n, pthreadpool_t pool) {
   if (op == PostOp::kNone) return;
-  run(Job{data, data, n, op, hasAvx512()}, pool);
+  run(Job{data, data, n, op, bestLevel()}, pool);
 }
 
 }  // namespace inferd::engine::kernels::simd
