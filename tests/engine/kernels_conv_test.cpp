@@ -20,6 +20,7 @@
 
 #include "float_kernel_test_util.h"
 #include "kernels/simd/dispatch.h"
+#include "kernels/simd/pointwise_f32.h"
 #include "op_test_util.h"
 
 namespace {
@@ -868,6 +869,41 @@ TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel gives XNNPACK's results bit for bi
     REQUIRE(simd.size() == xnnpack.size());
     size_t differ = 0;
     for (size_t i = 0; i < simd.size(); ++i) differ += simd[i] != xnnpack[i];
+    CHECK(differ == 0);
+  });
+}
+
+// The AVX2 pointwise GEMM (simd/pointwise_f32.h, CPUs with AVX2 and no
+// AVX-512): tails of 16 channels and of 6 rows, all activations, batches,
+// with 1 and 2 threads; bias first, then the input channels in order with
+// one FMA each, as XNNPACK's broadcast kernels, so the bytes are XNNPACK's.
+TEST_CASE("CONV_2D 1x1: the AVX2 GEMM matches the reference and gives XNNPACK's results bit for bit",
+          "[kernels][conv][simd]") {
+  if (!engine::kernels::simd::PointwiseF32::supported()) return;  // the XNNPACK test above covers this CPU
+  const std::vector<ConvCase> cases = {
+      {{1, 7, 5, 3}, {5, 1, 1, 3}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},       // 35 rows, 5 channels
+      {{2, 9, 11, 24}, {40, 1, 1, 24}, {P::VALID, 1, 1, 1, 1, A::RELU}, true},  // batch 2, 40 = 16 + 16 + 8
+      {{1, 14, 14, 96}, {48, 1, 1, 96}, {P::SAME, 1, 1, 1, 1, A::RELU6}, false},
+      {{1, 4, 4, 130}, {17, 1, 1, 130}, {P::SAME, 1, 1, 1, 1, A::RELU_N1_TO_1}, true},
+      {{1, 1, 1, 64}, {16, 1, 1, 64}, {P::VALID, 1, 1, 1, 1, A::NONE}, true},   // one pixel
+  };
+  forEachCase(cases, 560, [](const ConvCase& c, unsigned seed) {
+    const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[0], seed);
+    const auto model = convModel(c.in, c.filter, d.w, d.bias, c.p);
+    requirePathsAgree(model, {d.x}, kPathTolerance);
+    const auto options = kernelPathOptions(KernelPath::kOptimized);
+    std::string error;
+    const uint64_t before = engine::kernels::simd::createdKernels();
+    const std::vector<float> own = runFloat(model, {d.x}, &error, 0, nullptr, options);
+    REQUIRE(error.empty());
+    CHECK(engine::kernels::simd::createdKernels() > before);
+    engine::kernels::simd::setDisabled(true);
+    const std::vector<float> xnnpack = runFloat(model, {d.x}, &error, 0, nullptr, options);
+    engine::kernels::simd::setDisabled(false);
+    REQUIRE(error.empty());
+    REQUIRE(own.size() == xnnpack.size());
+    size_t differ = 0;
+    for (size_t i = 0; i < own.size(); ++i) differ += own[i] != xnnpack[i];
     CHECK(differ == 0);
   });
 }

@@ -22,6 +22,7 @@
 #include "register.h"
 #include "simd/depthwise_f32.h"
 #include "simd/elementwise_f32.h"
+#include "simd/pointwise_f32.h"
 #include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
@@ -213,6 +214,7 @@ struct ConvState : KernelState, ForwardConv {
   std::vector<float> packed;
   int packScratch = -1;
   xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
+  std::unique_ptr<simd::PointwiseF32> pointwise;  // when set, eval runs it
 };
 
 void packConvFilter(const ConvState& st, const float* filter, float* dst) {
@@ -269,6 +271,17 @@ Status prepareConv(OpContext& ctx) {
   g.groups = groups;
   g.groupIn = st->inPerGroup;
   g.groupOut = st->outPerGroup;
+  // Pointwise layers on an AVX2-only CPU: the own GEMM, where XNNPACK
+  // would run (the same conditions) and gives the same bytes.
+  const bool pointwise = filterH == 1 && filterW == 1 && st->strideH == 1 && st->strideW == 1 && groups == 1;
+  if (pointwise && simd::PointwiseF32::supported() && xnn::enabled(ctx) && !ctx.reproducibleFloat() &&
+      !input->isConstant && filter->isConstant && (bias == nullptr || bias->isConstant)) {
+    st->pointwise = std::make_unique<simd::PointwiseF32>(st->k, outChannels, filter->as<float>(),
+                                                         bias != nullptr ? bias->as<float>() : nullptr);
+    ctx.setKernelVariant("avx2-gemm-f32");
+    ctx.setState(std::move(st));
+    return Status::ok();
+  }
   st->xnnOp = createXnnConv(ctx, g, st->act);
   if (st->xnnOp) {
     // XNNPACK packed its own copy of the weights; the reference path's
@@ -344,6 +357,14 @@ Status evalConv(OpContext& ctx) {
   if (isQuantizedNode(ctx.input(0), ctx.input(1))) return evalConvQuantized(ctx);
   const auto* st = ctx.state<ConvState>();
   if (st->xnnOp) return runXnnConv(ctx, st->xnnOp, false);
+  if (st->pointwise) {
+    const Tensor* in = ctx.input(0);
+    Tensor* out = ctx.output(0);
+    const int64_t m = int64_t{in->dim(0)} * in->dim(1) * in->dim(2);
+    st->pointwise->run(in->as<float>(), out->as<float>(), m, st->act.min, st->act.max,
+                       xnn::threadPoolFor(ctx, 2 * m * st->pointwise->k() * st->pointwise->n()));
+    return Status::ok();
+  }
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);
