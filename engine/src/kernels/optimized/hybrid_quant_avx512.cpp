@@ -66,15 +66,23 @@ void roundBody(const hybrid::RowParams& p, const float* x, int64_t n, int8_t* q)
 namespace inferd::engine::kernels::opt {
 
 hybrid::RowQuant quantizeRow(const float* x, int64_t n, int8_t* q, bool asymmetric, bool optimized) {
-  if (!optimized || n <= 0 || !cpuFeatures().avx512vnni) return hybrid::quantizeRow(x, n, q, asymmetric);
+  const Isa isa = cpuFeatures().best;
+  if (!optimized || n <= 0 || isa == Isa::kReference) return hybrid::quantizeRow(x, n, q, asymmetric);
+  const bool wide = isa == Isa::kAvx512Vnni;
   float minV, maxV;
-  if (!avx512::minMax(x, n, &minV, &maxV)) return hybrid::quantizeRow(x, n, q, asymmetric);
+  if (!(wide ? avx512::minMax(x, n, &minV, &maxV) : avx2::minMax(x, n, &minV, &maxV))) {
+    return hybrid::quantizeRow(x, n, q, asymmetric);
+  }
   const hybrid::RowParams p = asymmetric ? hybrid::asymmetricParams(minV, maxV) : hybrid::symmetricParams(minV, maxV);
   if (p.zero) {
     std::memset(q, 0, static_cast<size_t>(n));
     return p.r;
   }
-  avx512::roundBody(p, x, n, q);
+  if (wide) {
+    avx512::roundBody(p, x, n, q);
+  } else {
+    avx2::roundBody(p, x, n, q);
+  }
   hybrid::roundRow(p, x, n & ~int64_t{7}, n, q);
   return p.r;
 }
