@@ -507,6 +507,11 @@ Status evalSoftmax(OpContext& ctx) {
   }
   const float* x = ctx.input(0)->as<float>();
   float* y = ctx.output(0)->as<float>();
+  // Vectorized (simd::softmaxF32), except in dynamic-range models, whose
+  // float ops keep the reference's arithmetic.
+  if (ctx.optimizedKernels() && !ctx.reproducibleFloat() && simd::softmaxF32(x, y, s.outer, s.depth, s.beta)) {
+    return Status::ok();
+  }
   for (int64_t r = 0; r < s.outer; ++r) {
     const float* xr = x + r * s.depth;
     float* yr = y + r * s.depth;

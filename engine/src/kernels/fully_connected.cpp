@@ -13,6 +13,7 @@
 #include "kernel_util.h"
 #include "quant_kernels.h"
 #include "register.h"
+#include "simd/pointwise_f32.h"
 #include "xnnpack_util.h"
 
 namespace inferd::engine::kernels {
@@ -77,6 +78,7 @@ struct FullyConnectedState : KernelState {
   std::vector<float> packed;
   int packScratch = -1;
   xnn::Operator xnnOp;  // when set, eval runs XNNPACK instead
+  std::unique_ptr<simd::PointwiseF32> gemm;  // when set, eval runs it (AVX2-only CPUs)
 };
 
 // XNNPACK's fully-connected operator for constant weights [units, inputSize]
@@ -137,6 +139,16 @@ Status prepareFullyConnected(OpContext& ctx) {
 
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, outDims));
 
+  // On an AVX2-only CPU the own GEMM (simd/pointwise_f32.h: XNNPACK's
+  // arithmetic, bit for bit) where XNNPACK would run.
+  if (simd::PointwiseF32::supported() && xnn::enabled(ctx) && !ctx.reproducibleFloat() && !input->isConstant &&
+      weights->isConstant && (bias == nullptr || bias->isConstant) && st->batches > 0 && st->units > 0) {
+    st->gemm = std::make_unique<simd::PointwiseF32>(st->inputSize, st->units, weights->as<float>(),
+                                                    bias != nullptr ? bias->as<float>() : nullptr);
+    ctx.setKernelVariant("avx2-gemm-f32");
+    ctx.setState(std::move(st));
+    return Status::ok();
+  }
   prepareXnnFullyConnected(ctx, input, weights, bias, st.get());
   if (st->xnnOp) {
     // XNNPACK packed its own copy of the weights.
@@ -168,6 +180,11 @@ Status evalFullyConnected(OpContext& ctx) {
   const Tensor* weights = ctx.input(1);
   const Tensor* bias = ctx.input(2);
   Tensor* output = ctx.output(0);
+  if (st->gemm) {
+    st->gemm->run(input->as<float>(), output->as<float>(), st->batches, st->act.min, st->act.max,
+                  xnn::threadPoolFor(ctx, 2 * st->batches * weights->numElements()));
+    return Status::ok();
+  }
   if (st->xnnOp) {
     const pthreadpool_t pool = xnn::threadPoolFor(ctx, 2 * st->batches * weights->numElements());
     INFERD_RETURN_IF_ERROR(xnn::check(

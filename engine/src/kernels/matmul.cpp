@@ -4,12 +4,16 @@
 // kernel. Each output element accumulates over k in order; the inner loop
 // runs over contiguous memory (n, or k with adj_y). INT8 and hybrid forms
 // are in matmul_quant.cpp.
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 
 #include "array_util.h"
 #include "kernel_util.h"
+#include "optimized/cpu_features.h"
 #include "quant_kernels.h"
 #include "register.h"
 
@@ -21,6 +25,8 @@ constexpr int kMaxMatMulRank = 5;
 
 struct MatMulState : KernelState {
   MatMulGeom g;
+  bool avx2 = false;       // matmulAvx2 (the same bytes as matmulOne)
+  int transposeScratch = -1;  // adj_y: rhs as [K, N] for matmulAvx2
 };
 
 }  // namespace
@@ -67,6 +73,13 @@ Status prepareBatchMatMul(OpContext& ctx) {
   auto state = std::make_unique<MatMulState>();
   INFERD_RETURN_IF_ERROR(matMulGeometry(ctx, lhs, rhs, &state->g));
   INFERD_RETURN_IF_ERROR(ctx.resizeOutput(0, state->g.outDims));
+  // The vector loop gives the reference's bytes, so it also runs in
+  // dynamic-range models.
+  state->avx2 = ctx.optimizedKernels() && opt::cpuFeatures().avx2;
+  if (state->avx2 && state->g.adjY) {
+    state->transposeScratch = ctx.requestScratch(static_cast<size_t>(state->g.k * state->g.n) * sizeof(float));
+  }
+  ctx.setKernelVariant(state->avx2 ? "avx2" : "reference");
   ctx.setState(std::move(state));
   return Status::ok();
 }
@@ -102,15 +115,81 @@ void matmulOne(const MatMulGeom& s, const float* a, const float* b, float* out) 
   }
 }
 
+#pragma GCC push_options
+#pragma GCC target("avx2")
+
+// matmulOne with 8 output columns a vector: each output still starts at 0
+// and adds A(i, p) * B(p, j) for p in order, one multiply and one add (the
+// engine is built with -ffp-contract=off), so the bytes are matmulOne's;
+// b is [K, N] (an adj_y rhs transposed first: its dot products then become
+// the same ordered sums). Four column vectors at a time for the
+// independent chains.
+void matmulAvx2(const MatMulGeom& s, const float* a, const float* b, float* out) {
+  const int64_t m = s.m, k = s.k, n = s.n;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int64_t i = 0; i < m; ++i) {
+    float* o = out + i * n;
+    for (int64_t j0 = 0; j0 < n; j0 += 32) {
+      const int64_t cols = std::min<int64_t>(32, n - j0);
+      const int vecs = static_cast<int>((cols + 7) / 8);
+      __m256i mask[4];
+      for (int q = 0; q < 4; ++q) {
+        mask[q] = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(cols - 8 * q)), lane);
+      }
+      __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+      const int64_t aStep = s.adjX ? m : 1;
+      const float* ap = s.adjX ? a + i : a + i * k;
+      if (cols == 32 || cols == 16) {  // whole vectors (the common head sizes)
+        const int full = static_cast<int>(cols / 8);
+        for (int64_t p = 0; p < k; ++p) {
+          const __m256 av = _mm256_broadcast_ss(ap + p * aStep);
+          const float* br = b + p * n + j0;
+          acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(av, _mm256_loadu_ps(br)));
+          acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(av, _mm256_loadu_ps(br + 8)));
+          if (full == 4) {
+            acc[2] = _mm256_add_ps(acc[2], _mm256_mul_ps(av, _mm256_loadu_ps(br + 16)));
+            acc[3] = _mm256_add_ps(acc[3], _mm256_mul_ps(av, _mm256_loadu_ps(br + 24)));
+          }
+        }
+        for (int q = 0; q < full; ++q) _mm256_storeu_ps(o + j0 + 8 * q, acc[q]);
+        continue;
+      }
+      for (int64_t p = 0; p < k; ++p) {
+        const __m256 av = _mm256_broadcast_ss(ap + p * aStep);
+        const float* br = b + p * n + j0;
+        for (int q = 0; q < vecs; ++q) {
+          acc[q] = _mm256_add_ps(acc[q], _mm256_mul_ps(av, _mm256_maskload_ps(br + 8 * q, mask[q])));
+        }
+      }
+      for (int q = 0; q < vecs; ++q) _mm256_maskstore_ps(o + j0 + 8 * q, mask[q], acc[q]);
+    }
+  }
+}
+
+#pragma GCC pop_options
+
 Status evalBatchMatMul(OpContext& ctx) {
   if (isQuantizedNode(ctx.input(0), ctx.input(1))) return evalBatchMatMulQuantized(ctx);
-  const MatMulGeom& s = ctx.state<MatMulState>()->g;
+  const MatMulState& st = *ctx.state<MatMulState>();
+  const MatMulGeom& s = st.g;
   const float* lhs = ctx.input(0)->as<float>();
   const float* rhs = ctx.input(1)->as<float>();
   float* out = ctx.output(0)->as<float>();
   const int64_t lhsSize = s.m * s.k, rhsSize = s.k * s.n, outSize = s.m * s.n;
+  auto* bt = st.transposeScratch >= 0 ? static_cast<float*>(ctx.scratch(st.transposeScratch)) : nullptr;
   forEachBroadcast(s.batch, [&](int64_t o, int64_t a, int64_t b) {
-    matmulOne(s, lhs + a * lhsSize, rhs + b * rhsSize, out + o * outSize);
+    const float* rb = rhs + b * rhsSize;
+    if (!st.avx2) {
+      matmulOne(s, lhs + a * lhsSize, rb, out + o * outSize);
+      return;
+    }
+    if (s.adjY) {
+      for (int64_t j = 0; j < s.n; ++j) {
+        for (int64_t p = 0; p < s.k; ++p) bt[p * s.n + j] = rb[j * s.k + p];
+      }
+      rb = bt;
+    }
+    matmulAvx2(s, lhs + a * lhsSize, rb, out + o * outSize);
   });
   return Status::ok();
 }

@@ -89,6 +89,41 @@ void runAvx2(const Job& j, int64_t begin, int64_t end) {
   }
 }
 
+void softmaxRowsAvx2(const float* x, float* y, int64_t rows, int64_t depth, float beta) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256 vbeta = _mm256_set1_ps(beta);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * depth;
+    float* yr = y + r * depth;
+    __m256 mx = _mm256_set1_ps(xr[0]);
+    int64_t c = 0;
+    for (; c + 8 <= depth; c += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(xr + c));
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, mx);
+    float maxValue = lanes[0];
+    for (int j = 1; j < 8; ++j) maxValue = std::max(maxValue, lanes[j]);
+    for (; c < depth; ++c) maxValue = std::max(maxValue, xr[c]);
+    const __m256 vmax = _mm256_set1_ps(maxValue);
+    __m256 vsum = _mm256_setzero_ps();
+    for (c = 0; c < depth; c += 8) {
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(depth - c)), lane);
+      const __m256 v = _mm256_maskload_ps(xr + c, mask);
+      __m256 e = expNonPositive8(_mm256_mul_ps(_mm256_sub_ps(v, vmax), vbeta));
+      e = _mm256_and_ps(e, _mm256_castsi256_ps(mask));
+      vsum = _mm256_add_ps(vsum, e);
+      _mm256_maskstore_ps(yr + c, mask, e);
+    }
+    _mm256_store_ps(lanes, vsum);
+    float sum = 0.f;
+    for (float v : lanes) sum += v;
+    const __m256 vs = _mm256_set1_ps(sum);
+    for (c = 0; c < depth; c += 8) {
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(depth - c)), lane);
+      _mm256_maskstore_ps(yr + c, mask, _mm256_div_ps(_mm256_maskload_ps(yr + c, mask), vs));
+    }
+  }
+}
+
 #pragma GCC pop_options
 
 void runPortable(const Job& j, int64_t begin, int64_t end) {
@@ -135,6 +170,12 @@ float swishReference(float x) {
     s = 1.f / (1.f + std::exp(-x));
   }
   return x * s;
+}
+
+bool softmaxF32(const float* x, float* y, int64_t rows, int64_t depth, float beta) {
+  if (!hasAvx2() || !(beta >= 0.f) || depth <= 0) return false;
+  softmaxRowsAvx2(x, y, rows, depth, beta);
+  return true;
 }
 
 float hardSwishReference(float x) { return x * std::min(6.f, std::max(0.f, x + 3.f)) / 6.f; }

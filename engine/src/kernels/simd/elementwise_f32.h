@@ -1,8 +1,8 @@
 // Element-wise float functions for fused ops: swish (x * sigmoid(x), the
 // SWISH node that replaces LOGISTIC + MUL) and the post-ops a fused node
 // applies to its own output when its main path could not (graph_fusion.h).
-// AVX-512 where simd::hasAvx512(), else portable loops with TFLite's
-// reference formulas; spread over `pool` in chunks when there is enough work.
+// AVX-512 where simd::hasAvx512(), AVX2 where simd::hasAvx2(), else
+// portable loops with TFLite's reference formulas; spread over `pool` in chunks when there is enough work.
 #pragma once
 
 #include <pthreadpool.h>
@@ -18,6 +18,13 @@ void swishF32(const float* x, float* y, int64_t n, pthreadpool_t pool);
 
 // data[i] = op(data[i]).
 void applyPostOpF32(PostOp op, float* data, int64_t n, pthreadpool_t pool);
+
+// Float SOFTMAX over the last axis, rows x depth, for beta >= 0 (then every
+// exp argument, (x - max) * beta, is <= 0): the max, exp by the polynomial
+// of the post-ops (relative error ~1e-7; below -87.3 about 1e-38 instead of
+// a denormal), the sum, then each value divided by it. False, with nothing
+// written, where the CPU has no AVX2 (the caller's scalar loop runs).
+bool softmaxF32(const float* x, float* y, int64_t rows, int64_t depth, float beta);
 
 // The portable scalar formulas (TFLite's reference LOGISTIC times x, and
 // reference HARD_SWISH).
