@@ -4,6 +4,7 @@
 // Every case runs on each kernel path (reference, optimized on one and two
 // threads; RELU*, LOGISTIC and HARD_SWISH use XNNPACK there) against the
 // same expectations; a larger sweep compares the paths directly.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -13,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "kernels/simd/elementwise_f32.h"
 #include "op_test_util.h"
 
 namespace {
@@ -79,6 +81,32 @@ TEST_CASE("TANH matches the double-precision formula", "[activation]") {
     const double expect = std::isnan(e) ? (x > 0 ? 1.0 : -1.0) : e;
     CHECK(y[i] == Approx(expect).margin(1e-6));
   }
+}
+
+TEST_CASE("the vector TANH stays within a few ulp of std::tanh", "[activation][simd]") {
+  std::vector<float> x;
+  for (int i = -200000; i <= 200000; ++i) x.push_back(static_cast<float>(i) * 1e-4f);  // [-20, 20]
+  for (float v = 1e-30f; v < 1e-3f; v *= 1.7f) {  // tiny values, where tanh(x) ~ x
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  x.push_back(0.f);
+  x.push_back(-0.f);
+  x.push_back(std::numeric_limits<float>::infinity());
+  x.push_back(-std::numeric_limits<float>::infinity());
+  x.push_back(std::numeric_limits<float>::quiet_NaN());
+  std::vector<float> y(x.size());
+  if (!engine::kernels::simd::tanhF32(x.data(), y.data(), static_cast<int64_t>(x.size()))) return;  // no AVX2
+  double worst = 0;
+  for (size_t i = 0; i + 1 < x.size(); ++i) {
+    const double want = std::tanh(static_cast<double>(x[i]));
+    INFO("x = " << x[i]);
+    REQUIRE(std::signbit(y[i]) == std::signbit(x[i]));
+    worst = std::max(worst, std::abs(y[i] - want) / std::max(std::abs(want), 1e-37));
+  }
+  CHECK(std::isnan(y.back()));
+  INFO("largest relative error " << worst);
+  CHECK(worst < 4e-7);  // a few ulp (2^-23 = 1.2e-7)
 }
 
 TEST_CASE("LOGISTIC matches the double-precision formula, saturating safely", "[activation]") {

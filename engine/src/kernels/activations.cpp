@@ -278,6 +278,13 @@ Status evalReluN1To1(OpContext& ctx) {
 }
 
 Status evalTanh(OpContext& ctx) {
+  // Vectorized (simd::tanhF32) except in dynamic-range models, whose float
+  // ops keep the reference's arithmetic.
+  const Tensor* in = ctx.input(0);
+  if (ctx.optimizedKernels() && !ctx.reproducibleFloat() &&
+      simd::tanhF32(in->as<float>(), ctx.output(0)->as<float>(), in->numElements())) {
+    return Status::ok();
+  }
   return evalUnary(ctx, [](float x) { return std::tanh(x); });
 }
 
@@ -367,6 +374,13 @@ Status evalLogistic(OpContext& ctx) {
   // keep exp() from overflowing.
   constexpr float kCutoffUpper = 16.619047164916992188f;
   constexpr float kCutoffLower = -9.f;
+  // Small tensors (an LSTM's gates): the vector loop, cheaper than
+  // XNNPACK's per-call setup.
+  const Tensor* in = ctx.input(0);
+  if (ctx.optimizedKernels() && in->numElements() <= 1024 &&
+      simd::sigmoidF32(in->as<float>(), ctx.output(0)->as<float>(), in->numElements())) {
+    return Status::ok();
+  }
   return evalUnaryOrXnn(ctx, [](float x) {
     if (x > kCutoffUpper) return 1.f;
     if (x < kCutoffLower) return std::exp(x);

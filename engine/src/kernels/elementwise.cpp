@@ -426,6 +426,10 @@ Status checkQuantDivisor(const OpContext& ctx, const T* divisor, int64_t n, cons
   return Status::ok();
 }
 
+// Up to this many elements a flat float ADD/SUB/MUL runs the engine's own
+// loop rather than XNNPACK (whose per-call setup dominates small ops).
+constexpr int64_t kSmallFloatElementwise = 1024;
+
 template <ArithOp Op>
 Status evalArith(OpContext& ctx) {
   const ArithState& s = *ctx.state<ArithState>();
@@ -438,7 +442,10 @@ Status evalArith(OpContext& ctx) {
     return Status::ok();
   }
   if constexpr (Op != ArithOp::kDiv) {
-    if (s.xnnOp) {
+    // Small flat tensors (an LSTM's gate vectors): XNNPACK's setup costs
+    // more than the loop below, which computes the same IEEE results.
+    const bool small = out->numElements() <= kSmallFloatElementwise && s.plan.mode != BinaryMode::kBroadcast;
+    if (s.xnnOp && !small) {
       const float* pa = s.constA.empty() ? a->as<float>() : s.constA.data();
       const float* pb = s.constB.empty() ? b->as<float>() : s.constB.data();
       // Memory traffic more than arithmetic: weigh each element twice.

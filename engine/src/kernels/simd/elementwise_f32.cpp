@@ -59,15 +59,17 @@ inline __m256 expNonPositive8(__m256 t) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
 }
 
+// 1 / (1 + e^-x) from z = e^-|x|: 1 / (1 + z) for x >= 0, z / (1 + z) below.
+inline __m256 sigmoid8(__m256 x) {
+  const __m256 abs = _mm256_andnot_ps(_mm256_set1_ps(-0.f), x);
+  const __m256 z = expNonPositive8(_mm256_sub_ps(_mm256_setzero_ps(), abs));
+  const __m256 r = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), z));
+  return _mm256_blendv_ps(r, _mm256_mul_ps(z, r), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+}
+
 inline __m256 apply8(PostOp op, __m256 x) {
   switch (op) {
-    case PostOp::kSwish: {
-      const __m256 abs = _mm256_andnot_ps(_mm256_set1_ps(-0.f), x);
-      const __m256 z = expNonPositive8(_mm256_sub_ps(_mm256_setzero_ps(), abs));
-      const __m256 r = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), z));
-      const __m256 sig = _mm256_blendv_ps(r, _mm256_mul_ps(z, r), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
-      return _mm256_mul_ps(x, sig);
-    }
+    case PostOp::kSwish: return _mm256_mul_ps(x, sigmoid8(x));
     case PostOp::kHardSwish: {
       const __m256 t = _mm256_min_ps(_mm256_set1_ps(6.f),
                                      _mm256_max_ps(_mm256_setzero_ps(), _mm256_add_ps(x, _mm256_set1_ps(3.f))));
@@ -86,6 +88,45 @@ void runAvx2(const Job& j, int64_t begin, int64_t end) {
     std::copy(j.x + i, j.x + end, in);
     _mm256_store_ps(out, apply8(j.op, _mm256_load_ps(in)));
     std::copy(out, out + (end - i), j.y + i);
+  }
+}
+
+// tanh on 8 lanes (see tanhF32).
+inline __m256 tanh8(__m256 x) {
+  const __m256 sign = _mm256_set1_ps(-0.f);
+  const __m256 y = _mm256_andnot_ps(sign, x);
+  // t = -2|x| >= -87.3 (tanh is 1 in float long before).
+  const __m256 t = _mm256_max_ps(_mm256_mul_ps(y, _mm256_set1_ps(-2.f)), _mm256_set1_ps(-87.3f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), t);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  // q = e^r - 1 = r + r^2/2 + ... (degree 7), then expm1(t) = q 2^n + (2^n - 1).
+  __m256 p = _mm256_set1_ps(1.f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
+  const __m256 q = _mm256_mul_ps(p, r);
+  const __m256 two = _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+  const __m256 em1 = _mm256_fmadd_ps(q, two, _mm256_sub_ps(two, _mm256_set1_ps(1.f)));
+  const __m256 th = _mm256_div_ps(_mm256_sub_ps(_mm256_setzero_ps(), em1), _mm256_add_ps(_mm256_set1_ps(2.f), em1));
+  const __m256 out = _mm256_or_ps(th, _mm256_and_ps(sign, x));
+  return _mm256_blendv_ps(out, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+template <__m256 (*F)(__m256)>
+void mapAvx2(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(32) float in[8] = {}, out[8];
+    std::copy(x + i, x + n, in);
+    _mm256_store_ps(out, F(_mm256_load_ps(in)));
+    std::copy(out, out + (n - i), y + i);
   }
 }
 
@@ -170,6 +211,18 @@ float swishReference(float x) {
     s = 1.f / (1.f + std::exp(-x));
   }
   return x * s;
+}
+
+bool tanhF32(const float* x, float* y, int64_t n) {
+  if (!hasAvx2()) return false;
+  mapAvx2<tanh8>(x, y, n);
+  return true;
+}
+
+bool sigmoidF32(const float* x, float* y, int64_t n) {
+  if (!hasAvx2()) return false;
+  mapAvx2<sigmoid8>(x, y, n);
+  return true;
 }
 
 bool softmaxF32(const float* x, float* y, int64_t rows, int64_t depth, float beta) {

@@ -26,6 +26,17 @@ void applyPostOpF32(PostOp op, float* data, int64_t n, pthreadpool_t pool);
 // written, where the CPU has no AVX2 (the caller's scalar loop runs).
 bool softmaxF32(const float* x, float* y, int64_t rows, int64_t depth, float beta);
 
+// y[i] = tanh(x[i]) on 8 lanes: -expm1(-2|x|) / (2 + expm1(-2|x|)) with the
+// sign of x, expm1 from the post-ops' exp polynomial without its leading 1
+// (so it keeps its relative accuracy near 0; within a few ulp of
+// std::tanh); NaN stays NaN. False, with nothing written, without AVX2.
+bool tanhF32(const float* x, float* y, int64_t n);
+
+// y[i] = 1 / (1 + e^-x[i]) on 8 lanes (z = e^-|x| from the same
+// polynomial, 1 / (1 + z) or z / (1 + z) by an exact division). False, with
+// nothing written, without AVX2.
+bool sigmoidF32(const float* x, float* y, int64_t n);
+
 // The portable scalar formulas (TFLite's reference LOGISTIC times x, and
 // reference HARD_SWISH).
 float swishReference(float x);
