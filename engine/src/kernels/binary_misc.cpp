@@ -83,6 +83,9 @@ std::vector<ElementType> typesOf(BOp op) {
 struct SquaredDiffQuant {
   int32_t offsetA = 0, offsetB = 0, offsetOut = 0;  // -zpA, -zpB, +zpOut
   quant::Multiplier multA, multB, multOut;
+  // The rescaled inputs per byte (x + 128): the first two of the three
+  // multiplications, which depend on one input each.
+  int32_t scaledA[256] = {}, scaledB[256] = {};
 };
 
 // The headroom TFLite gives the inputs before rescaling them.
@@ -116,17 +119,20 @@ Status prepareSquaredDiffInt8(const OpContext& ctx, const Tensor* a, const Tenso
   q->multA = quant::quantizeMultiplier(static_cast<double>(qa.scale) / twiceMax);
   q->multB = quant::quantizeMultiplier(static_cast<double>(qb.scale) / twiceMax);
   q->multOut = quant::quantizeMultiplier(realOut);
+  // |offset + x| <= 255, so each rescaled value stays below 2^15 and the
+  // square below 2^30.
+  for (int32_t x = -128; x <= 127; ++x) {
+    q->scaledA[x + 128] = quant::multiplyByQuantizedMultiplier((q->offsetA + x) * (1 << kSquaredDiffLeftShift), q->multA);
+    q->scaledB[x + 128] = quant::multiplyByQuantizedMultiplier((q->offsetB + x) * (1 << kSquaredDiffLeftShift), q->multB);
+  }
   return Status::ok();
 }
 
 void squaredDiffInt8(const BinaryState& s, const int8_t* a, const int8_t* b, int8_t* out) {
-  const SquaredDiffQuant q = s.sq;
+  const SquaredDiffQuant& q = s.sq;
   runBinary(s.plan, a, b, out, [&q](int8_t x, int8_t y) {
-    // |offset + x| <= 255, so each rescaled value stays below 2^15 and the
-    // square below 2^30.
-    const int32_t sx = quant::multiplyByQuantizedMultiplier((q.offsetA + x) * (1 << kSquaredDiffLeftShift), q.multA);
-    const int32_t sy = quant::multiplyByQuantizedMultiplier((q.offsetB + y) * (1 << kSquaredDiffLeftShift), q.multB);
-    const int32_t v = quant::multiplyByQuantizedMultiplier((sx - sy) * (sx - sy), q.multOut) + q.offsetOut;
+    const int32_t d = q.scaledA[x + 128] - q.scaledB[y + 128];
+    const int32_t v = quant::multiplyByQuantizedMultiplier(d * d, q.multOut) + q.offsetOut;
     return static_cast<int8_t>(std::clamp(v, -128, 127));
   });
 }

@@ -272,6 +272,10 @@ struct QMatMulState : KernelState {
   int rowScratch = -1;           // one hybrid::RowQuant per lhs row
   int gatherScratch = -1;        // one lhs row (adj_x gathers it)
   int64_t lhsMatrices = 1, rhsMatrices = 1;
+  // int8 with AVX2: rhs - zero point as int16 [K][N] and one row of
+  // int32 sums (the same integer sums, in a vectorizable order).
+  bool rowsAvx2 = false;
+  int rhsScratch = -1, accScratch = -1;
 };
 
 // Element (p, j) of one rhs matrix and (i, p) of one lhs matrix.
@@ -330,15 +334,56 @@ Status prepareMatMul(OpContext& ctx) {
   INFERD_RETURN_IF_ERROR(qk::makeRequantizer(ctx, lhs, {rhsScale}, qk::ScaleProduct::kFloat,
                                              fb::ActivationFunctionType::NONE,
                                              Rounding::kAwayFromZero, &st->rq));
+  st->rowsAvx2 = ctx.optimizedKernels() && opt::cpuFeatures().avx2;
+  if (st->rowsAvx2) {
+    st->rhsScratch = ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(g.k * g.n, 1)) * sizeof(int16_t));
+    st->accScratch = ctx.requestScratch(static_cast<size_t>(std::max<int64_t>(g.n, 1)) * sizeof(int32_t));
+  }
+  ctx.setKernelVariant(st->rowsAvx2 ? "avx2" : "reference");
   ctx.setState(std::move(st));
   return Status::ok();
 }
+
+#pragma GCC push_options
+#pragma GCC target("avx2")
+
+// One int8 matrix product, row by row: acc[j] += (a(i, p) - za) * b16[p][j]
+// over p, b16 = rhs - zb laid out [K][N]; loops the compiler vectorizes
+// for AVX2. Integer sums are exact in any order: the reference's bytes.
+void matMulRowsAvx2(const QMatMulState& st, const int8_t* a, const int8_t* b, int16_t* b16, int32_t* acc,
+                    int8_t* c) {
+  const MatMulGeom& g = st.g;
+  const int64_t m = g.m, k = g.k, n = g.n;
+  const int32_t zb = st.rhsZeroPoint;
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t j = 0; j < n; ++j) b16[p * n + j] = static_cast<int16_t>(b[rhsIndex(g, p, j)] - zb);
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) acc[j] = 0;
+    for (int64_t p = 0; p < k; ++p) {
+      const int32_t av = static_cast<int32_t>(a[lhsIndex(g, i, p)]) - st.lhsZeroPoint;
+      const int16_t* br = b16 + p * n;
+      for (int64_t j = 0; j < n; ++j) acc[j] += av * static_cast<int32_t>(br[j]);
+    }
+    for (int64_t j = 0; j < n; ++j) c[i * n + j] = static_cast<int8_t>(st.rq.apply(acc[j], 0));
+  }
+}
+
+#pragma GCC pop_options
 
 void matMulQuantized(OpContext& ctx, const QMatMulState& st) {
   const MatMulGeom& g = st.g;
   const int8_t* lhs = ctx.input(0)->as<int8_t>();
   const int8_t* rhs = ctx.input(1)->as<int8_t>();
   int8_t* out = ctx.output(0)->as<int8_t>();
+  if (st.rowsAvx2) {
+    auto* b16 = static_cast<int16_t*>(ctx.scratch(st.rhsScratch));
+    auto* acc = static_cast<int32_t*>(ctx.scratch(st.accScratch));
+    forEachBroadcast(g.batch, [&](int64_t o, int64_t ai, int64_t bi) {
+      matMulRowsAvx2(st, lhs + ai * g.m * g.k, rhs + bi * g.k * g.n, b16, acc, out + o * g.m * g.n);
+    });
+    return;
+  }
   forEachBroadcast(g.batch, [&](int64_t o, int64_t ai, int64_t bi) {
     const int8_t* a = lhs + ai * g.m * g.k;
     const int8_t* b = rhs + bi * g.k * g.n;
