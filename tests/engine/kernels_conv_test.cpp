@@ -843,6 +843,26 @@ TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel with 2 threads matches the referen
 // (bias, then the taps column by column, one FMA each; padding taps add
 // nothing), so it gives XNNPACK's bytes: models that matched LiteRT's
 // XNNPACK bit for bit (the MediaPipe face detector) still do.
+// The optimized path runs one of the engine's SIMD kernels (simd/), and
+// its outputs equal those of XNNPACK (the SIMD kernels turned off) bit for
+// bit.
+void requireSimdGivesXnnpackBytes(const std::vector<uint8_t>& model, const std::vector<float>& x) {
+  const auto options = kernelPathOptions(KernelPath::kOptimized);
+  std::string error;
+  const uint64_t before = engine::kernels::simd::createdKernels();
+  const std::vector<float> own = runFloat(model, {x}, &error, 0, nullptr, options);
+  REQUIRE(error.empty());
+  CHECK(engine::kernels::simd::createdKernels() > before);
+  engine::kernels::simd::setDisabled(true);
+  const std::vector<float> xnnpack = runFloat(model, {x}, &error, 0, nullptr, options);
+  engine::kernels::simd::setDisabled(false);
+  REQUIRE(error.empty());
+  REQUIRE(own.size() == xnnpack.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < own.size(); ++i) differ += own[i] != xnnpack[i];
+  CHECK(differ == 0);
+}
+
 TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel gives XNNPACK's results bit for bit", "[kernels][depthwise][simd]") {
   if (!engine::kernels::simd::hasAvx512()) return;
   const std::vector<ConvCase> cases = {
@@ -856,20 +876,7 @@ TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel gives XNNPACK's results bit for bi
   forEachCase(cases, 540, [](const ConvCase& c, unsigned seed) {
     const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[3], seed);
     const auto model = depthwiseModel(c.in, c.filter, d.w, d.bias, c.p, 1);
-    const auto options = kernelPathOptions(KernelPath::kOptimized);
-    std::string error;
-    const uint64_t before = engine::kernels::simd::createdKernels();
-    const std::vector<float> simd = runFloat(model, {d.x}, &error, 0, nullptr, options);
-    REQUIRE(error.empty());
-    CHECK(engine::kernels::simd::createdKernels() > before);
-    engine::kernels::simd::setDisabled(true);
-    const std::vector<float> xnnpack = runFloat(model, {d.x}, &error, 0, nullptr, options);
-    engine::kernels::simd::setDisabled(false);
-    REQUIRE(error.empty());
-    REQUIRE(simd.size() == xnnpack.size());
-    size_t differ = 0;
-    for (size_t i = 0; i < simd.size(); ++i) differ += simd[i] != xnnpack[i];
-    CHECK(differ == 0);
+    requireSimdGivesXnnpackBytes(model, d.x);
   });
 }
 
@@ -891,20 +898,7 @@ TEST_CASE("CONV_2D 1x1: the AVX2 GEMM matches the reference and gives XNNPACK's 
     const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[0], seed);
     const auto model = convModel(c.in, c.filter, d.w, d.bias, c.p);
     requirePathsAgree(model, {d.x}, kPathTolerance);
-    const auto options = kernelPathOptions(KernelPath::kOptimized);
-    std::string error;
-    const uint64_t before = engine::kernels::simd::createdKernels();
-    const std::vector<float> own = runFloat(model, {d.x}, &error, 0, nullptr, options);
-    REQUIRE(error.empty());
-    CHECK(engine::kernels::simd::createdKernels() > before);
-    engine::kernels::simd::setDisabled(true);
-    const std::vector<float> xnnpack = runFloat(model, {d.x}, &error, 0, nullptr, options);
-    engine::kernels::simd::setDisabled(false);
-    REQUIRE(error.empty());
-    REQUIRE(own.size() == xnnpack.size());
-    size_t differ = 0;
-    for (size_t i = 0; i < own.size(); ++i) differ += own[i] != xnnpack[i];
-    CHECK(differ == 0);
+    requireSimdGivesXnnpackBytes(model, d.x);
   });
 }
 

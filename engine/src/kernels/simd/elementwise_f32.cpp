@@ -38,15 +38,22 @@ INFERD_AVX512_END
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
-// The 8-lane twins of avx512_math.h's functions (the same polynomial; ldexp
-// from the exponent bits, 2^n being normal for n >= -126; an exact
-// division instead of the AVX-512 reciprocal estimate).
-inline __m256 expNonPositive8(__m256 t) {
+// The 8-lane twins of avx512_math.h's functions (the same reduction and
+// polynomial, its leading 1 added last; ldexp from the exponent bits, 2^n
+// being normal for n >= -126; an exact division instead of the AVX-512
+// reciprocal estimate).
+// t = n ln2 + r with |r| <= ln2/2 (a two-part ln 2), t >= -87.3 first.
+inline __m256 reduce8(__m256 t, __m256* r) {
   t = _mm256_max_ps(t, _mm256_set1_ps(-87.3f));
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(1.44269504088896341f)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), t);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  *r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), t));
+  return n;
+}
+
+// e^r - 1 = r + r^2/2 + ... (degree 7, without the leading 1, so it keeps
+// its relative accuracy near 0).
+inline __m256 expm1Poly8(__m256 r) {
   __m256 p = _mm256_set1_ps(1.f / 5040);
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120));
@@ -54,9 +61,18 @@ inline __m256 expNonPositive8(__m256 t) {
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+  return _mm256_mul_ps(p, r);
+}
+
+// 2^n for integer-valued n in [-126, 127], from the exponent bits.
+inline __m256 pow2i8(__m256 n) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+}
+
+inline __m256 expNonPositive8(__m256 t) {
+  __m256 r;
+  const __m256 n = reduce8(t, &r);
+  return _mm256_mul_ps(_mm256_add_ps(expm1Poly8(r), _mm256_set1_ps(1.f)), pow2i8(n));
 }
 
 // 1 / (1 + e^-x) from z = e^-|x|: 1 / (1 + z) for x >= 0, z / (1 + z) below.
@@ -95,24 +111,12 @@ void runAvx2(const Job& j, int64_t begin, int64_t end) {
 inline __m256 tanh8(__m256 x) {
   const __m256 sign = _mm256_set1_ps(-0.f);
   const __m256 y = _mm256_andnot_ps(sign, x);
-  // t = -2|x| >= -87.3 (tanh is 1 in float long before).
-  const __m256 t = _mm256_max_ps(_mm256_mul_ps(y, _mm256_set1_ps(-2.f)), _mm256_set1_ps(-87.3f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), t);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  // q = e^r - 1 = r + r^2/2 + ... (degree 7), then expm1(t) = q 2^n + (2^n - 1).
-  __m256 p = _mm256_set1_ps(1.f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  const __m256 q = _mm256_mul_ps(p, r);
-  const __m256 two = _mm256_castsi256_ps(
-      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
-  const __m256 em1 = _mm256_fmadd_ps(q, two, _mm256_sub_ps(two, _mm256_set1_ps(1.f)));
+  // t = -2|x| (clamped at -87.3: tanh is 1 in float long before);
+  // expm1(t) = q 2^n + (2^n - 1) with q = e^r - 1.
+  __m256 r;
+  const __m256 n = reduce8(_mm256_mul_ps(y, _mm256_set1_ps(-2.f)), &r);
+  const __m256 two = pow2i8(n);
+  const __m256 em1 = _mm256_fmadd_ps(expm1Poly8(r), two, _mm256_sub_ps(two, _mm256_set1_ps(1.f)));
   const __m256 th = _mm256_div_ps(_mm256_sub_ps(_mm256_setzero_ps(), em1), _mm256_add_ps(_mm256_set1_ps(2.f), em1));
   const __m256 out = _mm256_or_ps(th, _mm256_and_ps(sign, x));
   return _mm256_blendv_ps(out, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
