@@ -810,13 +810,22 @@ TEST_CASE("DEPTHWISE_CONV_2D: XNNPACK with 2 threads matches the reference kerne
   engine::kernels::simd::setDisabled(false);
 }
 
-// The AVX-512 kernel (simd/depthwise_f32.cpp): filter widths 3, 5, 7 with
+// Takes the engine's SIMD kernels wherever they apply for a scope.
+struct PreferOwnKernels {
+  PreferOwnKernels() { engine::kernels::simd::setPreferOwnKernels(true); }
+  ~PreferOwnKernels() { engine::kernels::simd::setPreferOwnKernels(false); }
+  PreferOwnKernels(const PreferOwnKernels&) = delete;
+  PreferOwnKernels& operator=(const PreferOwnKernels&) = delete;
+};
+
+// The AVX-512 or AVX2 kernel (simd/depthwise_f32.cpp): filter widths 3, 5, 7 with
 // any height, horizontal stride 1 or 2 (vertical any), channel counts with
 // and without a tail of 16, inputs narrower than the filter, leading
 // padding from SAME and none from VALID, all four activations.
 TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel with 2 threads matches the reference kernel",
           "[kernels][depthwise][simd]") {
-  if (!engine::kernels::simd::hasAvx512()) return;  // the XNNPACK test above covers this CPU
+  if (!engine::kernels::simd::hasAvx512() && !engine::kernels::simd::hasAvx2()) return;  // XNNPACK's test covers it
+  const PreferOwnKernels prefer;  // the AVX2 kernel also on these layers without a fused swish
   const std::vector<ConvCase> cases = {
       {{1, 37, 35, 19}, {1, 3, 3, 19}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
       {{2, 28, 31, 32}, {1, 5, 5, 32}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},
@@ -864,7 +873,8 @@ void requireSimdGivesXnnpackBytes(const std::vector<uint8_t>& model, const std::
 }
 
 TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel gives XNNPACK's results bit for bit", "[kernels][depthwise][simd]") {
-  if (!engine::kernels::simd::hasAvx512()) return;
+  if (!engine::kernels::simd::hasAvx512() && !engine::kernels::simd::hasAvx2()) return;
+  const PreferOwnKernels prefer;
   const std::vector<ConvCase> cases = {
       {{1, 37, 35, 19}, {1, 3, 3, 19}, {P::SAME, 1, 1, 1, 1, A::NONE}, true},
       {{2, 28, 31, 32}, {1, 5, 5, 32}, {P::SAME, 2, 2, 1, 1, A::RELU6}, true},

@@ -25,6 +25,7 @@
 #include "quant_kernel_util.h"
 #include "optimized/float_builtin.h"
 #include "register.h"
+#include "simd/dispatch.h"
 #include "simd/elementwise_f32.h"
 #include "xnnpack_util.h"
 
@@ -637,7 +638,12 @@ KernelRegistration unary(fb::BuiltinOperator code, int32_t maxVersion, KernelFn 
 
 // SWISH, the LOGISTIC + MUL pair the graph rewrite fuses (graph_fusion.h).
 Status prepareSwish(OpContext& ctx) {
-  if (ctx.reproducibleFloat()) ctx.setKernelVariant(builtinOrderVariant(ctx));
+  if (ctx.reproducibleFloat()) {
+    ctx.setKernelVariant(builtinOrderVariant(ctx));
+  } else {
+    // What simd::swishF32 will run.
+    ctx.setKernelVariant(simd::hasAvx512() ? "avx512" : simd::hasAvx2() ? "avx2" : "reference");
+  }
   return prepareUnaryFloat(ctx);
 }
 

@@ -1,4 +1,4 @@
-// An AVX-512 float DEPTHWISE_CONV_2D (NHWC, depth multiplier 1, no
+// An AVX-512 (or, on CPUs without it, AVX2) float DEPTHWISE_CONV_2D (NHWC, depth multiplier 1, no
 // dilation, filter widths 3, 5 and 7, horizontal stride 1 or 2) that keeps a
 // strip of output pixels in registers and loads each input pixel once for
 // all the taps of the strip that use it, instead of once per tap as
@@ -51,7 +51,8 @@ class DepthwiseF32 {
 
  private:
   DepthwiseGeometry g_;
-  int64_t blocks_ = 0;  // channel blocks of 16
+  int64_t blocks_ = 0;  // channel blocks of 16 (AVX-512) or 8 (AVX2)
+  void (*fn_)() = nullptr;  // the row function chosen for this CPU (a RowFn)
   std::unique_ptr<float[], void (*)(float*)> packed_{nullptr, nullptr};
 };
 

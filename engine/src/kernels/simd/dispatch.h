@@ -21,6 +21,12 @@ bool hasAvx2();
 // paths run instead) without touching the int8 kernels' choice.
 void setDisabled(bool disabled);
 
+// Tests: while set, the SIMD kernels run wherever they apply, also where a
+// measured policy prefers XNNPACK (the AVX2 depthwise on layers without a
+// fused post-op).
+void setPreferOwnKernels(bool prefer);
+bool preferOwnKernels();
+
 // Kernels created so far in this process from this folder (tests use it to
 // check that an optimized run really took a SIMD kernel).
 void countKernel();
