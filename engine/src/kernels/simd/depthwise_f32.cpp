@@ -38,6 +38,32 @@ struct RowContext {
   PostOp post;
 };
 
+// Where output row `index` (batch * outH + oy) reads and writes: the
+// input rows of the filter rows inside the image (from filter row ky0), the
+// output row, and the output columns [xl, xr) whose K taps all lie inside
+// the input. Plain code, shared by the AVX-512 and AVX2 rows.
+struct RowSpan {
+  const float* rows[kMaxKernelH] = {};
+  int nrows = 0;
+  int64_t ky0 = 0, xl = 0, xr = 0;
+  float* outRow = nullptr;
+};
+
+RowSpan rowSpan(const RowContext& c, int64_t index, int K, int S) {
+  const DepthwiseGeometry& g = *c.g;
+  const int64_t b = index / g.outH, oy = index % g.outH, C = g.channels;
+  const int64_t y0 = oy * g.strideH - g.padTop;
+  RowSpan sp;
+  sp.ky0 = std::max<int64_t>(0, -y0);
+  const int64_t ky1 = std::min<int64_t>(g.kernelH, g.inH - y0);
+  for (int64_t ky = sp.ky0; ky < ky1; ++ky) sp.rows[sp.nrows++] = c.in + ((b * g.inH + y0 + ky) * g.inW) * C;
+  sp.outRow = c.out + (b * g.outH + oy) * g.outW * C;
+  sp.xl = std::min<int64_t>(g.outW, (g.padLeft + S - 1) / S);
+  const int64_t span = g.inW - K + g.padLeft;
+  sp.xr = span < 0 ? sp.xl : std::max(sp.xl, std::min<int64_t>(g.outW, span / S + 1));
+  return sp;
+}
+
 INFERD_AVX512_BEGIN
 
 // T output pixels (pixel stride C) of one channel block; x0 is the first
@@ -93,20 +119,12 @@ template <int K, int S>
 void row(const RowContext& c, int64_t index) {
   constexpr int T = 8;
   const DepthwiseGeometry& g = *c.g;
-  const int64_t b = index / g.outH;
-  const int64_t oy = index % g.outH;
   const int64_t C = g.channels;
-  const int64_t y0 = oy * g.strideH - g.padTop;
-  const int64_t ky0 = std::max<int64_t>(0, -y0);
-  const int64_t ky1 = std::min<int64_t>(g.kernelH, g.inH - y0);
-  const float* rows[kMaxKernelH];
-  int nrows = 0;
-  for (int64_t ky = ky0; ky < ky1; ++ky) rows[nrows++] = c.in + ((b * g.inH + y0 + ky) * g.inW) * C;
-  float* outRow = c.out + (b * g.outH + oy) * g.outW * C;
-  // Output columns [xl, xr) have all K taps inside the input.
-  const int64_t xl = std::min<int64_t>(g.outW, (g.padLeft + S - 1) / S);
-  const int64_t span = g.inW - K + g.padLeft;
-  const int64_t xr = span < 0 ? xl : std::max(xl, std::min<int64_t>(g.outW, span / S + 1));
+  const RowSpan sp = rowSpan(c, index, K, S);
+  const float* const* rows = sp.rows;
+  const int nrows = sp.nrows;
+  const int64_t ky0 = sp.ky0, xl = sp.xl, xr = sp.xr;
+  float* outRow = sp.outRow;
   const __m512 lo = _mm512_set1_ps(c.min), hi = _mm512_set1_ps(c.max);
   const int64_t blockFloats = kLanes * (1 + static_cast<int64_t>(g.kernelH) * K);
 
@@ -209,19 +227,12 @@ template <int K, int S>
 void row(const RowContext& c, int64_t index) {
   constexpr int T = 8;
   const DepthwiseGeometry& g = *c.g;
-  const int64_t b = index / g.outH;
-  const int64_t oy = index % g.outH;
   const int64_t C = g.channels;
-  const int64_t y0 = oy * g.strideH - g.padTop;
-  const int64_t ky0 = std::max<int64_t>(0, -y0);
-  const int64_t ky1 = std::min<int64_t>(g.kernelH, g.inH - y0);
-  const float* rows[kMaxKernelH];
-  int nrows = 0;
-  for (int64_t ky = ky0; ky < ky1; ++ky) rows[nrows++] = c.in + ((b * g.inH + y0 + ky) * g.inW) * C;
-  float* outRow = c.out + (b * g.outH + oy) * g.outW * C;
-  const int64_t xl = std::min<int64_t>(g.outW, (g.padLeft + S - 1) / S);
-  const int64_t span = g.inW - K + g.padLeft;
-  const int64_t xr = span < 0 ? xl : std::max(xl, std::min<int64_t>(g.outW, span / S + 1));
+  const RowSpan sp = rowSpan(c, index, K, S);
+  const float* const* rows = sp.rows;
+  const int nrows = sp.nrows;
+  const int64_t ky0 = sp.ky0, xl = sp.xl, xr = sp.xr;
+  float* outRow = sp.outRow;
   const __m256 lo = _mm256_set1_ps(c.min), hi = _mm256_set1_ps(c.max);
   const int64_t blockFloats = kLanes8 * (1 + static_cast<int64_t>(g.kernelH) * K);
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
