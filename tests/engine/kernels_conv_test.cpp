@@ -844,7 +844,9 @@ TEST_CASE("DEPTHWISE_CONV_2D: the SIMD kernel with 2 threads matches the referen
     const CaseData d = caseData(c.in, c.filter, c.bias, c.filter[3], seed);
     const uint64_t before = engine::kernels::simd::createdKernels();
     requirePathsAgree(depthwiseModel(c.in, c.filter, d.w, d.bias, c.p, 1), {d.x}, kPathTolerance);
-    CHECK(engine::kernels::simd::createdKernels() > before);
+    // The AVX2 version has no 7-wide filters (XNNPACK runs those).
+    const bool own = engine::kernels::simd::hasAvx512() || c.filter[2] != 7;
+    CHECK((engine::kernels::simd::createdKernels() > before) == own);
   });
 }
 

@@ -250,15 +250,11 @@ void row(const RowContext& c, int64_t index) {
     for (; ox + T <= g.outW; ox += T) {
       strips<K, S, T>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, full, lo, hi);
     }
-    if (ox + 4 <= g.outW) {
-      strips<K, S, 4>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, full, lo, hi);
-      ox += 4;
+    // The last outW % 8 pixels one at a time (no 4- and 2-pixel strips:
+    // each strip width is a copy of fully unrolled code).
+    for (; ox < g.outW; ++ox) {
+      strips<K, S, 1>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, full, lo, hi);
     }
-    if (ox + 2 <= g.outW) {
-      strips<K, S, 2>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, full, lo, hi);
-      ox += 2;
-    }
-    if (ox < g.outW) strips<K, S, 1>(chRows, nrows, w, bias, ox, xl, xr, g.padLeft, g.inW, C, o, m, full, lo, hi);
   }
   // The post-op (the row is still in L1).
   if (c.post != PostOp::kNone) applyPostOpF32(c.post, outRow, g.outW * C, nullptr);
@@ -280,8 +276,11 @@ RowFn rowFunction(int kernelW, int strideW) {
     case 32: return wide ? row<3, 2> : avx2::row<3, 2>;
     case 51: return wide ? row<5, 1> : avx2::row<5, 1>;
     case 52: return wide ? row<5, 2> : avx2::row<5, 2>;
-    case 71: return wide ? row<7, 1> : avx2::row<7, 1>;
-    case 72: return wide ? row<7, 2> : avx2::row<7, 2>;
+    // 7-wide filters only with AVX-512: the AVX2 rows serve the layers with
+    // a fused swish (EfficientNet's 3x3 and 5x5), and each instance is
+    // tens of kB of unrolled code.
+    case 71: return wide ? row<7, 1> : nullptr;
+    case 72: return wide ? row<7, 2> : nullptr;
     default: return nullptr;
   }
 }
