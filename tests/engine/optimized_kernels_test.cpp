@@ -28,6 +28,8 @@
 #include "kernels/optimized/qgemm.h"
 #include "kernels/optimized/qreduce.h"
 #include "kernels/quant_kernels.h"
+#include "kernels/simd/depthwise_builtin_f32.h"
+#include "kernels/simd/dispatch.h"
 
 using namespace inferd;
 using namespace inferd::engine;
@@ -300,6 +302,107 @@ TEST_CASE("the 8-bit column sums of MEAN and SUM add every row", "[optimized]") 
       }
       REQUIRE(got[cols] == 12345);  // nothing written past the last column
       REQUIRE(gotU[cols] == 12345);
+    }
+  }
+}
+
+namespace {
+
+std::vector<float> randFloats(int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  std::uniform_real_distribution<float> d(-2.f, 2.f);
+  for (auto& x : v) x = randInt(0, 15) == 0 ? 0.f : d(rng);  // some exact zeros (signed-zero sums)
+  return v;
+}
+
+bool sameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+// The builtin-order float paths (float layers of dynamic-range models):
+// the AVX2 GEMM twin (simd/gemm_panels_f32.h) against conv_util.h's
+// gemmF32, every tail of its 6-row x 16-column tiles, with and without a
+// bias, bit for bit.
+TEST_CASE("the AVX2 builtin-order float GEMM gives gemmF32's bits", "[optimized][float]") {
+  if (!simd::hasAvx2()) return;
+  for (int64_t n : {1, 5, 8, 9, 16, 17, 24, 29, 40}) {
+    for (int64_t m : {1, 5, 6, 7, 13, 48}) {
+      for (int64_t k : {1, 3, 27, 64}) {
+        for (bool withBias : {true, false}) {
+          const std::vector<float> a = randFloats(m * (k + 2)), b = randFloats(k * n), bias = randFloats(n);
+          std::vector<float> packed(static_cast<size_t>(packedPanelFloats(k, n)));
+          packPanels(b.data(), k, n, [&](int64_t kk, int64_t nn) { return kk * n + nn; }, packed.data());
+          const ActivationRange act = randInt(0, 1) == 0 ? ActivationRange{0.f, 6.f} : ActivationRange{-1e30f, 1e30f};
+          // Output rows with a stride: nothing written between them.
+          const int64_t ldc = n + 3;
+          std::vector<float> want(static_cast<size_t>(m * ldc), 7.f), got(want);
+          const float* bp = withBias ? bias.data() : nullptr;
+          gemmF32(m, n, k, a.data(), k + 2, packed.data(), bp, act, want.data(), ldc, false);
+          simd::gemmPanelsF32Avx2(m, n, k, a.data(), k + 2, packed.data(), bp, act.min, act.max, got.data(), ldc);
+          INFO("m " << m << " n " << n << " k " << k << " bias " << withBias);
+          REQUIRE(sameBits(got, want));
+        }
+      }
+    }
+  }
+}
+
+// The AVX2 twin of the reference float depthwise (multiplier 1) against
+// its order written out: bias (or zero), then the taps inside the input in
+// row-major order, a multiply and an add each, then the clamp.
+TEST_CASE("the AVX2 builtin-order float depthwise gives the reference order's bits", "[optimized][float]") {
+  if (!simd::hasAvx2()) return;
+  struct G {
+    int64_t h, w, c, fh, fw, stride, pad, dilation;
+  };
+  const std::vector<G> geometries = {
+      {9, 11, 8, 3, 3, 1, 1, 1},   {10, 10, 16, 3, 3, 2, 0, 1}, {7, 13, 37, 3, 3, 1, 1, 1},
+      {12, 9, 3, 5, 5, 2, 2, 1},   {8, 8, 48, 3, 3, 1, 2, 2},   {5, 6, 72, 5, 5, 1, 2, 1},
+      {1, 1, 19, 3, 3, 1, 1, 1},   {6, 7, 33, 1, 1, 1, 0, 1},
+  };
+  for (const G& t : geometries) {
+    for (bool withBias : {true, false}) {
+      simd::DepthwiseBuiltinGeometry g;
+      g.inH = t.h, g.inW = t.w, g.channels = t.c, g.filterH = t.fh, g.filterW = t.fw;
+      g.strideH = g.strideW = t.stride, g.padH = g.padW = t.pad, g.dilationH = g.dilationW = t.dilation;
+      g.outH = (t.h + 2 * t.pad - t.dilation * (t.fh - 1) - 1) / t.stride + 1;
+      g.outW = (t.w + 2 * t.pad - t.dilation * (t.fw - 1) - 1) / t.stride + 1;
+      const int64_t batches = 2;
+      const std::vector<float> in = randFloats(batches * t.h * t.w * t.c), w = randFloats(t.fh * t.fw * t.c),
+                               bias = randFloats(t.c);
+      const float lo = -1.5f, hi = 1.5f;
+      const int64_t outSize = batches * g.outH * g.outW * t.c;
+      std::vector<float> want(static_cast<size_t>(outSize)), got(want.size(), 9.f);
+      for (int64_t b = 0; b < batches; ++b) {
+        for (int64_t oy = 0; oy < g.outH; ++oy) {
+          for (int64_t ox = 0; ox < g.outW; ++ox) {
+            for (int64_t c = 0; c < t.c; ++c) {
+              float total = withBias ? bias[c] : 0.f;
+              for (int64_t ky = 0; ky < t.fh; ++ky) {
+                const int64_t iy = oy * t.stride - t.pad + ky * t.dilation;
+                if (iy < 0 || iy >= t.h) continue;
+                for (int64_t kx = 0; kx < t.fw; ++kx) {
+                  const int64_t ix = ox * t.stride - t.pad + kx * t.dilation;
+                  if (ix < 0 || ix >= t.w) continue;
+                  const float product = in[((b * t.h + iy) * t.w + ix) * t.c + c] * w[(ky * t.fw + kx) * t.c + c];
+                  total += product;
+                }
+              }
+              want[((b * g.outH + oy) * g.outW + ox) * t.c + c] = std::min(std::max(total, lo), hi);
+            }
+          }
+        }
+      }
+      // Two calls over a split of the rows, as two threads do.
+      const int64_t rows = batches * g.outH, half = rows / 2;
+      const float* bp = withBias ? bias.data() : nullptr;
+      simd::depthwiseBuiltinRowsAvx2(g, in.data(), w.data(), bp, lo, hi, got.data(), 0, half);
+      simd::depthwiseBuiltinRowsAvx2(g, in.data(), w.data(), bp, lo, hi, got.data(), half, rows);
+      INFO("in " << t.h << "x" << t.w << "x" << t.c << " filter " << t.fh << "x" << t.fw << " stride " << t.stride
+                 << " pad " << t.pad << " dilation " << t.dilation << " bias " << withBias);
+      REQUIRE(sameBits(got, want));
     }
   }
 }

@@ -20,6 +20,7 @@
 #include "optimized/qgemm.h"
 #include "quant_kernels.h"
 #include "register.h"
+#include "simd/depthwise_builtin_f32.h"
 #include "simd/depthwise_f32.h"
 #include "simd/dispatch.h"
 #include "simd/elementwise_f32.h"
@@ -210,6 +211,7 @@ struct ConvState : KernelState, ForwardConv {
   // 1x1 stride-1 filters read the input in place; others gather im2col rows.
   bool direct = false;
   int64_t tileRows = 0;
+  int64_t threads = 1;  // im2col tiles in the scratch (the pool's threads at prepare)
   int im2colScratch = -1;
   // Constant filters are packed here once; others into scratch on each eval.
   std::vector<float> packed;
@@ -312,9 +314,11 @@ Status prepareConv(OpContext& ctx) {
   }
   ctx.setKernelVariant(std::move(variant));
   st->tileRows = gemmTileRows(st->k);
+  // One im2col tile per thread: the tiles run in parallel.
+  st->threads = std::max<int64_t>(1, opt::poolThreads(ctx.threadPool()));
   if (!st->direct) {
     st->im2colScratch =
-        ctx.requestScratch(static_cast<size_t>(st->tileRows * st->k) * sizeof(float));
+        ctx.requestScratch(static_cast<size_t>(st->threads * st->tileRows * st->k) * sizeof(float));
   }
   ctx.setState(std::move(st));
   return Status::ok();
@@ -338,6 +342,12 @@ void im2colRows(const ConvState& st, const float* inBatch, int64_t inH, int64_t 
       const int64_t iy = y0 + ky * st.dilationH;
       if (iy < 0 || iy >= inH) {
         std::memset(row, 0, chunk * static_cast<size_t>(filterW));
+        row += filterW * icg;
+        continue;
+      }
+      if (icg == inC && st.dilationW == 1 && x0 >= 0 && x0 + filterW <= inW) {
+        // The taps of this filter row are one run of the input row.
+        std::memcpy(row, inBatch + (iy * inW + x0) * inC, chunk * static_cast<size_t>(filterW));
         row += filterW * icg;
         continue;
       }
@@ -399,29 +409,50 @@ Status evalConv(OpContext& ctx) {
     gemvBuiltinOrder(outC, st->k, filter->as<float>(), x, biasData, st->act, out);
     return Status::ok();
   }
-  for (int64_t b = 0; b < batches; ++b) {
-    const float* inBatch = in + b * inH * inW * inC;
-    float* outBatch = out + b * pixels * outC;
-    for (int32_t g = 0; g < st->groups; ++g) {
+  // Tiles of output pixels per batch and group, spread over the threads
+  // (each output is summed by one tile, so the order does not change).
+  const int64_t tilesPerGroup = (pixels + st->tileRows - 1) / st->tileRows;
+  const int64_t tiles = batches * st->groups * tilesPerGroup;
+  auto tileRange = [&](int64_t t0, int64_t t1, float* scratch) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t b = t / (st->groups * tilesPerGroup);
+      const auto g = static_cast<int32_t>(t / tilesPerGroup % st->groups);
+      const int64_t p0 = t % tilesPerGroup * st->tileRows;
+      const float* inBatch = in + b * inH * inW * inC;
+      float* outBatch = out + b * pixels * outC;
       const float* groupPacked = packed + g * st->groupPackedFloats;
       const float* groupBias = biasData != nullptr ? biasData + g * st->outPerGroup : nullptr;
-      for (int64_t p0 = 0; p0 < pixels; p0 += st->tileRows) {
-        const int64_t rows = std::min(st->tileRows, pixels - p0);
-        const float* a;
-        int64_t lda;
-        if (st->direct) {
-          a = inBatch + p0 * inC + g * st->inPerGroup;
-          lda = inC;
-        } else {
-          im2colRows(*st, inBatch, inH, inW, inC, filterH, filterW, outW, g, p0, rows, im2col);
-          a = im2col;
-          lda = st->k;
-        }
-        gemmF32(rows, st->outPerGroup, st->k, a, lda, groupPacked, groupBias, st->act,
-                outBatch + p0 * outC + g * st->outPerGroup, outC);
+      const int64_t rows = std::min(st->tileRows, pixels - p0);
+      const float* a;
+      int64_t lda;
+      if (st->direct) {
+        a = inBatch + p0 * inC + g * st->inPerGroup;
+        lda = inC;
+      } else {
+        im2colRows(*st, inBatch, inH, inW, inC, filterH, filterW, outW, g, p0, rows, scratch);
+        a = scratch;
+        lda = st->k;
       }
+      gemmF32(rows, st->outPerGroup, st->k, a, lda, groupPacked, groupBias, st->act,
+              outBatch + p0 * outC + g * st->outPerGroup, outC, ctx.optimizedKernels());
     }
-  }
+  };
+  struct Job {
+    const decltype(tileRange)* fn;
+    float* scratch;
+    int64_t scratchFloats, tiles, tasks;
+    static void run(void* self, size_t task) {
+      const auto& j = *static_cast<const Job*>(self);
+      const auto t = static_cast<int64_t>(task);
+      (*j.fn)(j.tiles * t / j.tasks, j.tiles * (t + 1) / j.tasks,
+              j.scratch != nullptr ? j.scratch + t * j.scratchFloats : nullptr);
+    }
+  };
+  const pthreadpool_t pool =
+      ctx.optimizedKernels() ? xnn::threadPoolFor(ctx, 2 * batches * pixels * st->k * outC) : nullptr;
+  Job job{&tileRange, im2col, st->tileRows * st->k, tiles,
+          std::max<int64_t>(1, std::min({tiles, opt::poolThreads(pool), st->threads}))};
+  opt::parallelFor(pool, job.tasks, &Job::run, &job);
   if (st->groups == 1 && ctx.reproducibleFloat()) {
     // The GEMM's rows are the output pixels of all batches.
     refixBuiltinGemmOrder(
@@ -529,7 +560,11 @@ Status prepareDepthwise(OpContext& ctx) {
   if (ctx.fusion() != nullptr) st->post = ctx.fusion()->post;
   st->simd = createSimdDepthwise(ctx, *st, g);
   if (!st->simd) st->xnnOp = createXnnConv(ctx, g, st->act);
-  ctx.setKernelVariant(st->simd ? (simd::hasAvx512() ? "avx512" : "avx2") : st->xnnOp ? "xnnpack" : "reference");
+  const bool builtinAvx2 = ctx.optimizedKernels() && st->multiplier == 1 && simd::hasAvx2();
+  ctx.setKernelVariant(st->simd     ? (simd::hasAvx512() ? "avx512" : "avx2")
+                       : st->xnnOp  ? "xnnpack"
+                       : builtinAvx2 ? "avx2-builtin-order"
+                                     : "reference");
   ctx.setState(std::move(st));
   return Status::ok();
 }
@@ -573,7 +608,18 @@ Status evalDepthwise(OpContext& ctx) {
 
   // Output rows are independent: spread over the threads (each output's
   // sum keeps its order).
+  simd::DepthwiseBuiltinGeometry dg;
+  const bool avx2 = mult == 1 && ctx.optimizedKernels() && simd::hasAvx2();
+  if (avx2) {
+    dg = {inH, inW, inC, filterH, filterW, outH, outW, st->strideH, st->strideW, st->padH, st->padW,
+          st->dilationH, st->dilationW};
+  }
   auto rowRange = [&](int64_t rowBegin, int64_t rowEnd) {
+    if (avx2) {
+      // The same sums 8 lanes wide (simd/depthwise_builtin_f32.h).
+      simd::depthwiseBuiltinRowsAvx2(dg, in, w, biasData, act.min, act.max, out, rowBegin, rowEnd);
+      return;
+    }
     for (int64_t r = rowBegin; r < rowEnd; ++r) {
       const int64_t b = r / outH, oy = r % outH;
       const float* inBatch = in + b * inH * inW * inC;
@@ -965,7 +1011,7 @@ Status evalTranspose(OpContext& ctx) {
     const float* inBatch = in + b * inPixels * inC;
     for (int64_t p0 = 0; p0 < inPixels; p0 += st->tileRows) {
       const int64_t rows = std::min(st->tileRows, inPixels - p0);
-      gemmF32(rows, st->n, inC, inBatch + p0 * inC, inC, packed, nullptr, none, col, st->n);
+      gemmF32(rows, st->n, inC, inBatch + p0 * inC, inC, packed, nullptr, none, col, st->n, ctx.optimizedKernels());
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t iy = (p0 + r) / inW;
         const int64_t ix = (p0 + r) % inW;

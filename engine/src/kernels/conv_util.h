@@ -12,6 +12,8 @@
 #include <cstring>
 
 #include "kernel_util.h"
+#include "simd/dispatch.h"
+#include "simd/gemm_panels_f32.h"
 
 namespace inferd::engine::kernels {
 
@@ -112,12 +114,18 @@ inline void tile(int64_t k, const float* a, int64_t lda, const float* panel, con
 
 // C[m][n] = act(sum_k A[m][k] * B[k][n] + bias[n]) for m < M, n < N.
 // A row m starts at a + m*lda (K floats), C row m at c + m*ldc; B is packed
-// with packPanels; bias may be null. Panels are the outer loop so one panel
+// with packPanels; bias may be null. allowSimd (the node's
+// optimizedKernels()) lets the AVX2 twin run where the CPU has it. Panels are the outer loop so one panel
 // (K x kGemmNr floats) stays in L1 while the rows of A stream past it; callers
 // keep M*K small enough (a tile) for A to stay in L2.
 inline void gemmF32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                     const float* packed, const float* bias, const ActivationRange& act, float* c,
-                    int64_t ldc) {
+                    int64_t ldc, bool allowSimd) {
+  if (allowSimd && simd::hasAvx2()) {
+    // The same sums 8 lanes wide (simd/gemm_panels_f32.h): the same bytes.
+    simd::gemmPanelsF32Avx2(m, n, k, a, lda, packed, bias, act.min, act.max, c, ldc);
+    return;
+  }
   for (int64_t n0 = 0; n0 < n; n0 += kGemmNr) {
     const float* panel = packed + n0 / kGemmNr * k * kGemmNr;
     const int cols = static_cast<int>(std::min<int64_t>(kGemmNr, n - n0));

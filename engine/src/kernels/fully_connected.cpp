@@ -214,7 +214,7 @@ Status evalFullyConnected(OpContext& ctx) {
   for (int64_t m0 = 0; m0 < st->batches; m0 += tile) {
     const int64_t rows = std::min(tile, st->batches - m0);
     gemmF32(rows, st->units, st->inputSize, in + m0 * st->inputSize, st->inputSize, packed,
-            biasData, st->act, out + m0 * st->units, st->units);
+            biasData, st->act, out + m0 * st->units, st->units, ctx.optimizedKernels());
   }
   if (ctx.reproducibleFloat()) {
     refixBuiltinGemmOrder(
