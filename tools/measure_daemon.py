@@ -38,6 +38,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -102,7 +103,8 @@ class Inferd:
         repo = tmp / "models"
         repo.mkdir()
         for name in REFERENCE_MODELS + (TINY_MODEL,):
-            (repo / f"{name}.tflite").symlink_to(model_file(name))
+            # copied: the daemon does not follow links in its model directory
+            shutil.copyfile(model_file(name), repo / f"{name}.tflite")
         self.log_path = tmp / "inferd.log"
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen([str(inferd), "--socket", str(self.socket), "--model-dir", str(repo),

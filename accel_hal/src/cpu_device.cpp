@@ -65,7 +65,7 @@ class CpuPreparedModel : public PreparedModel {
     }
     if (!keepState_) interp_->resetVariableTensors();
     const auto computeStart = Clock::now();
-    INFERD_RETURN_IF_ERROR(interp_->invoke());
+    INFERD_RETURN_IF_ERROR(deadline.stop != nullptr ? interp_->invoke(*deadline.stop) : interp_->invoke());
     const uint64_t computeNs = nsSince(computeStart);
     outputs->resize(interp_->numOutputs());
     for (size_t i = 0; i < interp_->numOutputs(); ++i) {

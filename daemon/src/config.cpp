@@ -105,6 +105,7 @@ Status validateModel(const config::ModelConfig& c, const Locator& loc) {
   INFERD_RETURN_IF_ERROR(checkRange(loc, c, "workers", c.workers(), 1, 64));
   INFERD_RETURN_IF_ERROR(checkRange(loc, c, "queue_size", c.queue_size(), 1, 1000000));
   INFERD_RETURN_IF_ERROR(checkRange(loc, c, "num_threads", c.num_threads(), 1, 256));
+  INFERD_RETURN_IF_ERROR(checkRange<uint32_t>(loc, c, "max_execution_ms", c.max_execution_ms(), 0, 86400000));
   const std::string& dev = c.preferred_device();
   const bool devOk = !dev.empty() && dev.size() <= 64 &&
                      dev.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.") == std::string::npos;

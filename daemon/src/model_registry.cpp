@@ -66,7 +66,11 @@ Result<std::shared_ptr<ModelInstance>> ModelRegistry::build(const ModelLocation&
 
   engine::LoadOptions loadOptions;
   loadOptions.resolver = options_.resolver;
-  auto model = engine::Model::load(location.modelPath, loadOptions);
+  // Opened beneath the model directory without following links; errors
+  // (which reach clients) name the file relative to the directory.
+  auto file = repository_.openModel(location);
+  if (!file) return file.status();
+  auto model = engine::Model::loadFromFd(file->get(), location.relativeModelPath(), loadOptions);
   if (!model) return model.status();
 
   if (cfg.preferred_device() != device_->name()) {
@@ -79,6 +83,7 @@ Result<std::shared_ptr<ModelInstance>> ModelRegistry::build(const ModelLocation&
   so.workers = cfg.workers();
   so.queueSize = static_cast<size_t>(cfg.queue_size());
   so.defaultPriority = cfg.default_priority();
+  so.maxExecution = std::chrono::milliseconds(cfg.max_execution_ms());
   so.prepare.priority = static_cast<int>(std::clamp<int64_t>(cfg.default_priority(), INT32_MIN, INT32_MAX));
   so.prepare.numThreads = cfg.num_threads();  // kernel threads of each worker's interpreter
   auto scheduler = Scheduler::create(model.value(), *device_, so, std::move(stats));
@@ -186,8 +191,10 @@ Status ModelRegistry::load(const std::string& name) {
 Status ModelRegistry::unload(const std::string& name) {
   auto log = logger("registry");
   std::shared_ptr<ModelInstance> old;
+  std::chrono::milliseconds grace{0};
   {
     std::lock_guard<std::mutex> lock(mu_);
+    grace = std::chrono::milliseconds(config_.shutdown_grace_ms());
     auto it = entries_.find(name);
     if (it == entries_.end()) {
       auto location = repository_.find(name);
@@ -201,7 +208,10 @@ Status ModelRegistry::unload(const std::string& name) {
     e.reason = "unloaded";
   }
   if (old) {
-    old->scheduler().stop();
+    // What is queued or running gets shutdown_grace_ms to finish; then the
+    // queue is answered UNAVAILABLE and running executions are stopped.
+    old->scheduler().close(Clock::now() + grace);
+    old->scheduler().join();
     log->info("unloaded model '{}'", name);
     std::lock_guard<std::mutex> lock(mu_);
     Entry& e = entries_[name];

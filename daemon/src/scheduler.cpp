@@ -180,9 +180,26 @@ void Scheduler::workerLoop(Worker& worker) {
     Queued& q = node.mapped();
     if (q.deadline) deadlines_.erase({*q.deadline, node.key()});
     ++running_;
+    // The timer stops the execution at the request's timeout or at the
+    // model's execution limit, whichever comes first.
+    worker.busy = true;
+    worker.reason = StopReason::kNone;
+    worker.stop->store(false);
+    worker.stopAt = Clock::time_point::max();
+    worker.stopAtIsTimeout = false;
+    if (options_.maxExecution.count() > 0) worker.stopAt = Clock::now() + options_.maxExecution;
+    if (q.deadline && *q.deadline < worker.stopAt) {
+      worker.stopAt = *q.deadline;
+      worker.stopAtIsTimeout = true;
+    }
+    // Wake the timer only when it would sleep past this execution's end
+    // (with the default 60 s limit, rarely: no wake-up per request).
+    if (worker.stopAt < timerWake_) timerCv_.notify_one();
     lock.unlock();
     run(worker, q.job, q.deadline);
     lock.lock();
+    worker.busy = false;
+    worker.stopAt = Clock::time_point::max();
     --running_;
   }
 }
@@ -227,12 +244,51 @@ void Scheduler::timerLoop() {
     }
     auto wake = deadlines_.empty() ? Clock::time_point::max() : deadlines_.begin()->first;
     if (closing_ && !queue_.empty()) wake = std::min(wake, cancelQueuedAt_);
+    // Running executions past their time, or still running when the grace
+    // period of a close ends, are told to stop (run() answers them).
+    for (Worker& w : workers_) {
+      if (!w.busy || w.reason != StopReason::kNone) continue;
+      if (closing_ && now >= cancelQueuedAt_) {
+        w.reason = StopReason::kClosing;
+      } else if (now >= w.stopAt) {
+        w.reason = w.stopAtIsTimeout ? StopReason::kTimeout : StopReason::kLimit;
+      } else {
+        wake = std::min(wake, w.stopAt);
+        if (closing_) wake = std::min(wake, cancelQueuedAt_);
+        continue;
+      }
+      w.stop->store(true);
+    }
+    timerWake_ = wake;
     if (wake == Clock::time_point::max()) {
       timerCv_.wait(lock);
     } else {
       timerCv_.wait_until(lock, wake);
     }
+    timerWake_ = Clock::time_point::min();  // awake: it looks at everything next
   }
+}
+
+Status Scheduler::stoppedStatus(const Job& job, StopReason reason, Clock::time_point start) const {
+  const auto ran = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  const std::string request = job.id.empty() ? "request" : "request " + job.id;
+  switch (reason) {
+    case StopReason::kTimeout:
+      return makeError(StatusCode::kDeadlineExceeded,
+                       "model '{}': {} was stopped after running {} ms: it reached its timeout of {} us", options_.model,
+                       request, ran, job.timeoutMicros.value_or(0));
+    case StopReason::kLimit:
+      return makeError(StatusCode::kDeadlineExceeded,
+                       "model '{}': {} was stopped after running {} ms, the model's max_execution_ms", options_.model,
+                       request, ran);
+    case StopReason::kClosing:
+    case StopReason::kNone:
+      break;
+  }
+  return makeError(StatusCode::kCancelled,
+                   "model '{}': {} was stopped after running {} ms: the model is being unloaded or the daemon is "
+                   "stopping",
+                   options_.model, request, ran);
 }
 
 void Scheduler::fail(Job& job, Status status, bool executed) {
@@ -258,7 +314,19 @@ void Scheduler::run(Worker& worker, Job& job, std::optional<Clock::time_point> d
   for (const ipc::Tensor& t : job.inputs) views.push_back({t.type, t.dims, t.data.data(), t.data.size()});
   std::vector<hal::OwnedTensor> outs;
   hal::ExecutionTiming timing;
-  Status s = worker.prepared->execute(views, &outs, hal::Deadline::none(), &timing);
+  hal::Deadline limit;
+  if (deadline) limit.at = *deadline;
+  limit.stop = worker.stop.get();
+  Status s = worker.prepared->execute(views, &outs, limit, &timing);
+  if (!s && s.code() == StatusCode::kCancelled && worker.stop->load()) {
+    StopReason reason;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reason = worker.reason;
+    }
+    fail(job, stoppedStatus(job, reason, start), true);
+    return;
+  }
   if (!s) {
     fail(job, s.withContext(fmt::format("model '{}'", options_.model)), true);
     return;

@@ -73,6 +73,14 @@ class ExecContext {
   // Runs the child subgraph.
   static Status invoke(Interpreter& child);
 
+  // The stop flag of the invoke(stop) running now (nullptr: none); child
+  // subgraphs and WHILE iterations read it through stopped().
+  const std::atomic<bool>* stop = nullptr;
+  bool stopped() const { return stop != nullptr && stop->load(std::memory_order_relaxed); }
+  static Status stoppedStatus() {
+    return Status(StatusCode::kCancelled, "the execution was stopped before it finished");
+  }
+
  private:
   std::shared_ptr<const Model> model_;
   InterpreterOptions options_;

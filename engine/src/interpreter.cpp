@@ -334,7 +334,7 @@ Status ExecContext::setInputs(Interpreter& child, const std::vector<const Tensor
 }
 
 Status ExecContext::invoke(Interpreter& child) {
-  Status s = child.invoke();
+  Status s = child.runNodes();
   if (!s.isOk()) return s.withContext(fmt::format("subgraph {}", child.subgraphIndex_));
   return s;
 }
@@ -738,11 +738,25 @@ std::vector<OpProfile> Interpreter::profile() const {
 }
 
 Status Interpreter::invoke() {
+  exec_->stop = nullptr;
+  return runNodes();
+}
+
+Status Interpreter::invoke(const std::atomic<bool>& stop) {
+  exec_->stop = &stop;
+  Status s = runNodes();
+  exec_->stop = nullptr;
+  return s;
+}
+
+Status Interpreter::runNodes() {
   using Clock = std::chrono::steady_clock;
   if (!prepared_) return Status(StatusCode::kInvalidArgument, "the interpreter is not prepared: the last resizeInput() failed");
   const bool profiling = profiling_;  // read once per run; off, each node costs one test
+  const ExecContext& exec = *exec_;
   for (Node& node : nodes_) {
     if (node.foldedAtPrepare) continue;
+    if (exec.stopped()) return ExecContext::stoppedStatus();
     const Clock::time_point start = profiling ? Clock::now() : Clock::time_point{};
     std::vector<std::vector<uint64_t>> heapScratch;
     if (node.deferred) {

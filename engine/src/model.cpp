@@ -33,7 +33,7 @@ constexpr int kMaxRank = 16;
 bool readFully(int fd, uint8_t* dst, size_t size) {
   size_t done = 0;
   while (done < size) {
-    ssize_t n = ::read(fd, dst + done, size - done);
+    ssize_t n = ::pread(fd, dst + done, size - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<size_t>(n);
@@ -568,49 +568,49 @@ size_t Model::constantBytes() const {
 }
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path, const LoadOptions& options) {
-  auto fail = [&](StatusCode code, const std::string& why) {
-    return Status(code, fmt::format("failed to load model '{}': {}", path, why));
-  };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (or a device) put where the model was must
+  // not wait for a writer; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
-    return fail(errno == ENOENT ? StatusCode::kNotFound : StatusCode::kInvalidArgument, std::strerror(errno));
+    return Status(errno == ENOENT ? StatusCode::kNotFound : StatusCode::kInvalidArgument,
+                  fmt::format("failed to load model '{}': {}", path, std::strerror(errno)));
   }
+  auto model = loadFromFd(fd, path, options);
+  ::close(fd);
+  return model;
+}
+
+Result<std::shared_ptr<const Model>> Model::loadFromFd(int fd, const std::string& label, const LoadOptions& options) {
+  auto fail = [&](StatusCode code, const std::string& why) {
+    return Status(code, fmt::format("failed to load model '{}': {}", label, why));
+  };
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return fail(StatusCode::kInvalidArgument, std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail(StatusCode::kInvalidArgument, "not a regular file");
+  if (::fstat(fd, &st) != 0) return fail(StatusCode::kInvalidArgument, std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return fail(StatusCode::kInvalidArgument, "not a regular file");
+  if (st.st_size == 0) return fail(StatusCode::kInvalidModel, "the file is empty");
+  if (static_cast<uint64_t>(st.st_size) > kMaxModelBytes) {
+    return fail(StatusCode::kInvalidModel, fmt::format("the file has {} bytes, more than the {} a .tflite can have",
+                                                       st.st_size, kMaxModelBytes));
   }
   const size_t size = static_cast<size_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return fail(StatusCode::kInvalidModel, "the file is empty");
-  }
   std::shared_ptr<Model> model(new Model());
-  model->label_ = path;
+  model->label_ = label;
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (map == MAP_FAILED) {
     // Some filesystems cannot mmap; fall back to reading the file.
     model->copy_.resize(size);
     if (!readFully(fd, model->copy_.data(), size)) {
-      const int err = errno;
-      ::close(fd);
-      return fail(StatusCode::kInvalidArgument, std::string("read failed: ") + std::strerror(err));
+      return fail(StatusCode::kInvalidArgument, std::string("read failed: ") + std::strerror(errno));
     }
     model->base_ = model->copy_.data();
   } else {
     model->mapping_ = map;
     model->base_ = static_cast<const uint8_t*>(map);
   }
-  ::close(fd);
   model->size_ = size;
   ModelLoader loader(*model, options);
   Status s = loader.load();
-  if (!s.isOk()) return Status(s.code(), fmt::format("failed to load model '{}': {}", path, s.message()));
+  if (!s.isOk()) return Status(s.code(), fmt::format("failed to load model '{}': {}", label, s.message()));
   return std::shared_ptr<const Model>(std::move(model));
 }
 

@@ -1,6 +1,7 @@
 // Default socket path and its folder, shared by the daemon and clients.
 #include "inferd/ipc/socket_path.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -26,21 +27,45 @@ size_t maxSocketPathLength() { return sizeof(sockaddr_un{}.sun_path) - 1; }
 
 namespace {
 
-Status checkExistingDir(const std::string& dir) {
+// The socket's folder must be a real directory (not a link: O_NOFOLLOW),
+// owned by the daemon's uid and writable by no one else; else another user
+// could listen where clients look (e.g. a planted /tmp/inferd-<uid> ->
+// /tmp, or a folder of theirs) or replace the socket. Reading and entering
+// it may be allowed (the socket's own mode then decides who connects).
+Status checkDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    struct stat lst {};
+    if (::lstat(dir.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+      return makeError(StatusCode::kPermissionDenied,
+                       "socket folder '{}' is a symbolic link; refusing to follow it (remove it, or choose "
+                       "another socket path)",
+                       dir);
+    }
+    if (err == ENOTDIR) {
+      return makeError(StatusCode::kInvalidArgument, "socket folder '{}' exists but is not a directory", dir);
+    }
+    return makeError(StatusCode::kInternal, "cannot open socket folder '{}': {}", dir, std::strerror(err));
+  }
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    return makeError(StatusCode::kInternal, "cannot stat socket folder '{}': {}", dir,
-                     std::strerror(errno));
+  const int rc = ::fstat(fd, &st);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return makeError(StatusCode::kInternal, "cannot stat socket folder '{}': {}", dir, std::strerror(err));
   }
-  if (!S_ISDIR(st.st_mode)) {
-    return makeError(StatusCode::kInvalidArgument,
-                     "socket folder '{}' exists but is not a directory", dir);
-  }
-  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+  if (st.st_uid != ::geteuid()) {
     return makeError(StatusCode::kPermissionDenied,
-                     "socket folder '{}' is owned by uid {}, expected uid {} (or root); "
+                     "socket folder '{}' is owned by uid {}, expected uid {}; "
                      "refusing to put the socket where another user controls it",
                      dir, st.st_uid, ::geteuid());
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return makeError(StatusCode::kPermissionDenied,
+                     "socket folder '{}' has mode {:04o}: others may write to it and replace the socket; "
+                     "refusing to use it (chmod go-w it)",
+                     dir, static_cast<unsigned>(st.st_mode & 07777));
   }
   return Status::ok();
 }
@@ -54,11 +79,12 @@ Status ensureSocketDir(const std::string& socketPath, mode_t mode) {
   std::filesystem::path dir = std::filesystem::path(socketPath).parent_path();
   if (dir.empty()) return Status::ok();  // relative name in the working directory
 
-  std::error_code ec;
-  if (std::filesystem::exists(dir, ec)) return checkExistingDir(dir.string());
+  struct stat lst {};
+  if (::lstat(dir.c_str(), &lst) == 0) return checkDir(dir.string());
 
   // Ancestors get ordinary permissions; only the socket's own folder is
   // restricted.
+  std::error_code ec;
   std::filesystem::path parent = dir.parent_path();
   if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
     std::filesystem::create_directories(parent, ec);
@@ -68,16 +94,21 @@ Status ensureSocketDir(const std::string& socketPath, mode_t mode) {
     }
   }
   if (::mkdir(dir.c_str(), mode) != 0) {
-    if (errno == EEXIST) return checkExistingDir(dir.string());  // lost a race: check it
+    if (errno == EEXIST) return checkDir(dir.string());  // lost a race: check it
     return makeError(StatusCode::kInternal, "cannot create socket folder '{}': {}", dir.string(),
                      std::strerror(errno));
   }
-  // mkdir's mode is filtered through the umask; set exactly what was asked.
-  if (::chmod(dir.c_str(), mode) != 0) {
+  // mkdir's mode is filtered through the umask; set exactly what was asked,
+  // on the folder just made (not on whatever the name points to now).
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || ::fchmod(fd, mode) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
     return makeError(StatusCode::kInternal, "cannot set mode {:o} on socket folder '{}': {}",
-                     static_cast<unsigned>(mode), dir.string(), std::strerror(errno));
+                     static_cast<unsigned>(mode), dir.string(), std::strerror(err));
   }
-  return Status::ok();
+  ::close(fd);
+  return checkDir(dir.string());
 }
 
 }  // namespace inferd::ipc

@@ -29,6 +29,8 @@ grpc::StatusCode toGrpcCode(StatusCode code) {
       return grpc::StatusCode::UNAVAILABLE;
     case StatusCode::kInternal:
       return grpc::StatusCode::INTERNAL;
+    case StatusCode::kCancelled:
+      return grpc::StatusCode::CANCELLED;
   }
   return grpc::StatusCode::INTERNAL;
 }
@@ -57,8 +59,9 @@ StatusCode fromGrpcCode(grpc::StatusCode code) {
     case grpc::StatusCode::PERMISSION_DENIED:
     case grpc::StatusCode::UNAUTHENTICATED:
       return StatusCode::kPermissionDenied;
-    case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::CANCELLED:
+      return StatusCode::kCancelled;
+    case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::ABORTED:
       return StatusCode::kUnavailable;
     default:

@@ -72,8 +72,8 @@ class InferdFixture {
     modelDir_ = dir_.file("models");
     std::filesystem::create_directories(modelDir_);
     for (const char* m : kApiTestModels) {
-      std::filesystem::create_symlink(std::filesystem::absolute(modelSourcePath(m)),
-                                      modelDir_ + "/" + m + ".tflite");
+      // Copied: the daemon does not follow links in its model directory.
+      std::filesystem::copy_file(modelSourcePath(m), modelDir_ + "/" + m + ".tflite");
     }
     socket_ = dir_.file("inferd.sock");
     const std::string conf = dir_.write("inferd.conf", "socket_path: \"" + socket_ + "\"\nmodel_dir: \"" + modelDir_ +

@@ -2,8 +2,16 @@
 // names that are not file names.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+
 #include "daemon_test_util.h"
 #include "inferd/daemon/model_repository.h"
+#include "inferd/engine/model.h"
 
 using namespace inferd;
 using namespace inferd::daemon;
@@ -67,8 +75,11 @@ TEST_CASE("the repository explains what it cannot find", "[repository]") {
   REQUIRE(loc.isOk());
   auto cfg = repo.modelConfig(*loc);
   REQUIRE_FALSE(cfg.isOk());
-  CHECK_THAT(cfg.status().message(), Catch::StartsWith(dir.file("badcfg/config.pbtxt") + ":2:") &&
-                                         Catch::Contains("queue_sizes"));
+  // Named relative to the repository: errors reach clients, the daemon's
+  // paths do not.
+  CHECK_THAT(cfg.status().message(), Catch::StartsWith("badcfg/config.pbtxt:2:") && Catch::Contains("queue_sizes"));
+  CHECK_THAT(missing.status().message(), !Catch::Contains(dir.path()));
+  CHECK_THAT(both.status().message(), !Catch::Contains(dir.path()));
 
   ModelRepository none;
   CHECK(none.list().empty());
@@ -84,4 +95,78 @@ TEST_CASE("the repository sees models added while it runs", "[repository]") {
   test::writeGateModel(dir.file("late.tflite"));
   REQUIRE(repo.list().size() == 1);
   CHECK(repo.find("late").isOk());
+}
+
+TEST_CASE("the repository does not follow symbolic links out of its directory", "[repository][confinement]") {
+  TempDir outside, dir;
+  test::writeGateModel(outside.file("real.tflite"));
+  test::writeGateModel(outside.file("folder/model.tflite"));
+  outside.write("folder/config.pbtxt", "workers: 1\n");
+  test::writeGateModel(dir.file("good.tflite"));
+  test::writeGateModel(dir.file("cfglink/model.tflite"));
+  std::filesystem::create_directories(dir.file("filelink"));
+  std::filesystem::create_symlink(outside.file("real.tflite"), dir.file("flatlink.tflite"));
+  std::filesystem::create_symlink(outside.file("folder"), dir.file("dirlink"));
+  std::filesystem::create_symlink(outside.file("real.tflite"), dir.file("filelink/model.tflite"));
+  std::filesystem::create_symlink("/etc/passwd", dir.file("passwd.tflite"));
+  std::filesystem::create_symlink(outside.file("folder/config.pbtxt"), dir.file("cfglink/config.pbtxt"));
+  ModelRepository repo(dir.path());
+
+  const auto models = repo.list();
+  REQUIRE(models.size() == 2);  // links are not models
+  CHECK(models[0].name == "cfglink");
+  CHECK(models[1].name == "good");
+  for (const char* name : {"flatlink", "dirlink", "filelink", "passwd"}) {
+    INFO(name);
+    auto r = repo.find(name);
+    REQUIRE_FALSE(r.isOk());
+    CHECK(r.status().code() == StatusCode::kPermissionDenied);
+    CHECK_THAT(r.status().message(), Catch::Contains("symbolic link") && !Catch::Contains(outside.path()) &&
+                                         !Catch::Contains(dir.path()) && !Catch::Contains("root:"));
+  }
+  // A linked config is refused, not read.
+  auto loc = repo.find("cfglink");
+  REQUIRE(loc.isOk());
+  auto cfg = repo.modelConfig(*loc);
+  REQUIRE_FALSE(cfg.isOk());
+  CHECK(cfg.status().code() == StatusCode::kPermissionDenied);
+
+  // A link put in place after find() looked: the open refuses it.
+  auto good = repo.find("good");
+  REQUIRE(good.isOk());
+  REQUIRE(repo.openModel(*good).isOk());
+  std::filesystem::remove(dir.file("good.tflite"));
+  std::filesystem::create_symlink(outside.file("real.tflite"), dir.file("good.tflite"));
+  auto opened = repo.openModel(*good);
+  REQUIRE_FALSE(opened.isOk());
+  CHECK(opened.status().code() == StatusCode::kPermissionDenied);
+  CHECK_THAT(opened.status().message(), !Catch::Contains(outside.path()) && !Catch::Contains(dir.path()));
+}
+
+TEST_CASE("a FIFO in place of a model file is refused without blocking", "[repository][confinement]") {
+  TempDir dir;
+  test::writeGateModel(dir.file("swapped.tflite"));
+  ModelRepository repo(dir.path());
+  auto loc = repo.find("swapped");
+  REQUIRE(loc.isOk());
+  // Replaced between the look and the open: opening a FIFO for reading
+  // would wait for a writer forever.
+  std::filesystem::remove(dir.file("swapped.tflite"));
+  REQUIRE(::mkfifo(dir.file("swapped.tflite").c_str(), 0600) == 0);
+  auto opened = std::async(std::launch::async, [&] { return repo.openModel(*loc); });
+  REQUIRE(opened.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto r = opened.get();
+  REQUIRE_FALSE(r.isOk());
+  CHECK_THAT(r.status().message(), Catch::Contains("not a regular file"));
+  auto found = repo.find("swapped");
+  REQUIRE_FALSE(found.isOk());
+  CHECK_THAT(found.status().message(), Catch::Contains("not a regular file"));
+  CHECK(repo.list().empty());
+
+  // The engine's own loader does not wait on one either.
+  auto loaded = std::async(std::launch::async, [&] { return engine::Model::load(dir.file("swapped.tflite")); });
+  REQUIRE(loaded.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto model = loaded.get();
+  REQUIRE_FALSE(model.isOk());
+  CHECK_THAT(model.status().message(), Catch::Contains("not a regular file"));
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "../common/test_data.h"
 #include "daemon_test_util.h"
 #include "inferd/daemon/scheduler.h"
 
@@ -208,7 +209,9 @@ TEST_CASE("at the end of the grace period queued requests get UNAVAILABLE", "[sc
   CHECK_FALSE(blocker.answered());
   Gate::instance().open();
   f.scheduler->join();
-  CHECK(blocker.result().isOk());  // the running one always finishes
+  // A kernel is not interrupted: stopped at the next operator boundary,
+  // the gate model (one op) has none left and answers.
+  CHECK(blocker.result().isOk());
 }
 
 TEST_CASE("workers run requests at the same time, each on its own prepared model", "[scheduler]") {
@@ -251,4 +254,88 @@ TEST_CASE("many concurrent submitters each get exactly one answer", "[scheduler]
     }
   }
   CHECK(f.scheduler->stats()->snapshot("gate", "1").successCount == kThreads * kEach);
+}
+
+namespace {
+
+// A scheduler over control_flow/while_loop.tflite on the real cpu device:
+// its WHILE never ends for a negative input.
+struct LoopFixture {
+  std::unique_ptr<hal::Device> device = hal::createCpuDevice();
+  std::unique_ptr<Scheduler> scheduler;
+
+  explicit LoopFixture(std::chrono::milliseconds maxExecution) {
+    auto model = engine::Model::load(test::testDataPath("control_flow/while_loop.tflite"));
+    REQUIRE(model.isOk());
+    SchedulerOptions o;
+    o.model = "while_loop";
+    o.maxExecution = maxExecution;
+    auto s = Scheduler::create(model.value(), *device, o);
+    REQUIRE(s.isOk());
+    scheduler = std::move(s).value();
+  }
+  ~LoopFixture() { scheduler->stop(); }
+
+  Status submit(float v, const Answer& answer, std::optional<int64_t> timeoutMicros = std::nullopt) {
+    Job job;
+    job.inputs.push_back(test::floatTensor("x", {1, 4}, {v, v, v, v}));
+    job.outputs = {0, 1};
+    job.timeoutMicros = timeoutMicros;
+    job.done = answer.callback();
+    return scheduler->submit(std::move(job));
+  }
+};
+
+// After a stopped execution the worker is free: a normal request runs.
+void requireWorkerFree(LoopFixture& f) {
+  Answer next;
+  REQUIRE(f.submit(0.5f, next).isOk());
+  REQUIRE(next.wait(std::chrono::seconds(10)));
+  REQUIRE(next.result().isOk());
+}
+
+}  // namespace
+
+TEST_CASE("an execution past the model's max_execution_ms is stopped with DEADLINE_EXCEEDED", "[scheduler][cancel]") {
+  LoopFixture f(std::chrono::milliseconds(200));
+  Answer forever;
+  const auto t0 = Clock::now();
+  REQUIRE(f.submit(-1.f, forever).isOk());
+  REQUIRE(forever.wait(std::chrono::seconds(10)));
+  const auto took = Clock::now() - t0;
+  CHECK(took >= std::chrono::milliseconds(200));
+  CHECK(took < std::chrono::seconds(5));
+  CHECK(forever.code() == StatusCode::kDeadlineExceeded);
+  CHECK_THAT(forever.result().status().message(), Catch::Contains("max_execution_ms"));
+  requireWorkerFree(f);
+  const auto stats = f.scheduler->stats()->snapshot("while_loop", "1");
+  CHECK(stats.failCount == 1);
+}
+
+TEST_CASE("a running execution past its request's timeout is stopped with DEADLINE_EXCEEDED", "[scheduler][cancel]") {
+  LoopFixture f(std::chrono::milliseconds(0));  // no model limit
+  Answer forever;
+  const auto t0 = Clock::now();
+  REQUIRE(f.submit(-1.f, forever, /*timeoutMicros=*/150000).isOk());
+  REQUIRE(forever.wait(std::chrono::seconds(10)));
+  CHECK(Clock::now() - t0 < std::chrono::seconds(5));
+  CHECK(forever.code() == StatusCode::kDeadlineExceeded);
+  CHECK_THAT(forever.result().status().message(), Catch::Contains("timeout of 150000 us"));
+  requireWorkerFree(f);
+}
+
+TEST_CASE("close stops running executions when the grace period ends (CANCELLED)", "[scheduler][cancel]") {
+  LoopFixture f(std::chrono::milliseconds(0));
+  Answer forever, queued;
+  REQUIRE(f.submit(-1.f, forever).isOk());
+  REQUIRE(waitUntil([&] { return f.scheduler->running() == 1; }));
+  REQUIRE(f.submit(0.5f, queued).isOk());
+  const auto t0 = Clock::now();
+  f.scheduler->close(Clock::now() + std::chrono::milliseconds(100));
+  f.scheduler->join();  // returns: nothing runs forever
+  CHECK(Clock::now() - t0 < std::chrono::seconds(5));
+  REQUIRE(forever.answered());
+  CHECK(forever.code() == StatusCode::kCancelled);
+  REQUIRE(queued.answered());
+  CHECK(queued.code() == StatusCode::kUnavailable);
 }

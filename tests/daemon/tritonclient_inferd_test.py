@@ -12,6 +12,7 @@ exactly. Exit 77 (skipped) when tritonclient is not installed.
 Usage: tritonclient_inferd_test.py INFERD INFERCTL   (INFERD_TEST_DATA set)
 """
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -202,7 +203,8 @@ def main():
         repo = os.path.join(tmp, "models")
         os.makedirs(repo)
         for name in MODELS:
-            os.symlink(model_path(name), os.path.join(repo, name + ".tflite"))
+            # copied: the daemon does not follow links in its model directory
+            shutil.copyfile(model_path(name), os.path.join(repo, name + ".tflite"))
         sock = os.path.join(tmp, "inferd.sock")
         conf = os.path.join(tmp, "inferd.conf")
         with open(conf, "w") as f:

@@ -29,6 +29,7 @@ TEST_CASE("every inferd status code maps to its gRPC code", "[ipc][status]") {
   CHECK(toGrpcCode(StatusCode::kPermissionDenied) == G::PERMISSION_DENIED);
   CHECK(toGrpcCode(StatusCode::kUnavailable) == G::UNAVAILABLE);
   CHECK(toGrpcCode(StatusCode::kInternal) == G::INTERNAL);
+  CHECK(toGrpcCode(StatusCode::kCancelled) == G::CANCELLED);
 
   grpc::Status g = toGrpcStatus(Status(StatusCode::kNotFound, "no model 'x'"));
   CHECK(g.error_code() == G::NOT_FOUND);
@@ -42,11 +43,11 @@ TEST_CASE("gRPC codes map back for clients", "[ipc][status]") {
   for (StatusCode c : {StatusCode::kInvalidArgument, StatusCode::kNotFound,
                        StatusCode::kResourceExhausted, StatusCode::kDeadlineExceeded,
                        StatusCode::kPermissionDenied, StatusCode::kUnavailable,
-                       StatusCode::kInternal}) {
+                       StatusCode::kInternal, StatusCode::kCancelled}) {
     CHECK(fromGrpcCode(toGrpcCode(c)) == c);
   }
   CHECK(fromGrpcCode(G::UNIMPLEMENTED) == StatusCode::kUnsupported);
-  CHECK(fromGrpcCode(G::CANCELLED) == StatusCode::kUnavailable);
+  CHECK(fromGrpcCode(G::ABORTED) == StatusCode::kUnavailable);
   CHECK(fromGrpcCode(G::UNKNOWN) == StatusCode::kInternal);
   Status s = fromGrpcStatus(grpc::Status(G::RESOURCE_EXHAUSTED, "queue full"));
   CHECK(s.code() == StatusCode::kResourceExhausted);
@@ -129,9 +130,10 @@ TEST_CASE("ensureSocketDir creates a private folder", "[ipc][socket]") {
   REQUIRE(ensureSocketDir(sock).isOk());
   CHECK(dirMode(dir.path() + "/run/inferd") == 0750);
 
+  // A group folder must not be group-writable: 0750 for the socket's group.
   std::string custom = dir.path() + "/shared/inferd.sock";
-  REQUIRE(ensureSocketDir(custom, 0770).isOk());
-  CHECK(dirMode(dir.path() + "/shared") == 0770);
+  REQUIRE(ensureSocketDir(custom, 0750).isOk());
+  CHECK(dirMode(dir.path() + "/shared") == 0750);
 
   // A file where the folder should be.
   { std::ofstream(dir.path() + "/file") << "x"; }
@@ -140,5 +142,42 @@ TEST_CASE("ensureSocketDir creates a private folder", "[ipc][socket]") {
   CHECK_THAT(st.message(), Catch::Contains("not a directory"));
 
   CHECK(ensureSocketDir("").code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("ensureSocketDir refuses folders another user could control", "[ipc][socket]") {
+  ipc::test::TempDir dir;
+  // A planted link (/tmp/inferd-<uid> -> /tmp): not followed, even to a
+  // folder of ours.
+  std::filesystem::create_directories(dir.path() + "/target");
+  ::chmod((dir.path() + "/target").c_str(), 0700);
+  std::filesystem::create_directory_symlink(dir.path() + "/target", dir.path() + "/link");
+  Status st = ensureSocketDir(dir.path() + "/link/inferd.sock");
+  CHECK(st.code() == StatusCode::kPermissionDenied);
+  CHECK_THAT(st.message(), Catch::Contains("symbolic link"));
+
+  // Writable by the group or by everyone: others could replace the socket.
+  for (mode_t mode : {0770, 0777, 0703, 01777}) {
+    const std::string folder = dir.path() + "/open" + std::to_string(mode);
+    std::filesystem::create_directories(folder);
+    ::chmod(folder.c_str(), mode);
+    INFO("mode " << std::oct << mode);
+    st = ensureSocketDir(folder + "/inferd.sock");
+    CHECK(st.code() == StatusCode::kPermissionDenied);
+    CHECK_THAT(st.message(), Catch::Contains("others may write"));
+  }
+  // Readable and enterable by others is fine (the socket's mode decides).
+  std::filesystem::create_directories(dir.path() + "/shared");
+  ::chmod((dir.path() + "/shared").c_str(), 0755);
+  CHECK(ensureSocketDir(dir.path() + "/shared/inferd.sock").isOk());
+
+  // Owned by someone else, root included (only root can make one here).
+  if (::geteuid() == 0) {
+    std::filesystem::create_directories(dir.path() + "/theirs");
+    ::chmod((dir.path() + "/theirs").c_str(), 0700);
+    REQUIRE(::chown((dir.path() + "/theirs").c_str(), 4242, 4242) == 0);
+    st = ensureSocketDir(dir.path() + "/theirs/inferd.sock");
+    CHECK(st.code() == StatusCode::kPermissionDenied);
+    CHECK_THAT(st.message(), Catch::Contains("owned by uid 4242"));
+  }
 
 }

@@ -143,6 +143,8 @@ Status evalWhile(OpContext& ctx) {
     current[static_cast<size_t>(i)] = ctx.output(i);
   }
   for (;;) {
+    // A loop that never ends must still stop when asked (empty bodies too).
+    if (ctx.execContext()->stopped()) return ExecContext::stoppedStatus();
     INFERD_RETURN_IF_ERROR(ExecContext::setInputs(*st->cond, current, true));
     INFERD_RETURN_IF_ERROR(runChild(ctx, *st->cond));
     bool again = false;

@@ -5,6 +5,7 @@
 // kernels; OpenCL and vendor-plugin devices implement the same interface.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -76,8 +77,13 @@ struct OwnedTensor {
   std::vector<uint8_t> data;
 };
 
+// When an execution must end. `at` is checked before it starts (expired:
+// DEADLINE_EXCEEDED, nothing run); `stop`, when given, is a flag the caller
+// sets (from a timer at `at`, on unload, on shutdown) to stop a running
+// execution at the next operator boundary: it then returns CANCELLED.
 struct Deadline {
   std::chrono::steady_clock::time_point at = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* stop = nullptr;
   static Deadline none() { return {}; }
   static Deadline in(std::chrono::microseconds d) { return {std::chrono::steady_clock::now() + d}; }
   bool expired() const { return std::chrono::steady_clock::now() >= at; }

@@ -3,6 +3,14 @@
 // `<dir>/<name>/config.pbtxt` (a ModelConfig in text format). The directory
 // is read on every call, so models added or removed while the daemon runs
 // are seen without a restart.
+//
+// Confinement: entries are looked at and opened beneath the directory
+// without following symbolic links (lstat, openat with O_NOFOLLOW), so a
+// link planted in the directory cannot serve a file from elsewhere; model
+// files are opened with O_NONBLOCK (a FIFO in their place is refused, not
+// waited on) and checked on the opened descriptor. Errors name entries
+// relative to the directory, never the daemon's absolute paths, since
+// they reach clients.
 #pragma once
 
 #include <optional>
@@ -16,8 +24,26 @@ namespace inferd::daemon {
 
 struct ModelLocation {
   std::string name;
-  std::string modelPath;   // the .tflite file
+  std::string modelPath;   // the .tflite file (for the daemon's own log)
   std::string configPath;  // <dir>/<name>/config.pbtxt when it exists, else empty
+  bool nested = false;     // <name>/model.tflite rather than <name>.tflite
+  // The model file relative to the directory: what errors call it.
+  std::string relativeModelPath() const { return nested ? name + "/model.tflite" : name + ".tflite"; }
+};
+
+// An open file descriptor, closed with its owner.
+class OpenFile {
+ public:
+  explicit OpenFile(int fd = -1) : fd_(fd) {}
+  OpenFile(OpenFile&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  OpenFile& operator=(OpenFile&& o) noexcept;
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  ~OpenFile();
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
 };
 
 class ModelRepository {
@@ -33,9 +59,14 @@ class ModelRepository {
   std::vector<ModelLocation> list() const;
 
   // NOT_FOUND (saying what was looked for) when there is no such model;
-  // INVALID_ARGUMENT for a name that is not a plain file name, or when both
-  // `<name>.tflite` and `<name>/model.tflite` exist (which one is meant?).
+  // INVALID_ARGUMENT for a name that is not a plain file name, when both
+  // `<name>.tflite` and `<name>/model.tflite` exist (which one is meant?),
+  // and PERMISSION_DENIED when the entry is a symbolic link.
   Result<ModelLocation> find(const std::string& name) const;
+
+  // The model file, opened beneath the directory without following links,
+  // non-blocking, and checked to be a regular file.
+  Result<OpenFile> openModel(const ModelLocation& location) const;
 
   // The model's config.pbtxt, parsed and validated; nullopt when it has none.
   Result<std::optional<config::ModelConfig>> modelConfig(const ModelLocation& location) const;

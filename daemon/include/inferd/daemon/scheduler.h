@@ -6,6 +6,7 @@
 // counted per model.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -46,6 +47,9 @@ struct SchedulerOptions {
   int workers = 1;
   size_t queueSize = 64;    // requests waiting for a worker (running ones excluded)
   int64_t defaultPriority = 0;
+  // Longest one execution may run (0: no limit): past it, or past the
+  // request's timeout, the execution is stopped (DEADLINE_EXCEEDED).
+  std::chrono::milliseconds maxExecution{60000};
   hal::PrepareOptions prepare;
 };
 
@@ -56,7 +60,9 @@ struct Job {
   std::vector<size_t> outputs;      // model output indices, in response order
   std::string id;
   std::optional<int64_t> priority;       // unset: the model's default
-  std::optional<int64_t> timeoutMicros;  // > 0: answered DEADLINE_EXCEEDED if still queued after this
+  // > 0: answered DEADLINE_EXCEEDED if still queued after this, and stopped
+  // if still running after it.
+  std::optional<int64_t> timeoutMicros;
   Clock::time_point arrival = Clock::now();
   ipc::InferCallback done;  // called exactly once, from a worker or the timer thread
 };
@@ -79,7 +85,8 @@ class Scheduler {
   Status submit(Job&& job);
 
   // Stops accepting requests. Queued requests still run, except those still
-  // waiting at `cancelQueuedAt`, which are answered UNAVAILABLE.
+  // waiting at `cancelQueuedAt`, which are answered UNAVAILABLE; executions
+  // still running then are stopped and answered CANCELLED.
   void close(Clock::time_point cancelQueuedAt = Clock::time_point::max());
   // Waits until every queued and running request is answered and joins the
   // threads. Implies close(). Never call it from a `done` callback.
@@ -104,9 +111,18 @@ class Scheduler {
   const std::shared_ptr<StatsRecorder>& stats() const { return stats_; }
 
  private:
+  // Why the timer stopped a running execution.
+  enum class StopReason { kNone, kTimeout, kLimit, kClosing };
   struct Worker {
     std::unique_ptr<hal::PreparedModel> prepared;
     std::thread thread;
+    // The execution in progress (guarded by mu_, except `stop`): when the
+    // timer must stop it, and whether and why it did.
+    bool busy = false;
+    Clock::time_point stopAt = Clock::time_point::max();
+    bool stopAtIsTimeout = false;  // stopAt is the request's timeout, not the model's limit
+    StopReason reason = StopReason::kNone;
+    std::unique_ptr<std::atomic<bool>> stop = std::make_unique<std::atomic<bool>>(false);
   };
   // Queue order: (priority, arrival sequence).
   using Key = std::pair<int64_t, uint64_t>;
@@ -120,6 +136,8 @@ class Scheduler {
   void workerLoop(Worker& worker);
   void timerLoop();
   void run(Worker& worker, Job& job, std::optional<Clock::time_point> deadline);
+  // The answer to an execution the timer stopped.
+  Status stoppedStatus(const Job& job, StopReason reason, Clock::time_point start) const;
   void fail(Job& job, Status status, bool executed);
 
   std::shared_ptr<const engine::Model> model_;
@@ -134,6 +152,7 @@ class Scheduler {
   std::map<Key, Queued> queue_;
   std::set<std::pair<Clock::time_point, Key>> deadlines_;
   uint64_t nextSeq_ = 0;
+  Clock::time_point timerWake_ = Clock::time_point::min();  // when the sleeping timer wakes
   size_t running_ = 0;
   bool accepting_ = true;
   bool closing_ = false;

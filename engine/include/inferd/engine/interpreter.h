@@ -5,6 +5,8 @@
 // same Model.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -102,6 +104,12 @@ class Interpreter {
   Status resizeInput(size_t i, const Dims& dims);
 
   Status invoke();
+  // Same, stopped at the next operator boundary (and at every iteration of
+  // a WHILE, in child subgraphs too) once `stop` is true: CANCELLED. The
+  // outputs are then undefined and variable tensors may hold a partial
+  // update; the interpreter stays usable. The flag is read with one relaxed
+  // load per operator, so another thread (a timer) sets it.
+  Status invoke(const std::atomic<bool>& stop);
 
   // Sets every variable tensor of the subgraph (is_variable: e.g. the state
   // of UNIDIRECTIONAL_SEQUENCE_LSTM, which invoke() carries over to the next
@@ -138,6 +146,8 @@ class Interpreter {
   Status planMemory();
   Status allocateDynamic(int tensorIndex, size_t bytes);
   void bindContext(Node& node, OpContextImpl& impl, bool eval);
+  // invoke()'s node loop, also run by ExecContext::invoke for children.
+  Status runNodes();
   friend class OpContextImpl;
   friend class ExecContext;
 

@@ -85,8 +85,19 @@ class Model {
  public:
   // Maps, verifies and parses a .tflite file. Errors name the file and the
   // problem. The resolver provides kernels for constant folding.
+  // The file is opened without blocking (a FIFO or device in its place is
+  // refused, not waited on) and must be a regular file of at most
+  // kMaxModelBytes.
   static Result<std::shared_ptr<const Model>> load(const std::string& path,
                                                    const LoadOptions& options = {});
+  // Same, from a file the caller opened (the daemon opens model files
+  // beneath its model directory without following links); `fd` stays the
+  // caller's and is not needed after the call. `label` names the model in
+  // error messages.
+  static Result<std::shared_ptr<const Model>> loadFromFd(int fd, const std::string& label,
+                                                         const LoadOptions& options = {});
+  // The FlatBuffers format's own limit (32-bit offsets).
+  static constexpr uint64_t kMaxModelBytes = uint64_t{1} << 31;
   // Same, from bytes in memory (copied into the Model). `label` names the
   // model in error messages.
   static Result<std::shared_ptr<const Model>> loadFromBuffer(const void* data, size_t size,

@@ -22,6 +22,7 @@ enum class StatusCode {
   kPermissionDenied,
   kUnavailable,
   kInternal,
+  kCancelled,         // stopped before it finished (invoke's stop flag, unload, shutdown)
 };
 
 const char* statusCodeName(StatusCode code);

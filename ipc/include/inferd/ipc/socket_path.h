@@ -16,9 +16,11 @@ std::string defaultSocketPath();
 
 // Makes sure the folder holding `socketPath` exists: creates missing folders,
 // the last one with `mode` (default 0700, so only this user reaches the
-// socket). An existing folder must be a directory owned by this user or by
-// root; otherwise another user could have planted it (e.g. in /tmp) and
-// would see or replace our socket -> kPermissionDenied.
+// socket). The folder, new or existing, must be a directory and not a
+// symbolic link, owned by this process's uid and writable by no other
+// user or group; otherwise another user could have planted it (e.g. in
+// /tmp) and would see or replace our socket -> kPermissionDenied (a
+// file in its place: kInvalidArgument).
 Status ensureSocketDir(const std::string& socketPath, mode_t mode = 0700);
 
 // Longest path a sockaddr_un can hold (without the terminating NUL).
