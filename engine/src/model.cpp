@@ -30,6 +30,40 @@ namespace {
 constexpr int64_t kMaxTensorBytes = int64_t{1} << 32;
 constexpr int kMaxRank = 16;
 
+// The offset of the first byte that breaks UTF-8 (overlong forms,
+// surrogates and code points past U+10FFFF included), or npos.
+size_t invalidUtf8At(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2, cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3, cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4, cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    const uint32_t minimum = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+    if (cp < minimum || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
 bool readFully(int fd, uint8_t* dst, size_t size) {
   size_t done = 0;
   while (done < size) {
@@ -276,6 +310,10 @@ class ModelLoader {
     if (ft == nullptr) return invalid("tensor {} is null", index);
     t->fbTensor = ft;
     if (ft->name()) t->name = ft->name()->str();
+    // Names reach clients (metadata, errors): text, never arbitrary bytes.
+    if (const size_t bad = invalidUtf8At(t->name); bad != std::string::npos) {
+      return invalid("tensor {} has a name that is not valid UTF-8 (byte {} of {})", index, bad, t->name.size());
+    }
     const int type = static_cast<int>(ft->type());
     if (!isKnownElementType(type)) return invalid("tensor {} '{}' has unknown type {}", index, t->name, type);
     t->type = static_cast<ElementType>(type);
@@ -430,6 +468,9 @@ class ModelLoader {
       const fb::SignatureDef* s = sigs->Get(i);
       Signature sig;
       if (s->signature_key()) sig.key = s->signature_key()->str();
+      if (const size_t bad = invalidUtf8At(sig.key); bad != std::string::npos) {
+        return invalid("signature {} has a key that is not valid UTF-8 (byte {} of {})", i, bad, sig.key.size());
+      }
       if (s->subgraph_index() >= m_.subgraphs_.size()) {
         return invalid("signature {} '{}' refers to subgraph {} of {}", i, sig.key, s->subgraph_index(),
                        m_.subgraphs_.size());
@@ -443,6 +484,10 @@ class ModelLoader {
           const fb::TensorMap* tm = maps->Get(j);
           SignatureTensor st;
           if (tm->name()) st.name = tm->name()->str();
+          if (const size_t bad = invalidUtf8At(st.name); bad != std::string::npos) {
+            return invalid("signature '{}' has a tensor name that is not valid UTF-8 (byte {} of {})", sig.key, bad,
+                           st.name.size());
+          }
           if (tm->tensor_index() >= nt) {
             return invalid("signature '{}' maps '{}' to tensor {} of {}", sig.key, st.name, tm->tensor_index(), nt);
           }

@@ -15,6 +15,65 @@
 namespace inferd::ipc {
 namespace {
 
+// Strings a client sends come back in error messages: they are bounded
+// here, before anything quotes them (a 1 MB name once came back as a
+// RESOURCE_EXHAUSTED about gRPC's metadata size instead of this).
+constexpr size_t kMaxModelNameBytes = 255;  // also the repository's limit
+constexpr size_t kMaxClientStringBytes = 256;
+
+// The first bytes of a client string, printable, for an error message.
+std::string clipped(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < 32; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  if (s.size() > 32) out += "...";
+  return out;
+}
+
+// An empty or overlong string the client sent (`what` names it).
+Status checkClientString(const char* rpc, const char* what, const std::string& s, size_t maxBytes,
+                         bool mayBeEmpty) {
+  if (s.empty() && !mayBeEmpty) return makeError(StatusCode::kInvalidArgument, "{}: {} is empty", rpc, what);
+  if (s.size() > maxBytes) {
+    return makeError(StatusCode::kInvalidArgument, "{}: {} '{}' is {} bytes long (at most {})", rpc, what, clipped(s),
+                     s.size(), maxBytes);
+  }
+  return Status::ok();
+}
+
+Status checkModelName(const char* rpc, const std::string& name, const std::string& version,
+                      const char* field = "model name") {
+  INFERD_RETURN_IF_ERROR(checkClientString(rpc, field, name, kMaxModelNameBytes, false));
+  return checkClientString(rpc, "model version", version, 64, true);
+}
+
+// Every string of an inference request that an error may quote.
+Status checkInferStrings(const inference::ModelInferRequest& r) {
+  INFERD_RETURN_IF_ERROR(checkModelName("ModelInfer", r.model_name(), r.model_version(), "model_name"));
+  INFERD_RETURN_IF_ERROR(checkClientString("ModelInfer", "request id", r.id(), kMaxClientStringBytes, true));
+  for (const auto& t : r.inputs()) {
+    INFERD_RETURN_IF_ERROR(checkClientString("ModelInfer", "input name", t.name(), kMaxClientStringBytes, true));
+    INFERD_RETURN_IF_ERROR(checkClientString("ModelInfer", "datatype", t.datatype(), 32, true));
+  }
+  for (const auto& t : r.outputs()) {
+    INFERD_RETURN_IF_ERROR(checkClientString("ModelInfer", "output name", t.name(), kMaxClientStringBytes, true));
+  }
+  for (const auto& [key, value] : r.parameters()) {
+    INFERD_RETURN_IF_ERROR(checkClientString("ModelInfer", "parameter name", key, 64, true));
+    if (value.has_string_param()) {
+      INFERD_RETURN_IF_ERROR(
+          checkClientString("ModelInfer", "string parameter", value.string_param(), kMaxClientStringBytes, true));
+    }
+  }
+  return Status::ok();
+}
+
 using inference::InferParameter;
 using inference::InferTensorContents;
 
@@ -514,9 +573,7 @@ grpc::Status GrpcInferenceService::ModelReady(grpc::ServerContext*,
                                               const inference::ModelReadyRequest* request,
                                               inference::ModelReadyResponse* response) {
   CallGuard guard(*this);
-  if (request->name().empty()) {
-    return toGrpcStatus(Status(StatusCode::kInvalidArgument, "ModelReady: model name is empty"));
-  }
+  if (Status s = checkModelName("ModelReady", request->name(), request->version()); !s) return toGrpcStatus(s);
   // An unknown model is simply not ready (as in Triton), not an error.
   response->set_ready(backend_.modelReady(request->name(), request->version()));
   return grpc::Status::OK;
@@ -538,10 +595,7 @@ grpc::Status GrpcInferenceService::ModelMetadata(grpc::ServerContext*,
                                                  const inference::ModelMetadataRequest* request,
                                                  inference::ModelMetadataResponse* response) {
   CallGuard guard(*this);
-  if (request->name().empty()) {
-    return toGrpcStatus(
-        Status(StatusCode::kInvalidArgument, "ModelMetadata: model name is empty"));
-  }
+  if (Status s = checkModelName("ModelMetadata", request->name(), request->version()); !s) return toGrpcStatus(s);
   Result<ipc::ModelMetadata> md = backend_.modelMetadata(request->name(), request->version());
   if (!md) return toGrpcStatus(md.status());
   response->set_name(md->name);
@@ -569,9 +623,7 @@ grpc::ServerUnaryReactor* GrpcInferenceService::ModelInfer(
   if (draining()) return fail(drainingError("ModelInfer"));
 
   const std::string& model = request->model_name();
-  if (model.empty()) {
-    return fail(Status(StatusCode::kInvalidArgument, "ModelInfer: model_name is empty"));
-  }
+  if (Status s = checkInferStrings(*request); !s) return fail(s);
   Result<ipc::ModelMetadata> md = backend_.modelMetadata(model, request->model_version());
   if (!md) return fail(md.status());
   if (!backend_.modelReady(model, request->model_version())) {
@@ -619,9 +671,7 @@ grpc::Status GrpcInferenceService::ModelConfig(grpc::ServerContext*,
                                                const inference::ModelConfigRequest* request,
                                                inference::ModelConfigResponse* response) {
   CallGuard guard(*this);
-  if (request->name().empty()) {
-    return toGrpcStatus(Status(StatusCode::kInvalidArgument, "ModelConfig: model name is empty"));
-  }
+  if (Status s = checkModelName("ModelConfig", request->name(), request->version()); !s) return toGrpcStatus(s);
   Result<ipc::ModelMetadata> md = backend_.modelMetadata(request->name(), request->version());
   if (!md) return toGrpcStatus(md.status());
   auto* config = response->mutable_config();
@@ -650,6 +700,10 @@ grpc::Status GrpcInferenceService::ModelStatistics(
     grpc::ServerContext*, const inference::ModelStatisticsRequest* request,
     inference::ModelStatisticsResponse* response) {
   CallGuard guard(*this);
+  // An empty name asks for every model.
+  if (!request->name().empty()) {
+    if (Status s = checkModelName("ModelStatistics", request->name(), request->version()); !s) return toGrpcStatus(s);
+  }
   Result<std::vector<ipc::ModelStatistics>> stats =
       backend_.statistics(request->name(), request->version());
   if (!stats) return toGrpcStatus(stats.status());
@@ -706,10 +760,7 @@ grpc::Status GrpcInferenceService::RepositoryModelLoad(
     inference::RepositoryModelLoadResponse*) {
   CallGuard guard(*this);
   if (draining()) return toGrpcStatus(drainingError("RepositoryModelLoad"));
-  if (request->model_name().empty()) {
-    return toGrpcStatus(
-        Status(StatusCode::kInvalidArgument, "RepositoryModelLoad: model_name is empty"));
-  }
+  if (Status s = checkModelName("RepositoryModelLoad", request->model_name(), "", "model_name"); !s) return toGrpcStatus(s);
   // Triton's "config" (a JSON config override) and "file:<path>" (model files
   // in the request) change what gets loaded; silently ignoring them would
   // load something other than what the client asked for.
@@ -718,7 +769,7 @@ grpc::Status GrpcInferenceService::RepositoryModelLoad(
       return toGrpcStatus(makeError(StatusCode::kUnsupported,
                                     "RepositoryModelLoad of model '{}': parameter '{}' is not "
                                     "supported by inferd; models load from the model directory",
-                                    request->model_name(), key));
+                                    request->model_name(), clipped(key)));
     }
   }
   return toGrpcStatus(backend_.loadModel(request->model_name()));
@@ -729,10 +780,7 @@ grpc::Status GrpcInferenceService::RepositoryModelUnload(
     inference::RepositoryModelUnloadResponse*) {
   CallGuard guard(*this);
   if (draining()) return toGrpcStatus(drainingError("RepositoryModelUnload"));
-  if (request->model_name().empty()) {
-    return toGrpcStatus(
-        Status(StatusCode::kInvalidArgument, "RepositoryModelUnload: model_name is empty"));
-  }
+  if (Status s = checkModelName("RepositoryModelUnload", request->model_name(), "", "model_name"); !s) return toGrpcStatus(s);
   // "unload_dependents" (sent by tritonclient on every unload) concerns
   // ensembles, which inferd does not have: nothing to do for it.
   return toGrpcStatus(backend_.unloadModel(request->model_name()));

@@ -37,7 +37,15 @@ grpc::StatusCode toGrpcCode(StatusCode code) {
 
 grpc::Status toGrpcStatus(const Status& status) {
   if (status.isOk()) return grpc::Status::OK;
-  return grpc::Status(toGrpcCode(status.code()), status.message());
+  // A backstop under the per-field bounds of the service: a message travels
+  // as gRPC metadata, whose size is limited (8 KiB by default).
+  constexpr size_t kMaxMessageBytes = 2048;
+  const std::string& m = status.message();
+  if (m.size() <= kMaxMessageBytes) return grpc::Status(toGrpcCode(status.code()), m);
+  size_t cut = kMaxMessageBytes;
+  while (cut > 0 && (static_cast<unsigned char>(m[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+  return grpc::Status(toGrpcCode(status.code()),
+                      m.substr(0, cut) + fmt::format("... ({} more bytes)", m.size() - cut));
 }
 
 StatusCode fromGrpcCode(grpc::StatusCode code) {

@@ -230,6 +230,33 @@ TEST_CASE("inferd serves every RPC over its Unix socket", "[api]") {
     (*stringPriority.mutable_parameters())["priority"].set_string_param("high");
     checkError(inferStatus(stub, stringPriority), GrpcCode::INVALID_ARGUMENT, {seqName, "priority"});
 
+    // Client strings are bounded before any error quotes them: a 1 MB name
+    // is INVALID_ARGUMENT with a short message (it once came back as
+    // RESOURCE_EXHAUSTED about gRPC's metadata size).
+    const std::string huge(1 << 20, 'n');
+    checkError(inferStatus(stub, rawRequest(huge, inputs)), GrpcCode::INVALID_ARGUMENT,
+               {"model_name", "1048576 bytes long"});
+    CHECK(inferStatus(stub, rawRequest(huge, inputs)).error_message().size() < 200);
+    auto hugeInput = inputs;
+    hugeInput[1].name = huge;
+    checkError(inferStatus(stub, rawRequest("seq_mlp", hugeInput)), GrpcCode::INVALID_ARGUMENT,
+               {"input name", "1048576 bytes long"});
+    auto hugeId = rawRequest("seq_mlp", inputs);
+    hugeId.set_id(huge);
+    checkError(inferStatus(stub, hugeId), GrpcCode::INVALID_ARGUMENT, {"request id"});
+    {
+      grpc::ClientContext mdCtx;
+      inference::ModelMetadataRequest mdReq;
+      mdReq.set_name(huge);
+      inference::ModelMetadataResponse mdRes;
+      const grpc::Status s = stub.ModelMetadata(&mdCtx, mdReq, &mdRes);
+      checkError(s, GrpcCode::INVALID_ARGUMENT, {"ModelMetadata", "model name"});
+      CHECK(s.error_message().size() < 200);
+    }
+    // Control characters come back escaped.
+    checkError(inferStatus(stub, rawRequest(std::string(300, '\x01'), inputs)), GrpcCode::INVALID_ARGUMENT,
+               {"\\x01\\x01"});
+
     // Over max_tensor_bytes: the limit is checked from the shape, before
     // the data, for raw and typed contents alike.
     REQUIRE(loadModel(stub, "selfie_segmentation").ok());

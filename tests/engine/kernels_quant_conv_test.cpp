@@ -394,6 +394,25 @@ TEST_CASE("int8 requantization ties round like LiteRT", "[quant][fc][batch_matmu
   }
 }
 
+// A corrupted model's scales can ask for multipliers of 2^85 and more: the
+// left shift is capped (UBSan reported shifts of 85-129 in int8
+// FULLY_CONNECTED before), and a product that large saturates.
+TEST_CASE("huge requantization multipliers stay defined", "[quant][util]") {
+  namespace q = engine::kernels::quant;
+  for (double m : {0x1p31, 0x1p40, 0x1p85, 0x1p129, 1e300}) {
+    const q::Multiplier mm = q::quantizeMultiplier(m);
+    INFO(m);
+    CHECK(mm.shift <= 31);
+    CHECK(mm.value >= (1 << 30));
+    for (int32_t x : {1, -1, 7, -1000, 1 << 20}) {
+      (void)q::multiplyByQuantizedMultiplier(x, mm);
+      (void)q::multiplyByQuantizedMultiplierRoundUp(x, mm);
+      (void)q::multiplyByQuantizedMultiplierShiftUp(x, mm);
+    }
+    CHECK(q::multiplyByQuantizedMultiplier(0, mm) == 0);
+  }
+}
+
 TEST_CASE("the ruy rounding differs from gemmlowp's only on negative ties", "[quant][util]") {
   namespace q = engine::kernels::quant;
   const q::Multiplier quarter = q::quantizeMultiplier(0.25);

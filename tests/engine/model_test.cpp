@@ -184,6 +184,34 @@ TEST_CASE("semantic checks name the bad value", "[model][bad]") {
     b.addOp(fb::BuiltinOperator::ADD, {in, orphan}, {out});
     CHECK_THAT(loadError(b.finish()), Catch::Contains("neither a model input"));
   }
+  SECTION("tensor names and signature names that are not UTF-8") {
+    // Names reach clients in metadata; bytes that are not text break them.
+    for (const std::string& bad : {std::string("in\xff"), std::string("\xc0\x80"), std::string("\xed\xa0\x80"),
+                                  std::string("x\xe2\x82"), std::string("\xf4\x90\x80\x80")}) {
+      OpModelBuilder b;
+      int in = b.addInput(ElementType::kFloat32, {1, 4});
+      int out = b.addOutput(ElementType::kFloat32, {1, 4});
+      b.addOp(fb::BuiltinOperator::RELU, {in}, {out});
+      b.setTensorName(in, bad);
+      const std::string e = loadError(b.finish());
+      CHECK_THAT(e, Catch::Contains("tensor 0 has a name that is not valid UTF-8"));
+      CHECK(e.find(bad) == std::string::npos);  // not echoed
+      OpModelBuilder s;
+      in = s.addInput(ElementType::kFloat32, {1, 4});
+      out = s.addOutput(ElementType::kFloat32, {1, 4});
+      s.addOp(fb::BuiltinOperator::RELU, {in}, {out});
+      s.addSignature("serving_default", 0, {{bad, in}}, {{"y", out}});
+      CHECK_THAT(loadError(s.finish()), Catch::Contains("tensor name that is not valid UTF-8"));
+    }
+    // Valid multi-byte names load.
+    OpModelBuilder ok;
+    int in = ok.addInput(ElementType::kFloat32, {1, 4});
+    int out = ok.addOutput(ElementType::kFloat32, {1, 4});
+    ok.addOp(fb::BuiltinOperator::RELU, {in}, {out});
+    ok.setTensorName(in, "entr\xc3\xa9" "e_\xe2\x82\xac_\xf0\x9f\x98\x80");
+    const auto bytes = ok.finish();
+    CHECK(engine::Model::loadFromBuffer(bytes.data(), bytes.size(), "utf8").isOk());
+  }
   SECTION("bad quantization scale") {
     OpModelBuilder b;
     QuantParams q;

@@ -122,7 +122,7 @@ std::vector<uint8_t> OpModelBuilder::build(const std::vector<uint64_t>* offsets)
       flatbuffers::Offset<fb::SparsityParameters> sparsity;
       if (t.sparsity) sparsity = t.sparsity(b);
       auto shape = b.CreateVector(t.dims);
-      auto name = b.CreateString("t" + std::to_string(i));
+      auto name = b.CreateString(t.name.empty() ? "t" + std::to_string(i) : t.name);
       fb::TensorBuilder tb(b);
       tb.add_shape(shape);
       tb.add_type(static_cast<fb::TensorType>(t.type));

@@ -57,6 +57,8 @@ class OpModelBuilder {
   // appends one and makes it current. The add*() calls above build the
   // current subgraph (tensor indices are per subgraph).
   int addSubgraph();
+  // Renames tensor `index` of the current subgraph (default "t<index>").
+  void setTensorName(int index, std::string name) { cur().tensors[static_cast<size_t>(index)].name = std::move(name); }
   void setSubgraph(int index) { current_ = index; }
   // A SignatureDef: (name, tensor index) pairs of subgraph `subgraph`.
   void addSignature(const std::string& key, int subgraph, std::vector<std::pair<std::string, int>> inputs,
@@ -80,6 +82,7 @@ class OpModelBuilder {
     bool constant = false;
     SparsityFn sparsity;
     bool variable = false;
+    std::string name = std::string();  // empty: "t<index>"
   };
   struct OpDef {
     int32_t code;

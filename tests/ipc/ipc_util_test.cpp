@@ -35,6 +35,14 @@ TEST_CASE("every inferd status code maps to its gRPC code", "[ipc][status]") {
   CHECK(g.error_code() == G::NOT_FOUND);
   CHECK(g.error_message() == "no model 'x'");
   CHECK(toGrpcStatus(Status::ok()).ok());
+
+  // Messages travel as gRPC metadata: long ones are cut (not inside a
+  // UTF-8 character) and say how much is missing.
+  const std::string longMessage = std::string(2047, 'a') + "\xc3\xa9" + std::string(5000, 'b');
+  g = toGrpcStatus(Status(StatusCode::kInvalidArgument, longMessage));
+  CHECK(g.error_code() == G::INVALID_ARGUMENT);
+  CHECK(g.error_message().size() < 2100);
+  CHECK_THAT(g.error_message(), Catch::StartsWith(std::string(2047, 'a') + "...") && Catch::Contains("5002 more bytes"));
 }
 
 TEST_CASE("gRPC codes map back for clients", "[ipc][status]") {

@@ -23,7 +23,10 @@ struct Multiplier {
 };
 
 // M = value * 2^(shift - 31). M == 0 gives {0, 0}; multipliers too small to
-// represent (shift < -31) flush to zero, as TensorFlow Lite does.
+// represent (shift < -31) flush to zero, as TensorFlow Lite does. Shifts
+// above 31 (multipliers of 2^31 and more, which only corrupted scales give:
+// every nonzero product saturates) are capped at 31, so that the left
+// shift of a 32-bit value below stays defined.
 inline Multiplier quantizeMultiplier(double m) {
   Multiplier r;
   if (m == 0.0 || !std::isfinite(m)) return r;
@@ -38,6 +41,7 @@ inline Multiplier quantizeMultiplier(double m) {
     shift = 0;
     fixed = 0;
   }
+  shift = std::min(shift, 31);
   r.value = static_cast<int32_t>(fixed);
   r.shift = shift;
   return r;
