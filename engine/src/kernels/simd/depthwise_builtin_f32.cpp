@@ -5,17 +5,10 @@
 
 #include <algorithm>
 
+#include "../conv_util.h"
+
 namespace inferd::engine::kernels::simd {
 namespace {
-
-// conv_util.h's tapRange: the taps [begin, end) of a window starting at
-// `origin` that fall inside [0, in).
-inline void taps(int64_t origin, int64_t in, int64_t filter, int64_t dilation, int64_t* begin, int64_t* end) {
-  const int64_t b = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
-  const int64_t e = in - origin > 0 ? (in - origin + dilation - 1) / dilation : 0;
-  *end = std::min(e, filter);
-  *begin = std::min(b, *end);
-}
 
 // Only "avx2", not "fma": each tap stays a multiply and an add.
 #pragma GCC push_options
@@ -113,18 +106,18 @@ void depthwiseBuiltinRowsAvx2(const DepthwiseBuiltinGeometry& g, const float* in
     const float* inBatch = in + b * g.inH * g.inW * c;
     const int64_t y0 = oy * g.strideH - g.padH;
     Pixels px{};
-    taps(y0, g.inH, g.filterH, g.dilationH, &px.kyBegin, &px.kyEnd);
+    tapRange(y0, g.inH, g.filterH, g.dilationH, &px.kyBegin, &px.kyEnd);
     px.inRows = inBatch + (y0 + px.kyBegin * g.dilationH) * g.inW * c;
     px.wRows = w;
     float* outRow = out + r * g.outW * c;
     for (int64_t ox = 0; ox < g.outW;) {
       px.x0[0] = ox * g.strideW - g.padW;
-      taps(px.x0[0], g.inW, g.filterW, g.dilationW, &px.kxBegin, &px.kxEnd);
+      tapRange(px.x0[0], g.inW, g.filterW, g.dilationW, &px.kxBegin, &px.kxEnd);
       px.out[0] = outRow + ox * c;
       if (ox + 1 < g.outW) {
         px.x0[1] = px.x0[0] + g.strideW;
         int64_t kb, ke;
-        taps(px.x0[1], g.inW, g.filterW, g.dilationW, &kb, &ke);
+        tapRange(px.x0[1], g.inW, g.filterW, g.dilationW, &kb, &ke);
         if (kb == px.kxBegin && ke == px.kxEnd) {
           px.out[1] = px.out[0] + c;
           pixels<2>(g, px, bias, vlo, vhi);
