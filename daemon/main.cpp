@@ -4,6 +4,8 @@
 // SIGTERM/SIGINT drain and exit 0, SIGHUP re-reads the config. Signals are
 // blocked in every thread and taken with sigwaitinfo() on the main thread,
 // so no work happens inside a signal handler.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -37,6 +39,20 @@ std::string monotonicUsec() {
   return std::to_string(static_cast<uint64_t>(ts.tv_sec) * 1000000ull + static_cast<uint64_t>(ts.tv_nsec) / 1000);
 }
 
+// Raises the soft open-file limit to the hard one: every connection costs
+// an fd, and running out must not be what caps the service. Returns the
+// soft limit in force.
+rlim_t raiseFdLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  return rl.rlim_cur;
+}
+
 int fail(const std::string& message) {
   std::fprintf(stderr, "inferd: error: %s\n", message.c_str());
   return 1;
@@ -60,6 +76,7 @@ int main(int argc, char** argv) {
   }
   setLogLevel(*parseLogLevel(config.log_level()));
   auto log = logger("inferd");
+  logger("ipc");  // the transports log through it
 
   // Before any thread starts, so that every thread inherits the mask and
   // the signals wait for sigwaitinfo() below.
@@ -74,13 +91,30 @@ int main(int argc, char** argv) {
   log->info("inferd {} starting: socket {}{}{}, model_dir {}", INFERD_VERSION, config.socket_path(),
             config.listen().empty() ? "" : ", tcp ", config.listen(),
             config.model_dir().empty() ? "(none)" : config.model_dir());
+  // Started by inferd.socket: systemd bound the socket (and owns its file).
+  // Read before any thread starts (it clears the LISTEN_* variables).
+  const int activatedFd = ipc::socketActivationFd();
   Daemon daemon(config);
   const auto failed = daemon.loadConfiguredModels();
   if (!failed.empty()) log->warn("{} configured model(s) failed to load; see the errors above", failed.size());
 
-  if (Status s = ipc::ensureSocketDir(config.socket_path()); !s) return fail(s.message());
+  const rlim_t fdLimit = raiseFdLimit();
+  // Models, logs and gRPC's own fds need some room besides connections.
+  constexpr rlim_t kSpareFds = 64;
+  if (fdLimit != RLIM_INFINITY && fdLimit < config.max_connections() + kSpareFds) {
+    log->warn("max_connections {} does not fit under the open-file limit {} (LimitNOFILE); connections beyond "
+              "what the limit allows are refused",
+              config.max_connections(), fdLimit);
+  }
   ipc::ServerOptions so;
+  so.listenFd = activatedFd;
+  if (so.listenFd >= 0) {
+    log->info("socket activation: serving the socket systemd passed (fd {})", so.listenFd);
+  } else if (Status s = ipc::ensureSocketDir(config.socket_path()); !s) {
+    return fail(s.message());
+  }
   so.socketPath = config.socket_path();
+  so.maxConnections = config.max_connections();
   so.socketMode = static_cast<mode_t>(config.socket_mode());
   so.tcpAddress = config.listen();
   so.allowNonLoopbackTcp = config.listen_allow_remote();

@@ -127,6 +127,7 @@ Result<Job> Backend::makeJob(const ModelInstance& inst, ipc::InferRequest& reque
   job.priority = request.priority;
   job.timeoutMicros = request.timeoutMicros;
   job.arrival = request.arrival;
+  job.cancel = request.cancel;
   return job;
 }
 
@@ -183,6 +184,16 @@ Result<std::vector<ipc::ModelStatistics>> Backend::statistics(const std::string&
     if (!inst) return inst.status();
   }
   return registry_.statistics(model);
+}
+
+void Backend::setAccessPolicy(AccessPolicy policy) {
+  std::lock_guard lock(policyMu_);
+  policy_ = std::move(policy);
+}
+
+Status Backend::authorize(const ipc::Peer& peer, ipc::Action action, const std::string& model) const {
+  std::lock_guard lock(policyMu_);
+  return policy_.check(peer, action, model);
 }
 
 }  // namespace inferd::daemon

@@ -3,6 +3,7 @@
 #include "inferd/daemon/config.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include "inferd/daemon/access_policy.h"
 #include "inferd/daemon/logging.h"
 #include "inferd/ipc/socket_path.h"
 
@@ -151,6 +153,13 @@ Status validateDaemon(const config::DaemonConfig& c, const Locator& loc) {
     return invalid(loc.where(c, "log_level"), level.status().message());
   }
   if (c.max_tensor_bytes() == 0) return invalid(loc.where(c, "max_tensor_bytes"), "must be greater than 0");
+  if (c.max_connections() < 1 || c.max_connections() > 1000000) {
+    return invalid(loc.where(c, "max_connections"), fmt::format("{} is outside 1..1000000", c.max_connections()));
+  }
+  if (c.has_access()) {
+    Result<AccessPolicy> policy = AccessPolicy::fromConfig(c.access(), ::geteuid(), ::getegid());
+    if (!policy) return invalid(loc.where(c, "access"), policy.status().message());
+  }
   if (c.has_model_defaults()) INFERD_RETURN_IF_ERROR(validateModel(c.model_defaults(), loc.nested(c, "model_defaults")));
   std::set<std::string> seen;
   for (int i = 0; i < c.models_size(); ++i) {

@@ -2,6 +2,8 @@
 // draining stop.
 #include "inferd/daemon/daemon.h"
 
+#include <unistd.h>
+
 #include "inferd/daemon/config.h"
 #include "inferd/daemon/logging.h"
 
@@ -17,6 +19,20 @@ Daemon::Daemon(config::DaemonConfig config, RegistryOptions options) : config_(s
   bo.maxTensorBytes = static_cast<size_t>(config_.max_tensor_bytes());
   bo.serverVersion = INFERD_VERSION;
   backend_ = std::make_unique<Backend>(*registry_, bo);
+  applyAccessPolicy(config_);
+}
+
+void Daemon::applyAccessPolicy(const config::DaemonConfig& config) {
+  auto log = logger("inferd");
+  Result<AccessPolicy> policy = AccessPolicy::fromConfig(config.access(), ::geteuid(), ::getegid());
+  if (!policy) {
+    // validateDaemonConfig refuses this before it gets here; keep the
+    // policy in force rather than open anything up.
+    log->error("access policy not changed: {}", policy.status().message());
+    return;
+  }
+  log->info("access policy: {}", policy->describe());
+  backend_->setAccessPolicy(std::move(policy).value());
 }
 
 Daemon::~Daemon() { shutdown(); }
@@ -57,11 +73,13 @@ Daemon::ReloadResult Daemon::applyConfig(const config::DaemonConfig& nextIn) {
   restartOnly("socket_mode", fmt::format("0{:o}", config_.socket_mode()), fmt::format("0{:o}", next.socket_mode()));
   restartOnly("listen", config_.listen(), next.listen());
   restartOnly("model_dir", config_.model_dir(), next.model_dir());
+  restartOnly("max_connections", std::to_string(config_.max_connections()), std::to_string(next.max_connections()));
   // The running values stay in force, so the kept config says what is true.
   next.set_socket_path(config_.socket_path());
   next.set_socket_mode(config_.socket_mode());
   next.set_listen(config_.listen());
   next.set_listen_allow_remote(config_.listen_allow_remote());
+  next.set_max_connections(config_.max_connections());
   if (config_.has_model_dir()) {
     next.set_model_dir(config_.model_dir());
   } else {
@@ -69,6 +87,7 @@ Daemon::ReloadResult Daemon::applyConfig(const config::DaemonConfig& nextIn) {
   }
 
   if (auto level = parseLogLevel(next.log_level())) setLogLevel(*level);
+  applyAccessPolicy(next);
   backend_->setMaxTensorBytes(static_cast<size_t>(next.max_tensor_bytes()));
   registry_->setConfig(next);
 

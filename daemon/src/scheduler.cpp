@@ -298,6 +298,15 @@ void Scheduler::fail(Job& job, Status status, bool executed) {
 
 void Scheduler::run(Worker& worker, Job& job, std::optional<Clock::time_point> deadline) {
   const auto start = Clock::now();
+  // Nobody waits for the answer of a client that went away: do not run it.
+  if (job.cancel && job.cancel->cancelled()) {
+    fail(job,
+         makeError(StatusCode::kCancelled, "model '{}': request{}{} was not run: its client went away after {} us",
+                   options_.model, job.id.empty() ? "" : " ", job.id,
+                   std::chrono::duration_cast<std::chrono::microseconds>(start - job.arrival).count()),
+         false);
+    return;
+  }
   // The timer may not have caught it yet: never run an expired request.
   if (deadline && start >= *deadline) {
     fail(job,
@@ -317,12 +326,23 @@ void Scheduler::run(Worker& worker, Job& job, std::optional<Clock::time_point> d
   hal::Deadline limit;
   if (deadline) limit.at = *deadline;
   limit.stop = worker.stop.get();
+  // The client going away stops the execution like the timer does.
+  if (job.cancel) job.cancel->bind(worker.stop.get());
   Status s = worker.prepared->execute(views, &outs, limit, &timing);
+  if (job.cancel) job.cancel->unbind();
   if (!s && s.code() == StatusCode::kCancelled && worker.stop->load()) {
     StopReason reason;
     {
       std::lock_guard<std::mutex> lock(mu_);
       reason = worker.reason;
+    }
+    if (reason == StopReason::kNone && job.cancel && job.cancel->cancelled()) {
+      fail(job,
+           makeError(StatusCode::kCancelled, "model '{}': request{}{} was stopped after running {} ms: its client "
+                     "went away", options_.model, job.id.empty() ? "" : " ", job.id,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()),
+           true);
+      return;
     }
     fail(job, stoppedStatus(job, reason, start), true);
     return;

@@ -6,11 +6,16 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/byte_buffer.h>
 
 #include "inferd/ipc/status_map.h"
+#include "inferd/ipc/unix_listener.h"
+#include "log.h"
 
 namespace inferd::ipc {
 namespace {
@@ -76,6 +81,24 @@ Status checkInferStrings(const inference::ModelInferRequest& r) {
 
 using inference::InferParameter;
 using inference::InferTensorContents;
+
+// Decodes a request message; a failure names the RPC and the message type
+// (protobuf says no more than that it failed).
+template <typename Req>
+grpc::Status decode(const char* rpc, const grpc::ByteBuffer* in, Req* out) {
+  grpc::ByteBuffer copy(*in);  // Deserialize consumes its buffer; this shares the slices
+  const size_t bytes = copy.Length();
+  if (grpc::SerializationTraits<Req>::Deserialize(&copy, out).ok()) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      fmt::format("{}: cannot decode the request ({} bytes) as {}: the message is malformed or "
+                                  "truncated, or a string field is not valid UTF-8",
+                                  rpc, bytes, Req::descriptor()->full_name()));
+}
+
+grpc::Status encode(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
+  bool own = false;
+  return grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(message, out, &own);
+}
 
 std::string quotedList(const std::vector<std::string>& names) {
   std::string out;
@@ -500,7 +523,6 @@ Status fillInferResponse(const InferRequest& request, InferResponse response,
   return Status::ok();
 }
 
-GrpcInferenceService::GrpcInferenceService(Backend& backend) : backend_(backend) {}
 
 void GrpcInferenceService::callStarted() {
   std::lock_guard lock(mutex_);
@@ -536,24 +558,137 @@ Status GrpcInferenceService::drainingError(const char* rpc) const {
   return makeError(StatusCode::kUnavailable, "{}: the server is shutting down", rpc);
 }
 
+Peer GrpcInferenceService::peerOf(const grpc::ServerContextBase& context) const {
+  const std::string address = context.peer();
+  const int fd = fdFromGrpcPeer(address);
+  if (fd >= 0 && listener_ != nullptr) {
+    if (std::optional<Peer> peer = listener_->peerOf(fd)) return *peer;
+  }
+  Peer peer;
+  peer.address = address;
+  // Connections gRPC accepted itself are TCP ones; anything else (an fd the
+  // listener no longer knows) gets no identity, so only the health RPCs.
+  peer.transport = address.rfind("ipv4:", 0) == 0 || address.rfind("ipv6:", 0) == 0 ? Peer::Transport::kTcp
+                                                                                      : Peer::Transport::kUnix;
+  return peer;
+}
+
+Status GrpcInferenceService::authorize(const char* rpc, const grpc::ServerContextBase& context, Action action,
+                                       const std::string& model, Peer* peerOut) const {
+  Peer peer = peerOf(context);
+  Status s = backend_.authorize(peer, action, model);
+  if (s) {
+    if (peerOut != nullptr) *peerOut = std::move(peer);
+    return s;
+  }
+  // Denials can come in floods: at most one line a second.
+  static LogThrottle throttle(std::chrono::seconds(1));
+  uint64_t skipped = 0;
+  if (throttle.allow(&skipped)) {
+    ipcLog()->warn("denied: {} ({}) on model '{}' for {}: {}{}", rpc, actionName(action), clipped(model),
+                   peer.describe(), s.message(), LogThrottle::suffix(skipped));
+  }
+  return makeError(StatusCode::kPermissionDenied, "{}: permission denied: {} may not '{}'{}", rpc,
+                   peer.transport == Peer::Transport::kTcp ? "a TCP client" : "this user", actionName(action),
+                   model.empty() ? "" : fmt::format(" model '{}'", clipped(model)));
+}
+
 // ModelInfer's reactor: counts the call in flight until gRPC reports it
 // done (the answer handed to the transport), not merely until Finish.
 class GrpcInferenceService::InferReactor final : public grpc::ServerUnaryReactor {
  public:
-  explicit InferReactor(GrpcInferenceService& service) : service_(service) {
+  InferReactor(GrpcInferenceService& service, grpc::ByteBuffer* out)
+      : service_(service), out_(out), cancel_(std::make_shared<CancelToken>()) {
     service_.callStarted();
+  }
+  // Encodes the response (on success) and answers.
+  void finish(grpc::Status status) {
+    if (status.ok()) status = encode(response, out_);
+    Finish(status);
   }
   void OnDone() override {
     service_.callEnded();
     delete this;
   }
-  void OnCancel() override {}  // the backend still answers; Finish then is a no-op
+  // The client went away (or its deadline passed): the scheduler drops the
+  // request if still queued, stops it if running; it still answers, and
+  // Finish is then a no-op.
+  void OnCancel() override { cancel_->cancel(); }
+  const std::shared_ptr<CancelToken>& cancelToken() const { return cancel_; }
+
+  inference::ModelInferRequest request;
+  inference::ModelInferResponse response;
 
  private:
   GrpcInferenceService& service_;
+  grpc::ByteBuffer* out_;
+  std::shared_ptr<CancelToken> cancel_;
 };
 
-grpc::Status GrpcInferenceService::ServerLive(grpc::ServerContext*,
+GrpcInferenceService::GrpcInferenceService(Backend& backend) : backend_(backend) {
+  // Indices are the methods' order in inference.proto's service (the
+  // generated code's order); every RPC test goes through this table.
+  using S = GrpcInferenceService;
+  addUnary(0, "ServerLive", &S::serverLive);
+  addUnary(1, "ServerReady", &S::serverReady);
+  addUnary(2, "ModelReady", &S::modelReady);
+  addUnary(3, "ServerMetadata", &S::serverMetadata);
+  addUnary(4, "ModelMetadata", &S::modelMetadata);
+  addModelInfer(5);
+  addUnary(6, "ModelConfig", &S::modelConfig);
+  addUnary(7, "ModelStatistics", &S::modelStatistics);
+  addUnary(8, "RepositoryIndex", &S::repositoryIndex);
+  // Loading can take seconds: not on a gRPC thread.
+  addUnary(9, "RepositoryModelLoad", &S::repositoryModelLoad, true);
+  addUnary(10, "RepositoryModelUnload", &S::repositoryModelUnload, true);
+}
+
+template <typename Req, typename Resp>
+void GrpcInferenceService::addUnary(int index, const char* rpc,
+                                    grpc::Status (GrpcInferenceService::*handler)(grpc::ServerContextBase*,
+                                                                                  const Req*, Resp*),
+                                    bool ownThread) {
+  MarkMethodRawCallback(
+      index, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                 [this, rpc, handler, ownThread](grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                                 grpc::ByteBuffer* out) {
+                   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+                   auto request = std::make_shared<Req>();
+                   if (grpc::Status st = decode(rpc, in, request.get()); !st.ok()) {
+                     reactor->Finish(st);
+                     return reactor;
+                   }
+                   auto run = [this, context, handler, request, out, reactor] {
+                     Resp response;
+                     grpc::Status st = (this->*handler)(context, request.get(), &response);
+                     if (st.ok()) st = encode(response, out);
+                     reactor->Finish(st);
+                   };
+                   if (ownThread) {
+                     std::thread(run).detach();
+                   } else {
+                     run();
+                   }
+                   return reactor;
+                 }));
+}
+
+void GrpcInferenceService::addModelInfer(int index) {
+  MarkMethodRawCallback(
+      index, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                 [this](grpc::CallbackServerContext* context, const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+                   auto* reactor = new InferReactor(*this, out);
+                   if (grpc::Status st = decode("ModelInfer", in, &reactor->request); !st.ok()) {
+                     reactor->Finish(st);
+                     return static_cast<grpc::ServerUnaryReactor*>(reactor);
+                   }
+                   modelInfer(context, &reactor->request, &reactor->response, reactor->cancelToken(),
+                              [reactor](grpc::Status st) { reactor->finish(std::move(st)); });
+                   return static_cast<grpc::ServerUnaryReactor*>(reactor);
+                 }));
+}
+
+grpc::Status GrpcInferenceService::serverLive(grpc::ServerContextBase*,
                                               const inference::ServerLiveRequest*,
                                               inference::ServerLiveResponse* response) {
   CallGuard guard(*this);
@@ -561,7 +696,7 @@ grpc::Status GrpcInferenceService::ServerLive(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcInferenceService::ServerReady(grpc::ServerContext*,
+grpc::Status GrpcInferenceService::serverReady(grpc::ServerContextBase*,
                                                const inference::ServerReadyRequest*,
                                                inference::ServerReadyResponse* response) {
   CallGuard guard(*this);
@@ -569,17 +704,18 @@ grpc::Status GrpcInferenceService::ServerReady(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcInferenceService::ModelReady(grpc::ServerContext*,
+grpc::Status GrpcInferenceService::modelReady(grpc::ServerContextBase* context,
                                               const inference::ModelReadyRequest* request,
                                               inference::ModelReadyResponse* response) {
   CallGuard guard(*this);
   if (Status s = checkModelName("ModelReady", request->name(), request->version()); !s) return toGrpcStatus(s);
+  if (Status s = authorize("ModelReady", *context, Action::kMetadata, request->name()); !s) return toGrpcStatus(s);
   // An unknown model is simply not ready (as in Triton), not an error.
   response->set_ready(backend_.modelReady(request->name(), request->version()));
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcInferenceService::ServerMetadata(grpc::ServerContext*,
+grpc::Status GrpcInferenceService::serverMetadata(grpc::ServerContextBase*,
                                                   const inference::ServerMetadataRequest*,
                                                   inference::ServerMetadataResponse* response) {
   CallGuard guard(*this);
@@ -591,11 +727,12 @@ grpc::Status GrpcInferenceService::ServerMetadata(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcInferenceService::ModelMetadata(grpc::ServerContext*,
+grpc::Status GrpcInferenceService::modelMetadata(grpc::ServerContextBase* context,
                                                  const inference::ModelMetadataRequest* request,
                                                  inference::ModelMetadataResponse* response) {
   CallGuard guard(*this);
   if (Status s = checkModelName("ModelMetadata", request->name(), request->version()); !s) return toGrpcStatus(s);
+  if (Status s = authorize("ModelMetadata", *context, Action::kMetadata, request->name()); !s) return toGrpcStatus(s);
   Result<ipc::ModelMetadata> md = backend_.modelMetadata(request->name(), request->version());
   if (!md) return toGrpcStatus(md.status());
   response->set_name(md->name);
@@ -611,19 +748,16 @@ grpc::Status GrpcInferenceService::ModelMetadata(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* GrpcInferenceService::ModelInfer(
-    grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
-    inference::ModelInferResponse* response) {
-  (void)context;
-  grpc::ServerUnaryReactor* reactor = new InferReactor(*this);
-  auto fail = [reactor](const Status& status) {
-    reactor->Finish(toGrpcStatus(status));
-    return reactor;
-  };
+void GrpcInferenceService::modelInfer(grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
+                                      inference::ModelInferResponse* response,
+                                      const std::shared_ptr<CancelToken>& cancel,
+                                      std::function<void(grpc::Status)> finish) {
+  auto fail = [&finish](const Status& status) { finish(toGrpcStatus(status)); };
   if (draining()) return fail(drainingError("ModelInfer"));
 
   const std::string& model = request->model_name();
   if (Status s = checkInferStrings(*request); !s) return fail(s);
+  if (Status s = authorize("ModelInfer", *context, Action::kInfer, model); !s) return fail(s);
   Result<ipc::ModelMetadata> md = backend_.modelMetadata(model, request->model_version());
   if (!md) return fail(md.status());
   if (!backend_.modelReady(model, request->model_version())) {
@@ -634,6 +768,7 @@ grpc::ServerUnaryReactor* GrpcInferenceService::ModelInfer(
   Result<InferRequest> built = buildInferRequest(*request, *md, backend_.maxTensorBytes());
   if (!built) return fail(built.status());
   InferRequest inferRequest = std::move(built).value();
+  inferRequest.cancel = cancel;
 
   // A client that stops waiting at its gRPC deadline gains nothing from a
   // request that runs later: let the scheduler drop it like a timeout.
@@ -656,22 +791,22 @@ grpc::ServerUnaryReactor* GrpcInferenceService::ModelInfer(
   echo.outputs = inferRequest.outputs;
 
   backend_.infer(std::move(inferRequest),
-                 [reactor, response, echo = std::move(echo)](Result<InferResponse> result) {
+                 [finish = std::move(finish), response, echo = std::move(echo)](Result<InferResponse> result) {
                    if (!result) {
-                     reactor->Finish(toGrpcStatus(result.status()));
+                     finish(toGrpcStatus(result.status()));
                      return;
                    }
                    Status s = fillInferResponse(echo, std::move(result).value(), response);
-                   reactor->Finish(toGrpcStatus(s));
+                   finish(toGrpcStatus(s));
                  });
-  return reactor;
 }
 
-grpc::Status GrpcInferenceService::ModelConfig(grpc::ServerContext*,
+grpc::Status GrpcInferenceService::modelConfig(grpc::ServerContextBase* context,
                                                const inference::ModelConfigRequest* request,
                                                inference::ModelConfigResponse* response) {
   CallGuard guard(*this);
   if (Status s = checkModelName("ModelConfig", request->name(), request->version()); !s) return toGrpcStatus(s);
+  if (Status s = authorize("ModelConfig", *context, Action::kMetadata, request->name()); !s) return toGrpcStatus(s);
   Result<ipc::ModelMetadata> md = backend_.modelMetadata(request->name(), request->version());
   if (!md) return toGrpcStatus(md.status());
   auto* config = response->mutable_config();
@@ -696,14 +831,16 @@ grpc::Status GrpcInferenceService::ModelConfig(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcInferenceService::ModelStatistics(
-    grpc::ServerContext*, const inference::ModelStatisticsRequest* request,
+grpc::Status GrpcInferenceService::modelStatistics(
+    grpc::ServerContextBase* context, const inference::ModelStatisticsRequest* request,
     inference::ModelStatisticsResponse* response) {
   CallGuard guard(*this);
   // An empty name asks for every model.
   if (!request->name().empty()) {
     if (Status s = checkModelName("ModelStatistics", request->name(), request->version()); !s) return toGrpcStatus(s);
   }
+  // Statistics count every client's requests: an admin action.
+  if (Status s = authorize("ModelStatistics", *context, Action::kAdmin, request->name()); !s) return toGrpcStatus(s);
   Result<std::vector<ipc::ModelStatistics>> stats =
       backend_.statistics(request->name(), request->version());
   if (!stats) return toGrpcStatus(stats.status());
@@ -740,11 +877,12 @@ grpc::Status GrpcInferenceService::ModelStatistics(
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcInferenceService::RepositoryIndex(grpc::ServerContext*,
+grpc::Status GrpcInferenceService::repositoryIndex(grpc::ServerContextBase* context,
                                                    const inference::RepositoryIndexRequest* request,
                                                    inference::RepositoryIndexResponse* response) {
   CallGuard guard(*this);
   // inferd serves one repository; repository_name is accepted and ignored.
+  if (Status s = authorize("RepositoryIndex", *context, Action::kMetadata, ""); !s) return toGrpcStatus(s);
   for (const auto& e : backend_.repositoryIndex(request->ready())) {
     auto* m = response->add_models();
     m->set_name(e.name);
@@ -755,8 +893,8 @@ grpc::Status GrpcInferenceService::RepositoryIndex(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcInferenceService::RepositoryModelLoad(
-    grpc::ServerContext*, const inference::RepositoryModelLoadRequest* request,
+grpc::Status GrpcInferenceService::repositoryModelLoad(
+    grpc::ServerContextBase* context, const inference::RepositoryModelLoadRequest* request,
     inference::RepositoryModelLoadResponse*) {
   CallGuard guard(*this);
   if (draining()) return toGrpcStatus(drainingError("RepositoryModelLoad"));
@@ -772,18 +910,32 @@ grpc::Status GrpcInferenceService::RepositoryModelLoad(
                                     request->model_name(), clipped(key)));
     }
   }
-  return toGrpcStatus(backend_.loadModel(request->model_name()));
+  Peer peer;
+  if (Status s = authorize("RepositoryModelLoad", *context, Action::kLoad, request->model_name(), &peer); !s) {
+    return toGrpcStatus(s);
+  }
+  Status s = backend_.loadModel(request->model_name());
+  ipcLog()->info("load of model '{}' asked by {}: {}", request->model_name(), peer.describe(),
+                 s ? "done" : s.message());
+  return toGrpcStatus(s);
 }
 
-grpc::Status GrpcInferenceService::RepositoryModelUnload(
-    grpc::ServerContext*, const inference::RepositoryModelUnloadRequest* request,
+grpc::Status GrpcInferenceService::repositoryModelUnload(
+    grpc::ServerContextBase* context, const inference::RepositoryModelUnloadRequest* request,
     inference::RepositoryModelUnloadResponse*) {
   CallGuard guard(*this);
   if (draining()) return toGrpcStatus(drainingError("RepositoryModelUnload"));
   if (Status s = checkModelName("RepositoryModelUnload", request->model_name(), "", "model_name"); !s) return toGrpcStatus(s);
   // "unload_dependents" (sent by tritonclient on every unload) concerns
   // ensembles, which inferd does not have: nothing to do for it.
-  return toGrpcStatus(backend_.unloadModel(request->model_name()));
+  Peer peer;
+  if (Status s = authorize("RepositoryModelUnload", *context, Action::kLoad, request->model_name(), &peer); !s) {
+    return toGrpcStatus(s);
+  }
+  Status s = backend_.unloadModel(request->model_name());
+  ipcLog()->info("unload of model '{}' asked by {}: {}", request->model_name(), peer.describe(),
+                 s ? "done" : s.message());
+  return toGrpcStatus(s);
 }
 
 }  // namespace inferd::ipc

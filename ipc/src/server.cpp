@@ -18,66 +18,17 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <grpcpp/server_posix.h>
 
 #include "inferd/ipc/grpc_service.h"
 #include "inferd/ipc/socket_path.h"
+#include "inferd/ipc/unix_listener.h"
+#include "log.h"
 
 namespace inferd::ipc {
 namespace {
 
 constexpr const char* kServiceName = "inference.GRPCInferenceService";
-
-// Removes a socket file left behind by a process that died without cleaning
-// up, but never one a live server still listens on (gRPC itself would
-// unlink it and silently steal the address from a running daemon).
-Status prepareSocketPath(const std::string& path) {
-  if (path.size() > maxSocketPathLength()) {
-    return makeError(StatusCode::kInvalidArgument,
-                     "socket path '{}' is {} characters, longer than the {} a Unix socket allows",
-                     path, path.size(), maxSocketPathLength());
-  }
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
-    return makeError(StatusCode::kNotFound, "folder '{}' of socket '{}' does not exist",
-                     parent.string(), path);
-  }
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status::ok();
-    return makeError(StatusCode::kInternal, "cannot stat socket path '{}': {}", path,
-                     std::strerror(errno));
-  }
-  if (!S_ISSOCK(st.st_mode)) {
-    return makeError(StatusCode::kInvalidArgument,
-                     "'{}' exists and is not a socket; refusing to replace it", path);
-  }
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return makeError(StatusCode::kInternal, "socket(AF_UNIX) failed: {}", std::strerror(errno));
-  }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
-  int err = errno;
-  ::close(fd);
-  if (rc == 0) {
-    return makeError(StatusCode::kUnavailable,
-                     "another process is already listening on socket '{}' (is inferd already "
-                     "running?)",
-                     path);
-  }
-  if (err != ECONNREFUSED) {
-    return makeError(StatusCode::kPermissionDenied,
-                     "cannot check whether socket '{}' is in use: {}", path, std::strerror(err));
-  }
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return makeError(StatusCode::kPermissionDenied, "cannot remove stale socket '{}': {}", path,
-                     std::strerror(errno));
-  }
-  return Status::ok();
-}
 
 bool isLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "ip6-localhost" ||
@@ -116,7 +67,7 @@ Status GrpcServer::start() {
   if (running_ || shutDown_) {
     return Status(StatusCode::kInternal, "GrpcServer::start called twice");
   }
-  if (options_.socketPath.empty() && options_.tcpAddress.empty()) {
+  if (options_.socketPath.empty() && options_.tcpAddress.empty() && options_.listenFd < 0) {
     return Status(StatusCode::kInvalidArgument,
                   "the gRPC server needs a Unix socket path or a TCP address");
   }
@@ -135,19 +86,27 @@ Status GrpcServer::start() {
                        options_.tcpAddress);
     }
   }
-  if (!options_.socketPath.empty()) {
-    INFERD_RETURN_IF_ERROR(prepareSocketPath(options_.socketPath));
+  // The Unix socket is ours (see unix_listener.h): bound here, before gRPC
+  // starts, so that a bad path fails start() with its reason.
+  if (options_.listenFd >= 0) {
+    Result<std::unique_ptr<UnixListener>> l = UnixListener::adopt(options_.listenFd);
+    if (!l) return l.status();
+    listener_ = std::move(l).value();
+  } else if (!options_.socketPath.empty()) {
+    Result<std::unique_ptr<UnixListener>> l = UnixListener::bind(options_.socketPath, options_.socketMode);
+    if (!l) return l.status();
+    listener_ = std::move(l).value();
   }
 
+  // Undecodable requests make protobuf log a line each: throttle them.
+  routeProtobufLogs();
   // Both are process-wide switches read when a builder is made.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   service_ = std::make_unique<GrpcInferenceService>(backend_);
+  service_->setListener(listener_.get());
   grpc::ServerBuilder builder;
-  if (!options_.socketPath.empty()) {
-    builder.AddListeningPort(unixTarget(options_.socketPath), grpc::InsecureServerCredentials());
-  }
   if (!options_.tcpAddress.empty()) {
     builder.AddListeningPort(options_.tcpAddress, grpc::InsecureServerCredentials(), &tcpPort_);
     // Without this a second daemon could bind the same port and take half
@@ -161,32 +120,14 @@ Status GrpcServer::start() {
   if (!server_ || (!options_.tcpAddress.empty() && tcpPort_ == 0)) {
     server_.reset();
     service_.reset();
-    std::string where;
-    if (!options_.socketPath.empty()) where = unixTarget(options_.socketPath);
-    if (!options_.tcpAddress.empty()) {
-      where += (where.empty() ? "" : " and ") + options_.tcpAddress;
-    }
+    listener_.reset();
     return makeError(StatusCode::kUnavailable,
-                     "cannot listen on {}: gRPC failed to bind (address in use, or no permission "
-                     "on the socket folder?)",
-                     where);
+                     "cannot listen on {}: gRPC failed to bind (address in use, or no permission?)",
+                     options_.tcpAddress);
   }
-
-  if (!options_.socketPath.empty()) {
-    // gRPC creates the socket with the process umask; set the configured
-    // mode so that the right group (and only it) can connect.
-    struct stat st {};
-    if (::chmod(options_.socketPath.c_str(), options_.socketMode) != 0 ||
-        ::lstat(options_.socketPath.c_str(), &st) != 0) {
-      int err = errno;
-      server_->Shutdown(std::chrono::system_clock::now());
-      server_.reset();
-      service_.reset();
-      return makeError(StatusCode::kPermissionDenied, "cannot set mode {:o} on socket '{}': {}",
-                       static_cast<unsigned>(options_.socketMode), options_.socketPath,
-                       std::strerror(err));
-    }
-    socketInode_ = st.st_ino;
+  if (listener_) {
+    grpc::Server* server = server_.get();
+    listener_->start(options_.maxConnections, [server](int fd) { grpc::AddInsecureChannelFromFd(server, fd); });
   }
 
   if (auto* health = server_->GetHealthCheckService()) {
@@ -212,6 +153,8 @@ void GrpcServer::shutdown(std::chrono::system_clock::time_point deadline) {
     if (!running_ || shutDown_) return;
     shutDown_ = true;
   }
+  // No new connections from here on; the socket file goes away.
+  if (listener_) listener_->stop();
   // NOT_SERVING first, so that health watchers see it before connections go.
   if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
   // Refuse new work and let running RPCs answer while connections are still
@@ -226,15 +169,6 @@ void GrpcServer::shutdown(std::chrono::system_clock::time_point deadline) {
   constexpr auto kGoawayGrace = std::chrono::seconds(1);
   server_->Shutdown(idle ? std::min(deadline, std::chrono::system_clock::now() + kGoawayGrace) : deadline);
 
-  if (!options_.socketPath.empty()) {
-    // Remove the socket only if it is still the one we bound: a successor
-    // may already have replaced it.
-    struct stat st {};
-    if (::lstat(options_.socketPath.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
-        st.st_ino == socketInode_) {
-      ::unlink(options_.socketPath.c_str());
-    }
-  }
   std::lock_guard lock(mutex_);
   running_ = false;
 }
@@ -254,12 +188,19 @@ bool GrpcServer::running() const {
 }
 
 std::string GrpcServer::target() const {
+  if (listener_ && !listener_->path().empty()) return unixTarget(listener_->path());
   if (!options_.socketPath.empty()) return unixTarget(options_.socketPath);
   std::string host, port;
   splitHostPort(options_.tcpAddress, host, port);
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   return host + ":" + std::to_string(tcpPort_);
+}
+
+std::optional<ListenerStats> GrpcServer::listenerStats() const {
+  std::lock_guard lock(mutex_);
+  if (!listener_) return std::nullopt;
+  return listener_->stats();
 }
 
 }  // namespace inferd::ipc

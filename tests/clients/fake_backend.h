@@ -144,6 +144,8 @@ class FakeBackend : public ipc::Backend {
     return out;
   }
 
+  Status authorize(const ipc::Peer&, ipc::Action, const std::string&) const override { return Status::ok(); }
+
   Status loadModel(const std::string& model) override {
     if (!known(model)) return makeError(StatusCode::kNotFound, "no model '{}' in the repository", model);
     std::lock_guard<std::mutex> lock(mu_);

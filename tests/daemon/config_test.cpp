@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "daemon_test_util.h"
+#include "inferd/daemon/access_policy.h"
 #include "inferd/daemon/config.h"
 #include "inferd/ipc/socket_path.h"
 
@@ -271,4 +272,97 @@ TEST_CASE("the shipped configs are valid", "[config]") {
   CHECK(system->socket_mode() == 0660);
   auto model = readModelConfigFile(root + "/configs/model.conf.example");
   REQUIRE(model.isOk());
+}
+
+namespace {
+
+ipc::Peer unixPeer(uid_t uid, gid_t gid, std::vector<gid_t> groups = {}) {
+  ipc::Peer p;
+  p.transport = ipc::Peer::Transport::kUnix;
+  p.hasCredentials = true;
+  p.uid = uid;
+  p.gid = gid;
+  p.pid = 1234;
+  p.groups = std::move(groups);
+  return p;
+}
+
+AccessPolicy policyFrom(const std::string& text) {
+  auto c = parseDaemonConfig(text, "test.conf");
+  REQUIRE(c.isOk());
+  auto p = AccessPolicy::fromConfig(c->access(), /*owner=*/500, /*group=*/600);
+  REQUIRE(p.isOk());
+  return std::move(p).value();
+}
+
+}  // namespace
+
+TEST_CASE("the default access policy: owner and root everything, the group infer and metadata", "[config][access]") {
+  const AccessPolicy p = policyFrom("");
+  using ipc::Action;
+  for (Action a : {Action::kInfer, Action::kMetadata, Action::kLoad, Action::kAdmin}) {
+    CHECK(p.check(unixPeer(0, 0), a, "m").isOk());
+    CHECK(p.check(unixPeer(500, 500), a, "m").isOk());
+  }
+  // In the group as primary or supplementary group.
+  CHECK(p.check(unixPeer(1000, 600), Action::kInfer, "m").isOk());
+  CHECK(p.check(unixPeer(1000, 1000, {20, 600}), Action::kMetadata, "m").isOk());
+  CHECK(p.check(unixPeer(1000, 600), Action::kLoad, "m").code() == StatusCode::kPermissionDenied);
+  CHECK(p.check(unixPeer(1000, 600), Action::kAdmin, "").code() == StatusCode::kPermissionDenied);
+  // Outside the group: nothing.
+  CHECK(p.check(unixPeer(1000, 1000, {20}), Action::kInfer, "m").code() == StatusCode::kPermissionDenied);
+  // No credentials: nothing, not even for uid 0's default value.
+  ipc::Peer unknown;
+  unknown.transport = ipc::Peer::Transport::kUnix;
+  unknown.uid = 0;
+  CHECK(p.check(unknown, Action::kMetadata, "m").code() == StatusCode::kPermissionDenied);
+  // TCP: metadata only.
+  ipc::Peer tcp;
+  tcp.transport = ipc::Peer::Transport::kTcp;
+  tcp.address = "ipv4:127.0.0.1:4000";
+  CHECK(p.check(tcp, Action::kMetadata, "m").isOk());
+  CHECK(p.check(tcp, Action::kInfer, "m").code() == StatusCode::kPermissionDenied);
+}
+
+TEST_CASE("access rules grant actions per user, group and model pattern", "[config][access]") {
+  const AccessPolicy p = policyFrom(
+      "access {\n"
+      "  rules { users: \"1000\" actions: \"infer\" actions: \"metadata\" models: \"face_*\" }\n"
+      "  rules { groups: \"700\" actions: \"*\" models: \"lab\" }\n"
+      "  tcp_actions: \"infer\" tcp_actions: \"metadata\"\n"
+      "}\n");
+  using ipc::Action;
+  CHECK(p.check(unixPeer(1000, 1000), Action::kInfer, "face_detection").isOk());
+  CHECK(p.check(unixPeer(1000, 1000), Action::kInfer, "hand").code() == StatusCode::kPermissionDenied);
+  CHECK(p.check(unixPeer(1000, 1000), Action::kLoad, "face_detection").code() == StatusCode::kPermissionDenied);
+  CHECK(p.check(unixPeer(2000, 2000, {700}), Action::kLoad, "lab").isOk());
+  CHECK(p.check(unixPeer(2000, 2000, {700}), Action::kLoad, "lab2").code() == StatusCode::kPermissionDenied);
+  // Rules replace the default group rule.
+  CHECK(p.check(unixPeer(3000, 600), Action::kInfer, "face_x").code() == StatusCode::kPermissionDenied);
+  ipc::Peer tcp;
+  tcp.transport = ipc::Peer::Transport::kTcp;
+  CHECK(p.check(tcp, Action::kInfer, "m").isOk());
+  CHECK(p.check(tcp, Action::kLoad, "m").code() == StatusCode::kPermissionDenied);
+  CHECK_THAT(p.check(tcp, Action::kLoad, "m").message(), Catch::Contains("tcp_actions"));
+}
+
+TEST_CASE("bad access rules are refused with the rule and the reason", "[config][access]") {
+  auto bad = [](const std::string& text) {
+    auto c = parseDaemonConfig(text, "test.conf");
+    REQUIRE_FALSE(c.isOk());
+    return c.status().message();
+  };
+  CHECK_THAT(bad("access { rules { users: \"no-such-user-xyz\" actions: \"infer\" } }"),
+             Catch::Contains("access.rules[0]") && Catch::Contains("unknown user 'no-such-user-xyz'"));
+  CHECK_THAT(bad("access { rules { groups: \"no-such-group-xyz\" actions: \"infer\" } }"),
+             Catch::Contains("unknown group"));
+  CHECK_THAT(bad("access { rules { users: \"1\" actions: \"fly\" } }"), Catch::Contains("unknown action 'fly'"));
+  CHECK_THAT(bad("access { rules { actions: \"infer\" } }"), Catch::Contains("no users and no groups"));
+  CHECK_THAT(bad("access { rules { users: \"1\" actions: \"infer\" models: \"a*b\" } }"),
+             Catch::Contains("model pattern 'a*b'"));
+  CHECK_THAT(bad("access { tcp_actions: \"everything\" }"), Catch::Contains("access.tcp_actions"));
+  CHECK_THAT(bad("max_connections: 0"), Catch::Contains("max_connections"));
+  // Names resolve through the system's user database.
+  CHECK(parseDaemonConfig("access { rules { users: \"root\" groups: \"root\" actions: \"infer\" } }", "t").isOk());
+  CHECK(parseDaemonConfig("access { tcp_actions: \"none\" }", "t").isOk());
 }

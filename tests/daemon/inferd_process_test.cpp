@@ -19,6 +19,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "../common/inferd_process.h"
+#include "../common/subprocess.h"
 #include "daemon_test_util.h"
 #include "inference.grpc.pb.h"
 
@@ -241,4 +242,83 @@ TEST_CASE("inferd serves, reloads on SIGHUP and drains on SIGTERM", "[process]")
   const std::string log = readFile(logPath);
   CHECK_THAT(log, Catch::Contains("SIGTERM"));
   CHECK_THAT(log, Catch::Contains("stopped"));
+}
+
+namespace {
+
+// Runs inferctl as uid/gid 65534 (nobody): a caller the kernel names, with
+// none of root's groups.
+test::ProcessResult inferctlAsNobody(const std::vector<std::string>& args, const std::string& scratch) {
+  const char* inferctl = std::getenv("INFERCTL");
+  std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                   inferctl ? inferctl : "inferctl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::runProcess(argv, 60, scratch);
+}
+
+}  // namespace
+
+TEST_CASE("the access policy decides per caller uid and action, from the kernel's credentials", "[process][access]") {
+  if (::geteuid() != 0 || ::access("/usr/bin/setpriv", X_OK) != 0) {
+    WARN("needs root and setpriv to call as another user; skipped");
+    return;
+  }
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string runDir = dir.file("run");
+  ::mkdir(runDir.c_str(), 0755);  // reachable by nobody, writable by root only
+  const std::string socket = runDir + "/inferd.sock";
+  const std::string scratch = dir.file("scratch");
+  ::mkdir(scratch.c_str(), 0777);
+  ::chmod(scratch.c_str(), 0777);
+  auto start = [&](const std::string& access, InferdProcess& d, const std::string& log) {
+    const std::string conf = dir.write("inferd.conf", "socket_path: \"" + socket +
+                                                          "\"\nsocket_mode: 0666\nmodel_dir: \"" +
+                                                          test::testDataPath("models") +
+                                                          "\"\nmodels { name: \"face_detection_short_range\" }\n" +
+                                                          access);
+    d.start({"--config", conf}, log);
+    auto stub = connect(socket);
+    REQUIRE(waitUntil([&] { return serverReady(*stub); }, std::chrono::seconds(60)));
+  };
+  const std::string model = "face_detection_short_range";
+
+  SECTION("default: nobody is not in the daemon's group, so only health answers") {
+    InferdProcess d;
+    const std::string log = dir.file("default.log");
+    start("", d, log);
+    test::ProcessResult r = inferctlAsNobody({"--socket", socket, "models"}, scratch);
+    CHECK(r.exitCode != 0);
+    CHECK_THAT(r.err, Catch::Contains("permission denied") && Catch::Contains("'metadata'"));
+    r = inferctlAsNobody({"--socket", socket, "bench", model, "-n", "1"}, scratch);
+    CHECK(r.exitCode != 0);
+    CHECK_THAT(r.err + r.out, Catch::Contains("permission denied"));
+    // root may do everything, over the same socket.
+    auto stub = connect(socket);
+    inference::ModelInferResponse resp;
+    CHECK(stub->ModelInfer(ctx().get(), faceRequest(), &resp).ok());
+    CHECK(d.stop() == 0);
+    CHECK_THAT(readFile(log), Catch::Contains("denied: RepositoryIndex (metadata)") &&
+                                   Catch::Contains("uid 65534 gid 65534 pid"));
+  }
+
+  SECTION("a rule grants nobody metadata and inference of one model, not loading") {
+    InferdProcess d;
+    const std::string log = dir.file("rule.log");
+    start("access { rules { users: \"65534\" actions: \"infer\" actions: \"metadata\" models: \"face_*\" } }\n", d,
+          log);
+    test::ProcessResult r = inferctlAsNobody({"--socket", socket, "bench", model, "-n", "2"}, scratch);
+    CHECK(r.exitCode == 0);
+    INFO(r.err);
+    r = inferctlAsNobody({"--socket", socket, "unload", model}, scratch);
+    CHECK(r.exitCode != 0);
+    CHECK_THAT(r.err, Catch::Contains("permission denied") && Catch::Contains("'load'"));
+    r = inferctlAsNobody({"--socket", socket, "load", "selfie_segmentation"}, scratch);
+    CHECK(r.exitCode != 0);
+    CHECK_THAT(r.err, Catch::Contains("'load'"));
+    auto stub = connect(socket);
+    CHECK(repositoryStates(*stub)[model] == "READY");  // the unload did not happen
+    CHECK(d.stop() == 0);
+    CHECK_THAT(readFile(log), Catch::Contains("denied: RepositoryModelUnload (load)"));
+  }
 }

@@ -276,11 +276,13 @@ struct LoopFixture {
   }
   ~LoopFixture() { scheduler->stop(); }
 
-  Status submit(float v, const Answer& answer, std::optional<int64_t> timeoutMicros = std::nullopt) {
+  Status submit(float v, const Answer& answer, std::optional<int64_t> timeoutMicros = std::nullopt,
+                std::shared_ptr<ipc::CancelToken> cancel = nullptr) {
     Job job;
     job.inputs.push_back(test::floatTensor("x", {1, 4}, {v, v, v, v}));
     job.outputs = {0, 1};
     job.timeoutMicros = timeoutMicros;
+    job.cancel = std::move(cancel);
     job.done = answer.callback();
     return scheduler->submit(std::move(job));
   }
@@ -338,4 +340,42 @@ TEST_CASE("close stops running executions when the grace period ends (CANCELLED)
   CHECK(forever.code() == StatusCode::kCancelled);
   REQUIRE(queued.answered());
   CHECK(queued.code() == StatusCode::kUnavailable);
+}
+
+TEST_CASE("requests of a client that went away are dropped from the queue and stopped when running",
+          "[scheduler][cancel]") {
+  LoopFixture f(std::chrono::milliseconds(0));  // no model limit: only the client can stop it
+  auto runningClient = std::make_shared<ipc::CancelToken>();
+  auto queuedClient = std::make_shared<ipc::CancelToken>();
+  Answer forever, queued;
+  REQUIRE(f.submit(-1.f, forever, std::nullopt, runningClient).isOk());
+  REQUIRE(waitUntil([&] { return f.scheduler->running() == 1; }));
+  // Queued behind the endless one; its client goes away first. The while
+  // loop model would run it (input 0.5 ends), so a CANCELLED answer with
+  // executionCount unchanged shows it never ran.
+  REQUIRE(f.submit(0.5f, queued, std::nullopt, queuedClient).isOk());
+  queuedClient->cancel();
+  const auto t0 = Clock::now();
+  runningClient->cancel();
+  REQUIRE(forever.wait(std::chrono::seconds(10)));
+  CHECK(Clock::now() - t0 < std::chrono::seconds(5));
+  CHECK(forever.code() == StatusCode::kCancelled);
+  CHECK_THAT(forever.result().status().message(), Catch::Contains("client went away"));
+  REQUIRE(queued.wait(std::chrono::seconds(10)));
+  CHECK(queued.code() == StatusCode::kCancelled);
+  CHECK_THAT(queued.result().status().message(), Catch::Contains("was not run"));
+  const auto stats = f.scheduler->stats()->snapshot("while_loop", "1");
+  CHECK(stats.executionCount == 1);  // the endless one only
+  requireWorkerFree(f);
+}
+
+TEST_CASE("a cancel token that fires after its request finished changes nothing", "[scheduler][cancel]") {
+  LoopFixture f(std::chrono::milliseconds(0));
+  auto client = std::make_shared<ipc::CancelToken>();
+  Answer first;
+  REQUIRE(f.submit(0.5f, first, std::nullopt, client).isOk());
+  REQUIRE(first.wait(std::chrono::seconds(10)));
+  REQUIRE(first.result().isOk());
+  client->cancel();  // the worker unbound it: the next request must not see it
+  requireWorkerFree(f);
 }

@@ -113,6 +113,24 @@ class FakeBackend : public Backend {
     done(compute(request));
   }
 
+  // Everything is allowed except what deny() named; each check is recorded.
+  Status authorize(const Peer& peer, Action action, const std::string& model) const override {
+    std::lock_guard lock(mutex_);
+    peers_.push_back(peer);
+    if (denied_.count({action, model}) != 0 || denied_.count({action, "*"}) != 0) {
+      return Status(StatusCode::kPermissionDenied, "the test denies it");
+    }
+    return Status::ok();
+  }
+  void deny(Action action, const std::string& model) {
+    std::lock_guard lock(mutex_);
+    denied_.insert({action, model});
+  }
+  std::vector<Peer> peers() const {
+    std::lock_guard lock(mutex_);
+    return peers_;
+  }
+
   std::vector<RepositoryEntry> repositoryIndex(bool readyOnly) const override {
     std::vector<RepositoryEntry> out;
     for (const auto& [name, md] : models_) {
@@ -248,6 +266,8 @@ class FakeBackend : public Backend {
   std::map<std::string, ModelMetadata> models_;
   std::set<std::string> notReady_;
   mutable std::mutex mutex_;
+  std::set<std::pair<Action, std::string>> denied_;
+  mutable std::vector<Peer> peers_;
   std::condition_variable cv_;
   std::vector<InferRequest> requests_;
   std::vector<std::pair<InferRequest, InferCallback>> parked_;

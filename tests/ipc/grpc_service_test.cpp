@@ -8,7 +8,15 @@
 #include <limits>
 
 #include "fake_backend.h"
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/impl/client_unary_call.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "inferd/ipc/grpc_service.h"
 
@@ -700,4 +708,74 @@ TEST_CASE("RPCs inferd does not serve answer UNIMPLEMENTED", "[ipc][grpc]") {
         grpc::internal::RpcMethod(method, grpc::internal::RpcMethod::NORMAL_RPC), &c, req, &resp);
     CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
   }
+}
+
+namespace {
+
+// Sends `bytes` as the request message of `method` (no protobuf on the
+// client side: anything, decodable or not).
+grpc::Status rawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const std::string& bytes) {
+  grpc::ClientContext c;
+  c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::GenericStub generic(channel);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&c, method, grpc::StubOptions(), &request, &response, [&](grpc::Status st) {
+    std::lock_guard lock(mu);
+    status = st;
+    done = true;
+    cv.notify_one();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done; });
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("undecodable requests answer INVALID_ARGUMENT with a message", "[ipc][grpc][errors]") {
+  // Capture what ipc logs (protobuf's own lines are routed there).
+  std::ostringstream logged;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(logged);
+  auto previous = spdlog::get("ipc");
+  spdlog::drop("ipc");
+  spdlog::register_logger(std::make_shared<spdlog::logger>("ipc", sink));
+  TestServer s;
+  REQUIRE(s.startStatus.isOk());
+  auto channel = s.channel();
+  // Field 1 (model_name) as a length-delimited string that is not UTF-8.
+  const std::string badUtf8 = std::string("\x0a\x02\xff\xfe", 4);
+  // A length prefix running past the end of the message.
+  const std::string truncated = std::string("\x0a\x50", 2) + "abc";
+  for (const char* method : {"/inference.GRPCInferenceService/ModelInfer",
+                             "/inference.GRPCInferenceService/ModelMetadata",
+                             "/inference.GRPCInferenceService/RepositoryModelLoad"}) {
+    for (const std::string* bytes : {&badUtf8, &truncated}) {
+      INFO(method << (bytes == &badUtf8 ? " invalid UTF-8" : " truncated"));
+      grpc::Status st = rawCall(channel, method, *bytes);
+      CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+      CHECK_THAT(st.error_message(), Catch::Contains("cannot decode"));
+    }
+  }
+  CHECK(s.backend.requestCount() == 0);
+  CHECK(s.backend.loads().empty());
+  // Protobuf writes a line per string that is not UTF-8: a flood of such
+  // requests must not flood the log.
+  for (int i = 0; i < 30; ++i) {
+    CHECK(rawCall(channel, "/inference.GRPCInferenceService/ModelMetadata", badUtf8).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  const std::string text = logged.str();
+  size_t lines = 0;
+  for (size_t at = text.find("invalid UTF-8"); at != std::string::npos; at = text.find("invalid UTF-8", at + 1)) {
+    ++lines;
+  }
+  CHECK(lines <= 2);
+  spdlog::drop("ipc");
+  if (previous) spdlog::register_logger(previous);
 }

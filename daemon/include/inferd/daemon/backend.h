@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <cstddef>
+#include <mutex>
 #include <string>
 
+#include "inferd/daemon/access_policy.h"
 #include "inferd/daemon/model_registry.h"
 #include "inferd/ipc/backend.h"
 
@@ -43,6 +45,11 @@ class Backend : public ipc::Backend {
                                                        const std::string& version) const override;
   size_t maxTensorBytes() const override { return maxTensorBytes_; }
 
+  // The access policy (default: allow everything, until the daemon sets
+  // the config's); replaced on SIGHUP.
+  void setAccessPolicy(AccessPolicy policy);
+  Status authorize(const ipc::Peer& peer, ipc::Action action, const std::string& model) const override;
+
   // The Job for `request` on `instance` (inputs in model order, outputs
   // resolved), or the error that rejects the request. Exposed for tests.
   Result<Job> makeJob(const ModelInstance& instance, ipc::InferRequest& request) const;
@@ -54,6 +61,8 @@ class Backend : public ipc::Backend {
   BackendOptions options_;
   std::atomic<size_t> maxTensorBytes_;
   std::atomic<bool> shuttingDown_{false};
+  mutable std::mutex policyMu_;
+  AccessPolicy policy_ = AccessPolicy::allowAll();
 };
 
 }  // namespace inferd::daemon

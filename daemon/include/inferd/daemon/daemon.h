@@ -52,6 +52,8 @@ class Daemon {
   Backend& backend() { return *backend_; }
 
  private:
+  void applyAccessPolicy(const config::DaemonConfig& config);
+
   config::DaemonConfig config_;
   std::set<std::string> configured_;  // what the current config asked for
   std::unique_ptr<ModelRegistry> registry_;

@@ -64,6 +64,9 @@ struct Job {
   // if still running after it.
   std::optional<int64_t> timeoutMicros;
   Clock::time_point arrival = Clock::now();
+  // Set when the client went away: a queued job is then answered CANCELLED
+  // without running, a running one is stopped at the next operator.
+  std::shared_ptr<ipc::CancelToken> cancel;
   ipc::InferCallback done;  // called exactly once, from a worker or the timer thread
 };
 

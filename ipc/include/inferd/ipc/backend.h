@@ -15,6 +15,7 @@
 
 #include "inferd/engine/status.h"
 #include "inferd/engine/types.h"
+#include "inferd/ipc/peer.h"
 
 namespace inferd::ipc {
 
@@ -58,6 +59,8 @@ struct InferRequest {
   std::optional<int64_t> priority;        // lower value runs first; unset = model default
   std::optional<int64_t> timeoutMicros;   // queued longer than this -> DEADLINE_EXCEEDED, not run
   std::chrono::steady_clock::time_point arrival = std::chrono::steady_clock::now();
+  // Cancelled when the client goes away; null when nobody can cancel.
+  std::shared_ptr<CancelToken> cancel;
 };
 
 struct InferResponse {
@@ -117,6 +120,10 @@ class Backend {
   // All models when `model` is empty.
   virtual Result<std::vector<ModelStatistics>> statistics(const std::string& model,
                                                           const std::string& version) const = 0;
+
+  // May `peer` do `action` (on `model`; empty: no model in particular)?
+  // OK, or the reason it may not (the service answers PERMISSION_DENIED).
+  virtual Status authorize(const Peer& peer, Action action, const std::string& model) const = 0;
 
   // Largest tensor a request may carry (bytes); checked before infer().
   virtual size_t maxTensorBytes() const = 0;

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "inference.pb.h"
 #include "inferd/engine/status.h"
 #include "inferd/ipc/backend.h"
+#include "inferd/ipc/peer.h"
 
 namespace inferd::ipc {
 
@@ -44,11 +47,14 @@ Result<InferRequest> buildInferRequest(const inference::ModelInferRequest& reque
 Status fillInferResponse(const InferRequest& request, InferResponse response,
                          inference::ModelInferResponse* out);
 
-// ModelInfer uses the callback API so that a request waiting in the
-// scheduler holds no thread; every other RPC is short and synchronous.
-class GrpcInferenceService final
-    : public inference::GRPCInferenceService::WithCallbackMethod_ModelInfer<
-          inference::GRPCInferenceService::Service> {
+// Every method is registered as a raw callback method: the service decodes
+// each request itself, so that one that does not decode (a truncated
+// message, a string that is not UTF-8) answers INVALID_ARGUMENT saying so
+// (gRPC's own decoding answered UNIMPLEMENTED or INTERNAL with no message).
+// ModelInfer holds no thread while its request waits in the scheduler;
+// load and unload run on a thread of their own; every other RPC is short
+// and runs inline.
+class GrpcInferenceService final : public inference::GRPCInferenceService::Service {
  public:
   explicit GrpcInferenceService(Backend& backend);
 
@@ -66,40 +72,52 @@ class GrpcInferenceService final
   bool waitIdle(std::chrono::system_clock::time_point deadline);
   int inFlight() const;
 
-  grpc::Status ServerLive(grpc::ServerContext* context, const inference::ServerLiveRequest* request,
-                          inference::ServerLiveResponse* response) override;
-  grpc::Status ServerReady(grpc::ServerContext* context,
-                           const inference::ServerReadyRequest* request,
-                           inference::ServerReadyResponse* response) override;
-  grpc::Status ModelReady(grpc::ServerContext* context, const inference::ModelReadyRequest* request,
-                          inference::ModelReadyResponse* response) override;
-  grpc::Status ServerMetadata(grpc::ServerContext* context,
-                              const inference::ServerMetadataRequest* request,
-                              inference::ServerMetadataResponse* response) override;
-  grpc::Status ModelMetadata(grpc::ServerContext* context,
-                             const inference::ModelMetadataRequest* request,
-                             inference::ModelMetadataResponse* response) override;
-  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
-                                       const inference::ModelInferRequest* request,
-                                       inference::ModelInferResponse* response) override;
-  grpc::Status ModelConfig(grpc::ServerContext* context,
-                           const inference::ModelConfigRequest* request,
-                           inference::ModelConfigResponse* response) override;
-  grpc::Status ModelStatistics(grpc::ServerContext* context,
-                               const inference::ModelStatisticsRequest* request,
-                               inference::ModelStatisticsResponse* response) override;
-  grpc::Status RepositoryIndex(grpc::ServerContext* context,
-                               const inference::RepositoryIndexRequest* request,
-                               inference::RepositoryIndexResponse* response) override;
-  grpc::Status RepositoryModelLoad(grpc::ServerContext* context,
-                                   const inference::RepositoryModelLoadRequest* request,
-                                   inference::RepositoryModelLoadResponse* response) override;
-  grpc::Status RepositoryModelUnload(grpc::ServerContext* context,
-                                     const inference::RepositoryModelUnloadRequest* request,
-                                     inference::RepositoryModelUnloadResponse* response) override;
+ // Where the credentials of Unix-socket connections are looked up (the
+  // server's own listener); without one, Unix peers have no credentials.
+  void setListener(const class UnixListener* listener) { listener_ = listener; }
+  // The caller of an RPC: the kernel credentials of its connection (Unix
+  // socket) or its TCP address.
+  Peer peerOf(const grpc::ServerContextBase& context) const;
 
  private:
   class InferReactor;
+  // The handlers, on decoded requests.
+  grpc::Status serverLive(grpc::ServerContextBase* context, const inference::ServerLiveRequest* request,
+                          inference::ServerLiveResponse* response);
+  grpc::Status serverReady(grpc::ServerContextBase* context, const inference::ServerReadyRequest* request,
+                           inference::ServerReadyResponse* response);
+  grpc::Status modelReady(grpc::ServerContextBase* context, const inference::ModelReadyRequest* request,
+                          inference::ModelReadyResponse* response);
+  grpc::Status serverMetadata(grpc::ServerContextBase* context, const inference::ServerMetadataRequest* request,
+                              inference::ServerMetadataResponse* response);
+  grpc::Status modelMetadata(grpc::ServerContextBase* context, const inference::ModelMetadataRequest* request,
+                             inference::ModelMetadataResponse* response);
+  // Answers through `finish` (exactly once, from any thread).
+  void modelInfer(grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
+                  inference::ModelInferResponse* response, const std::shared_ptr<CancelToken>& cancel,
+                  std::function<void(grpc::Status)> finish);
+  grpc::Status modelConfig(grpc::ServerContextBase* context, const inference::ModelConfigRequest* request,
+                           inference::ModelConfigResponse* response);
+  grpc::Status modelStatistics(grpc::ServerContextBase* context, const inference::ModelStatisticsRequest* request,
+                               inference::ModelStatisticsResponse* response);
+  grpc::Status repositoryIndex(grpc::ServerContextBase* context, const inference::RepositoryIndexRequest* request,
+                               inference::RepositoryIndexResponse* response);
+  grpc::Status repositoryModelLoad(grpc::ServerContextBase* context,
+                                   const inference::RepositoryModelLoadRequest* request,
+                                   inference::RepositoryModelLoadResponse* response);
+  grpc::Status repositoryModelUnload(grpc::ServerContextBase* context,
+                                     const inference::RepositoryModelUnloadRequest* request,
+                                     inference::RepositoryModelUnloadResponse* response);
+  // Registers method `index` (the generated service's order) as a raw
+  // unary callback that decodes Req, runs `handler` and encodes Resp.
+  template <typename Req, typename Resp>
+  void addUnary(int index, const char* rpc,
+                grpc::Status (GrpcInferenceService::*handler)(grpc::ServerContextBase*, const Req*, Resp*),
+                bool ownThread = false);
+  void addModelInfer(int index);
+  // OK, or PERMISSION_DENIED naming `action` (the denial is logged).
+  Status authorize(const char* rpc, const grpc::ServerContextBase& context, Action action,
+                   const std::string& model, Peer* peerOut = nullptr) const;
   // Counts an RPC in flight for as long as it lives.
   class CallGuard {
    public:
@@ -112,6 +130,7 @@ class GrpcInferenceService final
     GrpcInferenceService& service_;
   };
 
+  const class UnixListener* listener_ = nullptr;
   void callStarted();
   void callEnded();
   Status drainingError(const char* rpc) const;

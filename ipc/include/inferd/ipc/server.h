@@ -9,10 +9,12 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "inferd/engine/status.h"
 #include "inferd/ipc/backend.h"
+#include "inferd/ipc/unix_listener.h"
 
 namespace grpc {
 class Server;
@@ -36,6 +38,11 @@ struct ServerOptions {
   // Largest gRPC message accepted or sent. gRPC's own default (4 MiB) is
   // smaller than one image tensor of some models.
   int maxMessageBytes = 64 * 1024 * 1024;
+  // Unix-socket connections open at once; more are closed at accept.
+  size_t maxConnections = 1024;
+  // A listening Unix socket to adopt (socket activation) instead of binding
+  // socketPath; -1 for none.
+  int listenFd = -1;
 };
 
 class GrpcServer {
@@ -78,14 +85,16 @@ class GrpcServer {
   const std::string& socketPath() const { return options_.socketPath; }
   // "unix:<path>" or the TCP target a client should dial.
   std::string target() const;
+  // The Unix listener's counters; nullopt without a Unix socket.
+  std::optional<ListenerStats> listenerStats() const;
 
  private:
   Backend& backend_;
   ServerOptions options_;
   std::unique_ptr<GrpcInferenceService> service_;
+  std::unique_ptr<UnixListener> listener_;
   std::unique_ptr<grpc::Server> server_;
   int tcpPort_ = 0;
-  ino_t socketInode_ = 0;  // to remove only the socket file we created
   mutable std::mutex mutex_;
   bool running_ = false;
   bool shutDown_ = false;
