@@ -6,6 +6,7 @@
 // so no work happens inside a signal handler.
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -132,9 +133,53 @@ int main(int argc, char** argv) {
             daemon.registry().loadedModels().size());
   notify("READY=1\nSTATUS=serving on " + config.socket_path());
 
+  // systemd's watchdog (WatchdogSec=): WATCHDOG=1 goes out only while no
+  // worker is wedged, i.e. no execution has run on for half the watchdog
+  // period past the time it was told to stop (its timeout or the model's
+  // max_execution_ms; stopping happens at operator boundaries). A wedged
+  // daemon is then restarted by systemd instead of hanging forever.
+  uint64_t watchdogUsec = 0;
+#ifdef INFERD_HAVE_SYSTEMD
+  if (sd_watchdog_enabled(0, &watchdogUsec) <= 0) watchdogUsec = 0;
+#endif
+  const auto watchdogTick = std::chrono::microseconds(watchdogUsec / 3);
+  const auto wedgedAfter = std::chrono::microseconds(watchdogUsec / 2);
+  bool withholding = false;
+  auto watchdog = [&] {
+    const auto [model, overdue] = daemon.registry().mostOverdue();
+    if (overdue > wedgedAfter) {
+      if (!withholding) {
+        log->error("watchdog: model '{}' has an execution {} ms past the time it should have stopped; no longer "
+                   "telling systemd that inferd is alive",
+                   model, std::chrono::duration_cast<std::chrono::milliseconds>(overdue).count());
+      }
+      withholding = true;
+      return;
+    }
+    if (withholding) log->info("watchdog: workers make progress again");
+    withholding = false;
+    notify("WATCHDOG=1");
+  };
+  if (watchdogUsec > 0) {
+    log->info("watchdog: every {} ms", watchdogUsec / 1000);
+    watchdog();
+  }
+
   for (;;) {
     siginfo_t info{};
-    const int sig = sigwaitinfo(&signals, &info);
+    int sig;
+    if (watchdogUsec > 0) {
+      const auto secs = std::chrono::duration_cast<std::chrono::seconds>(watchdogTick);
+      timespec ts{static_cast<time_t>(secs.count()),
+                  static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(watchdogTick - secs).count())};
+      sig = sigtimedwait(&signals, &info, &ts);
+      if (sig < 0 && errno == EAGAIN) {
+        watchdog();
+        continue;
+      }
+    } else {
+      sig = sigwaitinfo(&signals, &info);
+    }
     if (sig < 0) continue;  // EINTR
     if (sig == SIGHUP) {
       notify("RELOADING=1\nMONOTONIC_USEC=" + monotonicUsec());

@@ -279,6 +279,23 @@ std::vector<std::string> ModelRegistry::loadedModels() const {
   return names;
 }
 
+std::pair<std::string, Clock::duration> ModelRegistry::mostOverdue() const {
+  std::vector<std::shared_ptr<ModelInstance>> instances;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, e] : entries_) {
+      if (e.current) instances.push_back(e.current);
+    }
+  }
+  std::pair<std::string, Clock::duration> worst{"", Clock::duration::zero()};
+  const auto now = Clock::now();
+  for (const auto& inst : instances) {
+    const Clock::duration d = inst->scheduler().overdue(now);
+    if (d > worst.second) worst = {inst->name(), d};
+  }
+  return worst;
+}
+
 uint64_t ModelRegistry::loadCount(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(name);

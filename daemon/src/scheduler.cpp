@@ -155,6 +155,15 @@ bool Scheduler::accepting() const {
   return accepting_;
 }
 
+Clock::duration Scheduler::overdue(Clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Clock::duration worst = Clock::duration::zero();
+  for (const Worker& w : workers_) {
+    if (w.busy && w.stopAt != Clock::time_point::max() && now > w.stopAt) worst = std::max(worst, now - w.stopAt);
+  }
+  return worst;
+}
+
 size_t Scheduler::queued() const {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();

@@ -51,10 +51,13 @@ class InferdProcess {
 
   // Forks and execs inferd with `args` (after the executable's name), its
   // stdout and stderr in `logPath` (appended to with `appendLog`), and
-  // NOTIFY_SOCKET set when `notifySocket` is given. False if a process is
-  // already running or fork fails.
+  // NOTIFY_SOCKET set when `notifySocket` is given, `extraEnv` entries
+  // ("NAME=value") added, and, when `listenFd` >= 0, that socket passed as
+  // systemd's socket activation does (fd 3, LISTEN_FDS=1, LISTEN_PID). False
+  // if a process is already running or fork fails.
   bool start(const std::vector<std::string>& args, const std::string& logPath, bool appendLog = false,
-             const std::string& notifySocket = "") {
+             const std::string& notifySocket = "", const std::vector<std::string>& extraEnv = {},
+             int listenFd = -1) {
     if (pid_ > 0) return false;
     const pid_t parent = ::getpid();
     pid_ = ::fork();
@@ -68,6 +71,20 @@ class InferdProcess {
         ::dup2(log, 2);
       }
       if (!notifySocket.empty()) ::setenv("NOTIFY_SOCKET", notifySocket.c_str(), 1);
+      for (const std::string& e : extraEnv) {
+        const size_t eq = e.find('=');
+        ::setenv(e.substr(0, eq).c_str(), e.substr(eq + 1).c_str(), 1);
+      }
+      if (listenFd >= 0) {
+        if (listenFd != 3) {
+          ::dup2(listenFd, 3);
+          ::close(listenFd);
+        } else {
+          ::fcntl(3, F_SETFD, 0);
+        }
+        ::setenv("LISTEN_FDS", "1", 1);
+        ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+      }
       std::vector<std::string> all{inferdExecutable()};
       all.insert(all.end(), args.begin(), args.end());
       std::vector<char*> argv;

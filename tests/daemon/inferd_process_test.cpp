@@ -11,8 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -321,4 +323,141 @@ TEST_CASE("the access policy decides per caller uid and action, from the kernel'
     CHECK(d.stop() == 0);
     CHECK_THAT(readFile(log), Catch::Contains("denied: RepositoryModelUnload (load)"));
   }
+}
+
+#ifdef INFERD_HAVE_SYSTEMD
+TEST_CASE("with WatchdogSec set, inferd sends WATCHDOG=1 while its workers make progress", "[process][systemd]") {
+  TempDir dir;
+  const std::string socket = dir.file("run/inferd.sock");
+  NotifySocket notify(dir.file("notify"));
+  REQUIRE(notify.ok());
+  InferdProcess d;
+  // What systemd sets for WatchdogSec=0.3.
+  d.start({"--socket", socket, "--model-dir", test::testDataPath("models"), "--model", "face_detection_short_range"},
+          dir.file("inferd.log"), false, notify.path(), {"WATCHDOG_USEC=300000"});
+  REQUIRE(notify.waitFor("READY=1", std::chrono::seconds(60)));
+  auto stub = connect(socket);
+  inference::ModelInferResponse resp;
+  CHECK(stub->ModelInfer(ctx().get(), faceRequest(), &resp).ok());
+  // A ping about every 100 ms: several within a second.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  notify.waitFor("never", std::chrono::milliseconds(200));
+  CHECK(count(notify.received(), "WATCHDOG=1") >= 4);
+  CHECK(d.stop() == 0);
+}
+#endif
+
+TEST_CASE("socket activation: inferd serves the listening socket it is passed", "[process][systemd]") {
+  TempDir dir;
+  const std::string socket = dir.file("activated.sock");
+  // What systemd's inferd.socket does: bind and listen, then start inferd
+  // with the socket as fd 3.
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket.c_str());
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(::listen(fd, 16) == 0);
+  InferdProcess d;
+  // --socket names a different path: the passed socket wins, nothing is bound there.
+  const std::string log = dir.file("inferd.log");
+  d.start({"--socket", dir.file("unused/inferd.sock"), "--model-dir", test::testDataPath("models"), "--model",
+           "face_detection_short_range"},
+          log, false, "", {}, fd);
+  ::close(fd);
+  auto stub = connect(socket);
+  REQUIRE(waitUntil([&] { return serverReady(*stub); }, std::chrono::seconds(60)));
+  inference::ModelInferResponse resp;
+  CHECK(stub->ModelInfer(ctx().get(), faceRequest(), &resp).ok());
+  CHECK_FALSE(std::filesystem::exists(dir.file("unused/inferd.sock")));
+  CHECK(d.stop() == 0);
+  CHECK_THAT(readFile(log), Catch::Contains("socket activation"));
+  // The socket file belongs to the service manager: inferd leaves it.
+  CHECK(std::filesystem::exists(socket));
+}
+
+TEST_CASE("under journald every log line starts with its priority", "[process][systemd]") {
+  TempDir dir;
+  const std::string log = dir.file("journal.log");
+  std::ofstream(log).close();
+  struct stat st {};
+  REQUIRE(::stat(log.c_str(), &st) == 0);
+  InferdProcess d;
+  // systemd names the stream it connected to stderr; here, the log file.
+  d.start({"--socket", dir.file("run/inferd.sock"), "--model-dir", test::testDataPath("models"), "--model",
+           "no_such_model"},
+          log, true, "",
+          {"JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)});
+  REQUIRE(waitUntil([&] { return test::unixSocketListening(dir.file("run/inferd.sock")); }, std::chrono::seconds(60)));
+  CHECK(d.stop() == 0);
+  const std::string text = readFile(log);
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("<6>[inferd] inferd "));
+  CHECK_THAT(text, Catch::Contains("<3>[registry]") || Catch::Contains("<4>[inferd]"));
+  // Every line carries a priority, none a timestamp of its own.
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    CHECK((line.size() > 3 && line[0] == '<' && line[2] == '>'));
+  }
+}
+
+TEST_CASE("SIGTERM with 32 requests in flight: all answered, exit within 1 s of the last answer (20 runs)",
+          "[process][shutdown]") {
+  TempDir dir;
+  const std::string socket = dir.file("run/inferd.sock");
+  constexpr int kRuns = 20, kRequests = 32;
+  std::vector<double> lags;
+  for (int run = 0; run < kRuns; ++run) {
+    INFO("run " << run);
+    InferdProcess d;
+    d.start({"--socket", socket, "--model-dir", test::testDataPath("models"), "--model",
+             "face_detection_short_range"},
+            dir.file("inferd.log"));
+    auto stub = connect(socket);
+    REQUIRE(waitUntil([&] { return serverReady(*stub); }, std::chrono::seconds(60)));
+    struct Call {
+      grpc::ClientContext context;
+      inference::ModelInferRequest request = faceRequest();
+      inference::ModelInferResponse response;
+    };
+    std::vector<std::unique_ptr<Call>> calls;
+    std::mutex mu;
+    std::vector<std::string> errors;
+    std::atomic<int> done{0};
+    std::atomic<int64_t> lastAnswerNs{0};
+    for (int i = 0; i < kRequests; ++i) {
+      calls.push_back(std::make_unique<Call>());
+      Call& c = *calls.back();
+      c.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+      stub->async()->ModelInfer(&c.context, &c.request, &c.response, [&](grpc::Status s) {
+        // Answered, or refused at the door (sent after SIGTERM): both are
+        // answers; anything else is a lost request.
+        if (!s.ok() && !(s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                         s.error_message().find("shutting down") != std::string::npos)) {
+          std::lock_guard<std::mutex> lock(mu);
+          errors.push_back(std::to_string(static_cast<int>(s.error_code())) + ": " + s.error_message());
+        }
+        lastAnswerNs = std::chrono::steady_clock::now().time_since_epoch().count();
+        ++done;
+      });
+    }
+    REQUIRE(waitUntil([&] { return done.load() > 0; }, std::chrono::seconds(60)));
+    d.signal(SIGTERM);
+    const int code = d.wait(std::chrono::seconds(60));
+    const auto exited = std::chrono::steady_clock::now();
+    REQUIRE(waitUntil([&] { return done.load() == kRequests; }, std::chrono::seconds(30)));
+    CHECK(code == 0);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      CHECK(errors.empty());
+      if (!errors.empty()) FAIL_CHECK(errors.front());
+    }
+    const auto last = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(lastAnswerNs.load()));
+    lags.push_back(std::chrono::duration<double>(exited - last).count());
+  }
+  std::sort(lags.begin(), lags.end());
+  INFO("exit after the last answer: median " << lags[lags.size() / 2] << " s, worst " << lags.back() << " s");
+  CHECK(lags.back() <= 1.0);
 }

@@ -379,3 +379,21 @@ TEST_CASE("a cancel token that fires after its request finished changes nothing"
   client->cancel();  // the worker unbound it: the next request must not see it
   requireWorkerFree(f);
 }
+
+TEST_CASE("overdue() measures how far a wedged execution runs past its stop time", "[scheduler][watchdog]") {
+  Fixture f;
+  CHECK(f.scheduler->overdue() == Clock::duration::zero());
+  // The GATE kernel waits inside one operator, so the stop flag cannot take
+  // effect: a stand-in for a kernel or driver that hangs.
+  Gate::instance().close();
+  Answer a;
+  REQUIRE(f.submit(-1, a, std::nullopt, /*timeoutMicros=*/50000).isOk());
+  REQUIRE(waitUntil([&] { return f.scheduler->running() == 1; }));
+  CHECK(f.scheduler->overdue() < std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(f.scheduler->overdue() >= std::chrono::milliseconds(200));
+  Gate::instance().open();
+  REQUIRE(a.wait());  // its only operator finished: nothing was left to stop
+  REQUIRE(waitUntil([&] { return f.scheduler->running() == 0; }));
+  CHECK(f.scheduler->overdue() == Clock::duration::zero());
+}

@@ -12,6 +12,8 @@
 #include <grpcpp/impl/client_unary_call.h>
 
 #include <condition_variable>
+#include <future>
+#include <thread>
 #include <mutex>
 #include <sstream>
 
@@ -778,4 +780,29 @@ TEST_CASE("undecodable requests answer INVALID_ARGUMENT with a message", "[ipc][
   CHECK(lines <= 2);
   spdlog::drop("ipc");
   if (previous) spdlog::register_logger(previous);
+}
+
+TEST_CASE("a client that goes away cancels its request's token", "[ipc][grpc][infer][cancel]") {
+  TestServer s;
+  REQUIRE(s.startStatus.isOk());
+  auto stub = s.stub();
+  grpc::ClientContext c;
+  inference::ModelInferRequest req = twoInputRequest("slow", {1, 2, 3, 4}, {1, 1, 1, 1});
+  inference::ModelInferResponse resp;
+  std::promise<grpc::Status> answered;
+  stub->async()->ModelInfer(&c, &req, &resp, [&](grpc::Status st) { answered.set_value(st); });
+  REQUIRE(s.backend.waitParked(1));
+  const InferRequest parked = s.backend.lastRequest();
+  REQUIRE(parked.cancel != nullptr);
+  CHECK_FALSE(parked.cancel->cancelled());
+  c.TryCancel();
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!parked.cancel->cancelled() && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(parked.cancel->cancelled());
+  auto st = answered.get_future();
+  REQUIRE(st.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(st.get().error_code() == grpc::StatusCode::CANCELLED);
+  s.backend.release();  // the backend still answers; gRPC drops it
 }

@@ -98,6 +98,9 @@ class ModelRegistry {
   std::vector<std::string> loadedModels() const;
   // How many times the model was loaded and published (tests: exactly once).
   uint64_t loadCount(const std::string& name) const;
+  // The loaded model whose running execution is most overdue (see
+  // Scheduler::overdue) and by how much; empty name when none is.
+  std::pair<std::string, Clock::duration> mostOverdue() const;
 
   // Stops every model: new requests and loads get UNAVAILABLE, queued and
   // running requests are answered (queued ones still waiting at

@@ -100,6 +100,11 @@ class Scheduler {
   }
 
   bool accepting() const;
+  // How far past the time it should have stopped (its timeout or the
+  // model's limit) the most overdue running execution is; zero when none is.
+  // Stopping happens at operator boundaries, so a small overrun is normal;
+  // a large one means a worker is wedged (the watchdog's measure).
+  Clock::duration overdue(Clock::time_point now = Clock::now()) const;
   size_t queued() const;
   size_t running() const;
 
