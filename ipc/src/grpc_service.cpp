@@ -527,6 +527,7 @@ Status fillInferResponse(const InferRequest& request, InferResponse response,
 void GrpcInferenceService::callStarted() {
   std::lock_guard lock(mutex_);
   ++inFlight_;
+  lastStart_ = std::chrono::steady_clock::now();
 }
 
 void GrpcInferenceService::callEnded() {
@@ -544,9 +545,19 @@ bool GrpcInferenceService::draining() const {
   return draining_;
 }
 
-bool GrpcInferenceService::waitIdle(std::chrono::system_clock::time_point deadline) {
+bool GrpcInferenceService::waitIdle(std::chrono::system_clock::time_point deadline,
+                                    std::chrono::milliseconds quiet) {
   std::unique_lock lock(mutex_);
-  return idle_.wait_until(lock, deadline, [&] { return inFlight_ == 0; });
+  for (;;) {
+    if (!idle_.wait_until(lock, deadline, [&] { return inFlight_ == 0; })) return false;
+    const auto since = std::chrono::steady_clock::now() - lastStart_;
+    if (since >= quiet) return true;
+    // A call started a moment ago: more may still be arriving (a large
+    // request takes a while to cross the transport), and they are answered
+    // "shutting down" only while the server still runs.
+    if (std::chrono::system_clock::now() >= deadline) return false;
+    idle_.wait_for(lock, quiet - since);
+  }
 }
 
 int GrpcInferenceService::inFlight() const {

@@ -161,7 +161,10 @@ void GrpcServer::shutdown(std::chrono::system_clock::time_point deadline) {
   // open; only then let gRPC send GOAWAY and close (see
   // GrpcInferenceService::beginDrain for why the order matters).
   service_->beginDrain();
-  const bool idle = service_->waitIdle(deadline);
+  // Quiet for 100 ms: requests still crossing the transport when the drain
+  // began arrive and get their "shutting down" answer before gRPC stops
+  // (else gRPC cancels them without a word).
+  const bool idle = service_->waitIdle(deadline, std::chrono::milliseconds(100));
   // Every answer is with gRPC now. Clients that were waiting for one read it
   // and ack the GOAWAY at once; an idle client may only notice the GOAWAY at
   // its next background poll (every 5 s in gRPC C++) and has nothing left to

@@ -69,7 +69,9 @@ class GrpcInferenceService final : public inference::GRPCInferenceService::Servi
   void beginDrain();
   bool draining() const;
   // True when no RPC is in flight; false when `deadline` passed first.
-  bool waitIdle(std::chrono::system_clock::time_point deadline);
+  // With `quiet`, idle also means that no RPC started for that long.
+  bool waitIdle(std::chrono::system_clock::time_point deadline,
+                std::chrono::milliseconds quiet = std::chrono::milliseconds(0));
   int inFlight() const;
 
  // Where the credentials of Unix-socket connections are looked up (the
@@ -139,6 +141,7 @@ class GrpcInferenceService final : public inference::GRPCInferenceService::Servi
   mutable std::mutex mutex_;
   std::condition_variable idle_;
   int inFlight_ = 0;
+  std::chrono::steady_clock::time_point lastStart_{};
   bool draining_ = false;
 };
 
