@@ -119,9 +119,14 @@ int main(int argc, char** argv) {
   so.socketMode = static_cast<mode_t>(config.socket_mode());
   so.tcpAddress = config.listen();
   so.allowNonLoopbackTcp = config.listen_allow_remote();
-  // A request carries at most a few tensors of max_tensor_bytes; leave room
-  // for the envelope so the size check, not gRPC, answers oversize tensors.
-  const uint64_t maxMessage = std::min<uint64_t>(config.max_tensor_bytes() * 4 + (1u << 20), INT32_MAX);
+  // gRPC's own ceiling: a request carries at most a few tensors of
+  // max_tensor_bytes (room for the envelope so that the size check, not
+  // gRPC, answers oversize tensors), and never more than the in-flight
+  // budget. Below it the service refuses, before decoding, what no loaded
+  // model takes and what the budget cannot hold now.
+  const uint64_t maxMessage = std::min<uint64_t>(
+      {config.max_tensor_bytes() * 4 + (1u << 20), config.max_request_bytes_in_flight(), INT32_MAX});
+  so.maxInflightBytes = static_cast<size_t>(config.max_request_bytes_in_flight());
   so.maxMessageBytes = static_cast<int>(maxMessage);
   ipc::GrpcServer server(daemon.backend(), so);
   if (Status s = server.start(); !s) {

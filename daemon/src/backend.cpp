@@ -2,6 +2,8 @@
 // registry's schedulers.
 #include "inferd/daemon/backend.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include "inferd/daemon/logging.h"
@@ -184,6 +186,29 @@ Result<std::vector<ipc::ModelStatistics>> Backend::statistics(const std::string&
     if (!inst) return inst.status();
   }
   return registry_.statistics(model);
+}
+
+size_t Backend::maxRequestBytes() const {
+  const size_t limit = maxTensorBytes_;
+  size_t largest = 0;
+  for (const std::string& name : registry_.loadedModels()) {
+    auto inst = registry_.get(name);
+    if (!inst) continue;
+    size_t total = 0;
+    for (const ipc::TensorMetadata& t : (*inst)->metadata().inputs) {
+      size_t bytes = engine::elementSize(t.type);
+      for (int64_t d : t.shape) {
+        if (d < 0 || bytes > limit) {
+          bytes = limit;
+          break;
+        }
+        bytes *= static_cast<size_t>(d);
+      }
+      total += std::min(bytes, limit);
+    }
+    largest = std::max(largest, total);
+  }
+  return largest + largest / 16 + 64 * 1024;
 }
 
 void Backend::setAccessPolicy(AccessPolicy policy) {

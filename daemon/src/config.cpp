@@ -156,6 +156,9 @@ Status validateDaemon(const config::DaemonConfig& c, const Locator& loc) {
   if (c.max_connections() < 1 || c.max_connections() > 1000000) {
     return invalid(loc.where(c, "max_connections"), fmt::format("{} is outside 1..1000000", c.max_connections()));
   }
+  if (c.max_request_bytes_in_flight() < (1u << 20)) {
+    return invalid(loc.where(c, "max_request_bytes_in_flight"), "must be at least 1048576 (1 MiB)");
+  }
   if (c.has_access()) {
     Result<AccessPolicy> policy = AccessPolicy::fromConfig(c.access(), ::geteuid(), ::getegid());
     if (!policy) return invalid(loc.where(c, "access"), policy.status().message());

@@ -95,6 +95,32 @@ grpc::Status decode(const char* rpc, const grpc::ByteBuffer* in, Req* out) {
                                   rpc, bytes, Req::descriptor()->full_name()));
 }
 
+// The model_name of an encoded ModelInferRequest without decoding it:
+// protobuf writes fields in number order, so field 1 comes first. Sets
+// *length to the name's length and returns at most its first 64 bytes;
+// false when the message does not start with field 1.
+bool peekModelName(const grpc::ByteBuffer& in, std::string* prefix, uint64_t* length) {
+  std::vector<grpc::Slice> slices;
+  if (!in.Dump(&slices).ok()) return false;
+  std::string head;
+  for (const grpc::Slice& sl : slices) {
+    head.append(reinterpret_cast<const char*>(sl.begin()), std::min<size_t>(sl.size(), 96 - head.size()));
+    if (head.size() >= 96) break;
+  }
+  if (head.empty() || static_cast<unsigned char>(head[0]) != 0x0a) return false;  // field 1, length-delimited
+  uint64_t len = 0;
+  size_t i = 1;
+  for (int shift = 0; i < head.size() && shift < 64; shift += 7, ++i) {
+    const auto b = static_cast<unsigned char>(head[i]);
+    len |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) break;
+  }
+  if (i >= head.size()) return false;
+  *length = len;
+  *prefix = head.substr(i + 1, std::min<uint64_t>(len, 64));
+  return true;
+}
+
 grpc::Status encode(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
   bool own = false;
   return grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(message, out, &own);
@@ -618,6 +644,7 @@ class GrpcInferenceService::InferReactor final : public grpc::ServerUnaryReactor
     Finish(status);
   }
   void OnDone() override {
+    service_.release(reserved);
     service_.callEnded();
     delete this;
   }
@@ -629,6 +656,7 @@ class GrpcInferenceService::InferReactor final : public grpc::ServerUnaryReactor
 
   inference::ModelInferRequest request;
   inference::ModelInferResponse response;
+  size_t reserved = 0;  // bytes of the in-flight budget this call holds
 
  private:
   GrpcInferenceService& service_;
@@ -684,11 +712,58 @@ void GrpcInferenceService::addUnary(int index, const char* rpc,
                  }));
 }
 
+Status GrpcInferenceService::admit(const grpc::ByteBuffer& in, InferReactor* reactor) {
+  const size_t bytes = in.Length();
+  const size_t largest = backend_.maxRequestBytes();
+  if (bytes > largest) {
+    // Say what is wrong with the model named, if anything, before blaming
+    // the size (a request for a model that is not loaded is sized for it).
+    std::string name;
+    uint64_t nameLength = 0;
+    if (peekModelName(in, &name, &nameLength)) {
+      if (nameLength > kMaxModelNameBytes) {
+        return makeError(StatusCode::kInvalidArgument, "ModelInfer: model_name '{}' is {} bytes long (at most {})",
+                         clipped(name), nameLength, kMaxModelNameBytes);
+      }
+      if (Result<ipc::ModelMetadata> md = backend_.modelMetadata(name, ""); !md) return md.status();
+      if (!backend_.modelReady(name, "")) {
+        return makeError(StatusCode::kUnavailable, "model '{}' is not ready; load it first", name);
+      }
+    }
+    return makeError(StatusCode::kResourceExhausted,
+                     "ModelInfer: the request is {} bytes, more than the inputs of any model served take ({} bytes "
+                     "with the envelope)",
+                     bytes, largest);
+  }
+  size_t now = inflightBytes_.load();
+  do {
+    if (now + bytes > inflightBudget_) {
+      return makeError(StatusCode::kResourceExhausted,
+                       "ModelInfer: {} bytes of requests are in flight and this one ({} bytes) would pass the "
+                       "budget of {} bytes (max_request_bytes_in_flight); retry later",
+                       now, bytes, inflightBudget_);
+    }
+  } while (!inflightBytes_.compare_exchange_weak(now, now + bytes));
+  reactor->reserved = bytes;
+  return Status::ok();
+}
+
+void GrpcInferenceService::release(size_t bytes) {
+  if (bytes > 0) inflightBytes_.fetch_sub(bytes);
+}
+
 void GrpcInferenceService::addModelInfer(int index) {
   MarkMethodRawCallback(
       index, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
                  [this](grpc::CallbackServerContext* context, const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
                    auto* reactor = new InferReactor(*this, out);
+                   // Memory first: refuse what no model takes, and what
+                   // the budget of requests in flight cannot hold, before
+                   // decoding makes another copy.
+                   if (Status s = admit(*in, reactor); !s) {
+                     reactor->Finish(toGrpcStatus(s));
+                     return static_cast<grpc::ServerUnaryReactor*>(reactor);
+                   }
                    if (grpc::Status st = decode("ModelInfer", in, &reactor->request); !st.ok()) {
                      reactor->Finish(st);
                      return static_cast<grpc::ServerUnaryReactor*>(reactor);

@@ -106,6 +106,7 @@ Status GrpcServer::start() {
 
   service_ = std::make_unique<GrpcInferenceService>(backend_);
   service_->setListener(listener_.get());
+  service_->setInflightBudget(options_.maxInflightBytes);
   grpc::ServerBuilder builder;
   if (!options_.tcpAddress.empty()) {
     builder.AddListeningPort(options_.tcpAddress, grpc::InsecureServerCredentials(), &tcpPort_);

@@ -145,6 +145,7 @@ class FakeBackend : public ipc::Backend {
   }
 
   Status authorize(const ipc::Peer&, ipc::Action, const std::string&) const override { return Status::ok(); }
+  size_t maxRequestBytes() const override { return size_t{1} << 30; }
 
   Status loadModel(const std::string& model) override {
     if (!known(model)) return makeError(StatusCode::kNotFound, "no model '{}' in the repository", model);

@@ -193,3 +193,17 @@ TEST_CASE("shutting down: not ready, new requests UNAVAILABLE", "[backend]") {
   CHECK(r.status().code() == StatusCode::kUnavailable);
   CHECK(f.backend.loadModel(kFace).code() == StatusCode::kUnavailable);
 }
+
+TEST_CASE("the largest request worth decoding follows the models served", "[backend][memory]") {
+  Fixture f;
+  const size_t face = 128 * 128 * 3 * sizeof(float);
+  CHECK(f.backend.maxRequestBytes() == face + face / 16 + 64 * 1024);
+  REQUIRE(f.registry.load("selfie_segmentation").isOk());  // [1,256,256,3] float: larger
+  const size_t selfie = 256 * 256 * 3 * sizeof(float);
+  CHECK(f.backend.maxRequestBytes() == selfie + selfie / 16 + 64 * 1024);
+  REQUIRE(f.registry.unload("selfie_segmentation").isOk());
+  CHECK(f.backend.maxRequestBytes() == face + face / 16 + 64 * 1024);
+  // max_tensor_bytes caps what one input counts for.
+  f.backend.setMaxTensorBytes(1000);
+  CHECK(f.backend.maxRequestBytes() == 1000 + 1000 / 16 + 64 * 1024);
+}

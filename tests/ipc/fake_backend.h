@@ -188,6 +188,8 @@ class FakeBackend : public Backend {
     return out;
   }
   size_t maxTensorBytes() const override { return maxTensorBytes_; }
+  size_t maxRequestBytes() const override { return maxRequestBytes_; }
+  size_t maxRequestBytes_ = size_t{1} << 30;
 
   // ---- test controls --------------------------------------------------------
   size_t requestCount() const {

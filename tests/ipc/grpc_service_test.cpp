@@ -806,3 +806,53 @@ TEST_CASE("a client that goes away cancels its request's token", "[ipc][grpc][in
   CHECK(st.get().error_code() == grpc::StatusCode::CANCELLED);
   s.backend.release();  // the backend still answers; gRPC drops it
 }
+
+TEST_CASE("requests in flight are bounded by a memory budget, and by what the models take",
+          "[ipc][grpc][infer][memory]") {
+  const inference::ModelInferRequest req = twoInputRequest("slow", {1, 2, 3, 4}, {1, 1, 1, 1});
+  const size_t size = req.ByteSizeLong();
+  ServerOptions o;
+  o.maxInflightBytes = 2 * size + size / 2;  // room for two
+  TestServer s(o);
+  REQUIRE(s.startStatus.isOk());
+  auto stub = s.stub();
+  struct Call {
+    grpc::ClientContext c;
+    inference::ModelInferResponse resp;
+    std::promise<grpc::Status> done;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < 2; ++i) {
+    calls.push_back(std::make_unique<Call>());
+    Call& c = *calls.back();
+    stub->async()->ModelInfer(&c.c, &req, &c.resp, [&c](grpc::Status st) { c.done.set_value(st); });
+  }
+  REQUIRE(s.backend.waitParked(2));
+  // A third would pass the budget: refused at once, not queued.
+  inference::ModelInferResponse resp;
+  grpc::Status st = stub->ModelInfer(ctx().get(), req, &resp);
+  CHECK(st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(st.error_message(), Catch::Contains("max_request_bytes_in_flight"));
+  CHECK(s.backend.requestCount() == 2);
+  s.backend.release();
+  for (auto& c : calls) {
+    auto f = c->done.get_future();
+    REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(f.get().ok());
+  }
+  // Budget returned: the same request fits again.
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s.server && std::chrono::steady_clock::now() < end) {
+    inference::ModelInferRequest add = twoInputRequest("add", {1, 2, 3, 4}, {1, 1, 1, 1});
+    if (stub->ModelInfer(ctx().get(), add, &resp).ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(resp.outputs_size() == 2);
+
+  // Larger than the inputs of any model served: refused before decoding.
+  const inference::ModelInferRequest add = twoInputRequest("add", {1, 2, 3, 4}, {1, 1, 1, 1});
+  s.backend.maxRequestBytes_ = add.ByteSizeLong() - 1;
+  st = stub->ModelInfer(ctx().get(), add, &resp);
+  CHECK(st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(st.error_message(), Catch::Contains("more than the inputs of any model"));
+}

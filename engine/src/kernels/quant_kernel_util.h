@@ -153,6 +153,7 @@ inline Status evalQuantTable(OpContext& ctx) {
   const uint8_t* x = in->data;  // INT8 or UINT8: the table is indexed by the byte
   uint8_t* y = ctx.output(0)->data;
   const int64_t n = in->numElements();
+  if (n == 0) return Status::ok();  // (the split below divides by the chunk count)
   if (vbmiTable(ctx)) {
     // Chunks of 64 KiB over the threads for large tensors.
     struct Job {

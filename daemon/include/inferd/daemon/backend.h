@@ -44,6 +44,10 @@ class Backend : public ipc::Backend {
   Result<std::vector<ipc::ModelStatistics>> statistics(const std::string& model,
                                                        const std::string& version) const override;
   size_t maxTensorBytes() const override { return maxTensorBytes_; }
+  // Over the loaded models: the bytes of all inputs (a dynamic input counts
+  // as max_tensor_bytes), at most max_tensor_bytes each, plus 1/16 and
+  // 64 KiB for names, shapes and parameters.
+  size_t maxRequestBytes() const override;
 
   // The access policy (default: allow everything, until the daemon sets
   // the config's); replaced on SIGHUP.

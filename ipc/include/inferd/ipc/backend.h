@@ -127,6 +127,10 @@ class Backend {
 
   // Largest tensor a request may carry (bytes); checked before infer().
   virtual size_t maxTensorBytes() const = 0;
+  // Largest encoded inference request worth decoding: what the largest
+  // input set of any model served takes, plus a margin for the envelope.
+  // A larger request is refused (RESOURCE_EXHAUSTED) before it is decoded.
+  virtual size_t maxRequestBytes() const = 0;
 };
 
 }  // namespace inferd::ipc

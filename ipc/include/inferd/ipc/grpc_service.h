@@ -5,6 +5,7 @@
 // status mapping in status_map.h.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -73,6 +74,10 @@ class GrpcInferenceService final : public inference::GRPCInferenceService::Servi
   bool waitIdle(std::chrono::system_clock::time_point deadline,
                 std::chrono::milliseconds quiet = std::chrono::milliseconds(0));
   int inFlight() const;
+  // Sum of the encoded sizes of inference requests being served at once; a
+  // request that would pass it is refused with RESOURCE_EXHAUSTED.
+  void setInflightBudget(size_t bytes) { inflightBudget_ = bytes; }
+  size_t inflightBytes() const { return inflightBytes_.load(); }
 
  // Where the credentials of Unix-socket connections are looked up (the
   // server's own listener); without one, Unix peers have no credentials.
@@ -133,6 +138,10 @@ class GrpcInferenceService final : public inference::GRPCInferenceService::Servi
   };
 
   const class UnixListener* listener_ = nullptr;
+  Status admit(const grpc::ByteBuffer& in, InferReactor* reactor);
+  void release(size_t bytes);
+  size_t inflightBudget_ = size_t{256} << 20;
+  std::atomic<size_t> inflightBytes_{0};
   void callStarted();
   void callEnded();
   Status drainingError(const char* rpc) const;

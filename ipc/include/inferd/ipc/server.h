@@ -38,6 +38,9 @@ struct ServerOptions {
   // Largest gRPC message accepted or sent. gRPC's own default (4 MiB) is
   // smaller than one image tensor of some models.
   int maxMessageBytes = 64 * 1024 * 1024;
+  // Encoded inference requests in flight at once (bytes); see
+  // GrpcInferenceService::setInflightBudget.
+  size_t maxInflightBytes = size_t{256} << 20;
   // Unix-socket connections open at once; more are closed at accept.
   size_t maxConnections = 1024;
   // A listening Unix socket to adopt (socket activation) instead of binding
