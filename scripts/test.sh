@@ -30,6 +30,8 @@ if [ "$sanitize" = 1 ]; then
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=98}
   # Fewer mutations: each one runs the model unoptimized under sanitizers.
   export INFERD_MUTATIONS=${INFERD_MUTATIONS:-150}
+  # The SIGTERM timing test restarts the daemon per run: 5 runs, not 20.
+  export INFERD_SIGTERM_RUNS=${INFERD_SIGTERM_RUNS:-5}
 else
   builddir=build
   setup_args=()
