@@ -849,10 +849,17 @@ TEST_CASE("requests in flight are bounded by a memory budget, and by what the mo
   }
   CHECK(resp.outputs_size() == 2);
 
-  // Larger than the inputs of any model served: refused before decoding.
-  const inference::ModelInferRequest add = twoInputRequest("add", {1, 2, 3, 4}, {1, 1, 1, 1});
-  s.backend.maxRequestBytes_ = add.ByteSizeLong() - 1;
-  st = stub->ModelInfer(ctx().get(), add, &resp);
+  // Larger than the inputs of any model served: refused before decoding
+  // (the bound is never below 64 KiB, so the request is larger than that).
+  inference::ModelInferRequest big;
+  big.set_model_name("echo_FP32");
+  auto* x = big.add_inputs();
+  x->set_name("x");
+  x->set_datatype("FP32");
+  x->add_shape(20000);
+  big.add_raw_input_contents(std::string(20000 * sizeof(float), '\0'));
+  s.backend.maxRequestBytes_ = big.ByteSizeLong() - 1;
+  st = stub->ModelInfer(ctx().get(), big, &resp);
   CHECK(st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   CHECK_THAT(st.error_message(), Catch::Contains("more than the inputs of any model"));
 }

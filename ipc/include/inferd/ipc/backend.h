@@ -130,6 +130,8 @@ class Backend {
   // Largest encoded inference request worth decoding: what the largest
   // input set of any model served takes, plus a margin for the envelope.
   // A larger request is refused (RESOURCE_EXHAUSTED) before it is decoded.
+  // Never below 64 KiB (the service relies on it to skip the call for
+  // small requests).
   virtual size_t maxRequestBytes() const = 0;
 };
 
