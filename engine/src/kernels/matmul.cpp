@@ -16,6 +16,7 @@
 #include "optimized/cpu_features.h"
 #include "quant_kernels.h"
 #include "register.h"
+#include "target_region.h"
 
 namespace inferd::engine::kernels {
 namespace {
@@ -115,8 +116,7 @@ void matmulOne(const MatMulGeom& s, const float* a, const float* b, float* out) 
   }
 }
 
-#pragma GCC push_options
-#pragma GCC target("avx2")
+INFERD_TARGET_BEGIN("avx2")
 
 // matmulOne with 8 output columns a vector: each output still starts at 0
 // and adds A(i, p) * B(p, j) for p in order, one multiply and one add (the
@@ -166,7 +166,7 @@ void matmulAvx2(const MatMulGeom& s, const float* a, const float* b, float* out)
   }
 }
 
-#pragma GCC pop_options
+INFERD_TARGET_END
 
 Status evalBatchMatMul(OpContext& ctx) {
   if (isQuantizedNode(ctx.input(0), ctx.input(1))) return evalBatchMatMulQuantized(ctx);

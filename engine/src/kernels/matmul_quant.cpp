@@ -21,6 +21,7 @@
 #include "optimized/hybrid_quant.h"
 #include "optimized/qgemm.h"
 #include "quant_kernels.h"
+#include "target_region.h"
 
 namespace inferd::engine::kernels {
 namespace {
@@ -344,8 +345,7 @@ Status prepareMatMul(OpContext& ctx) {
   return Status::ok();
 }
 
-#pragma GCC push_options
-#pragma GCC target("avx2")
+INFERD_TARGET_BEGIN("avx2")
 
 // One int8 matrix product, row by row: acc[j] += (a(i, p) - za) * b16[p][j]
 // over p, b16 = rhs - zb laid out [K][N]; loops the compiler vectorizes
@@ -369,7 +369,7 @@ void matMulRowsAvx2(const QMatMulState& st, const int8_t* a, const int8_t* b, in
   }
 }
 
-#pragma GCC pop_options
+INFERD_TARGET_END
 
 void matMulQuantized(OpContext& ctx, const QMatMulState& st) {
   const MatMulGeom& g = st.g;

@@ -9,9 +9,9 @@
 
 #include "cpu_features.h"
 #include "float_builtin.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+INFERD_TARGET_BEGIN("avx2,fma")
 
 namespace inferd::engine::kernels::opt {
 
@@ -90,4 +90,4 @@ void swishBuiltinOrder(const float* x, float* y, int64_t n) {
 
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END

@@ -2,11 +2,11 @@
 #include <immintrin.h>
 
 #include "float_builtin.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx512f,avx512dq,avx512vl,bmi2")
+INFERD_TARGET_BEGIN("avx512f,avx512dq,avx512vl,bmi2")
 
 namespace inferd::engine::kernels::opt {
 
@@ -60,4 +60,4 @@ void swishBuiltinOrderAvx512(const float* x, float* y, int64_t n) { logisticLoop
 
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END

@@ -5,9 +5,9 @@
 #include <cstring>
 
 #include "hybrid_quant.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2")
+INFERD_TARGET_BEGIN("avx2")
 
 namespace inferd::engine::kernels::opt::avx2 {
 
@@ -63,4 +63,4 @@ void roundBody(const hybrid::RowParams& p, const float* x, int64_t n, int8_t* q)
 
 }  // namespace inferd::engine::kernels::opt::avx2
 
-#pragma GCC pop_options
+INFERD_TARGET_END

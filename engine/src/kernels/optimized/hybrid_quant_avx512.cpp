@@ -3,13 +3,13 @@
 
 #include "cpu_features.h"
 #include "hybrid_quant.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
 // g++ 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn
 // about it (a false positive in the headers, not in this code).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,bmi2")
+INFERD_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,bmi2")
 
 namespace inferd::engine::kernels::opt {
 namespace avx512 {
@@ -60,7 +60,7 @@ void roundBody(const hybrid::RowParams& p, const float* x, int64_t n, int8_t* q)
 }  // namespace avx512
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END
 
 // The dispatch is compiled for any x86-64: it runs before the CPU is known.
 namespace inferd::engine::kernels::opt {

@@ -9,9 +9,9 @@
 
 #include "cpu_features.h"
 #include "qelementwise.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,bmi2")
+INFERD_TARGET_BEGIN("avx2,fma,bmi2")
 
 namespace inferd::engine::kernels::opt {
 namespace {
@@ -172,4 +172,4 @@ void qbinaryInt8(const QBinaryParams& p, const int8_t* a, int64_t sa, const int8
 
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END

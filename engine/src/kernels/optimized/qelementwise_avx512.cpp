@@ -2,13 +2,13 @@
 #include <immintrin.h>
 
 #include "qelementwise.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
 // g++ 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn
 // about it (a false positive in the headers, not in this code).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,bmi2")
+INFERD_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,bmi2")
 
 namespace inferd::engine::kernels::opt {
 namespace {
@@ -127,4 +127,4 @@ void qbinaryInt8Avx512(const QBinaryParams& p, const int8_t* a, int64_t sa, cons
 
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END

@@ -21,9 +21,9 @@
 
 #include "im2col_impl.h"
 #include "qgemm.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,bmi2")
+INFERD_TARGET_BEGIN("avx2,fma,bmi2")
 
 namespace inferd::engine::kernels::opt {
 namespace {
@@ -495,4 +495,4 @@ void qgemmFloatAvx2(const uint8_t* a, int64_t m, const QPackedWeights& w, int64_
 
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END

@@ -18,13 +18,13 @@
 
 #include "im2col_impl.h"
 #include "qgemm.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
 // g++ 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn
 // about it (a false positive in the headers, not in this code).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,bmi2")
+INFERD_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,bmi2")
 
 namespace inferd::engine::kernels::opt {
 namespace {
@@ -548,4 +548,4 @@ void depthwiseFloatAvx512(const DepthwiseGeom& g, const int8_t* in, int32_t zero
 
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END

@@ -5,9 +5,9 @@
 
 #include "cpu_features.h"
 #include "qreduce.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2")
+INFERD_TARGET_BEGIN("avx2")
 
 namespace inferd::engine::kernels::opt {
 namespace {
@@ -74,4 +74,4 @@ void columnSumsUint8(const uint8_t* in, int64_t rows, int64_t cols, int64_t stri
 
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END

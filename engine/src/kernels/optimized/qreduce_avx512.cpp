@@ -2,11 +2,11 @@
 #include <immintrin.h>
 
 #include "qreduce.h"
+#include "../target_region.h"
 
-#pragma GCC push_options
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,bmi2")
+INFERD_TARGET_BEGIN("avx512f,avx512bw,avx512vl,bmi2")
 
 namespace inferd::engine::kernels::opt {
 namespace {
@@ -63,4 +63,4 @@ void columnSumsUint8Avx512(const uint8_t* in, int64_t rows, int64_t cols, int64_
 
 }  // namespace inferd::engine::kernels::opt
 
-#pragma GCC pop_options
+INFERD_TARGET_END

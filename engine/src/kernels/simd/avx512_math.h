@@ -7,18 +7,18 @@
 #include <immintrin.h>
 
 #include "graph_fusion.h"
+#include "../target_region.h"
 
 // Brackets a region of AVX-512 code: the target, and silence for g++ 12's
 // false "may be used uninitialized" on the undefined pass-through operand
 // of _mm512_max_ps and friends.
-#define INFERD_AVX512_BEGIN                                           \
-  _Pragma("GCC push_options")                                         \
-  _Pragma("GCC target(\"avx512f,avx512vl,avx512dq,avx512bw,avx2,fma\")") \
-  _Pragma("GCC diagnostic push")                                      \
+#define INFERD_AVX512_BEGIN                                    \
+  INFERD_TARGET_BEGIN("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma") \
+  _Pragma("GCC diagnostic push")                               \
   _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
-#define INFERD_AVX512_END          \
-  _Pragma("GCC diagnostic pop")    \
-  _Pragma("GCC pop_options")
+#define INFERD_AVX512_END       \
+  _Pragma("GCC diagnostic pop") \
+  INFERD_TARGET_END
 
 INFERD_AVX512_BEGIN
 

@@ -6,13 +6,13 @@
 #include <algorithm>
 
 #include "../conv_util.h"
+#include "../target_region.h"
 
 namespace inferd::engine::kernels::simd {
 namespace {
 
 // Only "avx2", not "fma": each tap stays a multiply and an add.
-#pragma GCC push_options
-#pragma GCC target("avx2")
+INFERD_TARGET_BEGIN("avx2")
 
 inline __m256i laneMask(int64_t valid) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -131,6 +131,6 @@ void depthwiseBuiltinRowsAvx2(const DepthwiseBuiltinGeometry& g, const float* in
   }
 }
 
-#pragma GCC pop_options
+INFERD_TARGET_END
 
 }  // namespace inferd::engine::kernels::simd

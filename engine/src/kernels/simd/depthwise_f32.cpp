@@ -21,6 +21,7 @@
 #include "avx512_math.h"
 #include "dispatch.h"
 #include "elementwise_f32.h"
+#include "../target_region.h"
 
 namespace inferd::engine::kernels::simd {
 namespace {
@@ -167,8 +168,7 @@ INFERD_AVX512_END
 
 // --- AVX2 (8 lanes), for CPUs without AVX-512: the same strips and order.
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+INFERD_TARGET_BEGIN("avx2,fma")
 
 namespace avx2 {
 
@@ -262,7 +262,7 @@ void row(const RowContext& c, int64_t index) {
 
 }  // namespace avx2
 
-#pragma GCC pop_options
+INFERD_TARGET_END
 
 using RowFn = void (*)(const RowContext&, int64_t);
 

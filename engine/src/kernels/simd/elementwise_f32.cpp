@@ -6,6 +6,7 @@
 
 #include "avx512_math.h"
 #include "dispatch.h"
+#include "../target_region.h"
 
 namespace inferd::engine::kernels::simd {
 namespace {
@@ -35,8 +36,7 @@ void runAvx512(const Job& j, int64_t begin, int64_t end) {
 }
 INFERD_AVX512_END
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+INFERD_TARGET_BEGIN("avx2,fma")
 
 // The 8-lane twins of avx512_math.h's functions (the same reduction and
 // polynomial, its leading 1 added last; ldexp from the exponent bits, 2^n
@@ -169,7 +169,7 @@ void softmaxRowsAvx2(const float* x, float* y, int64_t rows, int64_t depth, floa
   }
 }
 
-#pragma GCC pop_options
+INFERD_TARGET_END
 
 void runPortable(const Job& j, int64_t begin, int64_t end) {
   switch (j.op) {

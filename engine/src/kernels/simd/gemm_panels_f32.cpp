@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include "../target_region.h"
 
 namespace inferd::engine::kernels::simd {
 namespace {
@@ -13,8 +14,7 @@ constexpr int kRows = 6;   // rows per micro-tile
 
 // Only "avx2", not "fma": a multiply followed by an add must stay two
 // roundings, as in gemmF32 (the engine also builds with -ffp-contract=off).
-#pragma GCC push_options
-#pragma GCC target("avx2")
+INFERD_TARGET_BEGIN("avx2")
 
 inline __m256i laneMask(int valid) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -82,7 +82,7 @@ constexpr KernelFn kKernels[2][kRows] = {
     {&microKernel<1, 2>, &microKernel<2, 2>, &microKernel<3, 2>, &microKernel<4, 2>, &microKernel<5, 2>,
      &microKernel<6, 2>}};
 
-#pragma GCC pop_options
+INFERD_TARGET_END
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "dispatch.h"
+#include "../target_region.h"
 
 namespace inferd::engine::kernels::simd {
 namespace {
@@ -22,8 +23,7 @@ struct Job {
   float lo, hi;
 };
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+INFERD_TARGET_BEGIN("avx2,fma")
 
 // Stores the first `valid` (<= 8 NV) lanes of NV vectors.
 template <int NV>
@@ -96,7 +96,7 @@ void runTiles(const Job& j, int64_t t0, int64_t t1) {
   }
 }
 
-#pragma GCC pop_options
+INFERD_TARGET_END
 
 void runTask(void* arg, size_t task) {
   const Job& j = *static_cast<const Job*>(arg);
