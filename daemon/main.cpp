@@ -10,11 +10,14 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <string>
 
 #include "inferd/daemon/config.h"
 #include "inferd/daemon/daemon.h"
 #include "inferd/daemon/logging.h"
+#include "inferd/daemon/metrics.h"
+#include "inferd/ipc/metrics_http.h"
 #include "inferd/ipc/server.h"
 #include "inferd/ipc/socket_path.h"
 
@@ -133,6 +136,28 @@ int main(int argc, char** argv) {
     daemon.shutdown();
     return fail(s.message());
   }
+  // Prometheus metrics, when configured: statistics of every client, so
+  // a scraper needs the admin action.
+  std::unique_ptr<ipc::MetricsHttpServer> metrics;
+  if (!config.metrics_listen().empty()) {
+    ipc::MetricsHttpOptions mo;
+    mo.address = config.metrics_listen();
+    mo.socketMode = static_cast<mode_t>(config.socket_mode());
+    mo.allowNonLoopback = config.listen_allow_remote();
+    auto started = ipc::MetricsHttpServer::start(
+        mo,
+        [&daemon, &server] {
+          return renderMetrics(daemon.registry(), TransportCounters{server.listenerStats(), server.serviceStats()});
+        },
+        [&daemon](const ipc::Peer& peer) { return daemon.backend().authorize(peer, ipc::Action::kAdmin, ""); });
+    if (!started) {
+      server.shutdown(std::chrono::milliseconds(0));
+      daemon.shutdown();
+      return fail(started.status().message());
+    }
+    metrics = std::move(started).value();
+    log->info("metrics: http://{}/metrics", metrics->address());
+  }
   log->info("serving on {}{} ({} model(s) loaded)", server.target(),
             server.tcpPort() ? fmt::format(" and tcp port {}", server.tcpPort()) : "",
             daemon.registry().loadedModels().size());
@@ -213,6 +238,7 @@ int main(int argc, char** argv) {
   // finds its model ready and is answered, never "not ready".
   server.setServing(false);
   server.shutdown(std::chrono::system_clock::now() + grace);
+  if (metrics) metrics->stop();
   daemon.shutdown(deadline);
   log->info("stopped");
   return 0;

@@ -10,7 +10,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   # daemon, ipc, clients
   libspdlog-dev libfmt-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libboost-dev libcli11-dev libsystemd-dev
+  libboost-dev libcli11-dev libsystemd-dev prometheus-cpp-dev
   # accelerator HAL: OpenCL ICD loader and PoCL as the CPU OpenCL device for tests
   ocl-icd-opencl-dev opencl-c-headers opencl-clhpp-headers pocl-opencl-icd
   # tests

@@ -146,6 +146,7 @@ void Backend::infer(ipc::InferRequest request, ipc::InferCallback done) {
   auto job = makeJob(**inst, request);
   if (!job) {
     logger("backend")->debug("request '{}' refused: {}", request.id, job.status().message());
+    (*inst)->scheduler().stats()->recordFailure(0, false, job.status().code());
     done(job.status());
     return;
   }

@@ -148,6 +148,19 @@ Status validateDaemon(const config::DaemonConfig& c, const Locator& loc) {
   if (c.has_listen() && !c.listen().empty()) {
     INFERD_RETURN_IF_ERROR(validateListen(c.listen(), c.listen_allow_remote(), loc.where(c, "listen")));
   }
+  if (!c.metrics_listen().empty()) {
+    const std::string& m = c.metrics_listen();
+    if (m.rfind("unix:", 0) == 0) {
+      const std::string path = m.substr(5);
+      INFERD_RETURN_IF_ERROR(validateSocketPath(path, loc.where(c, "metrics_listen")));
+      if (path.front() != '/') return invalid(loc.where(c, "metrics_listen"), "the socket path must be absolute");
+      if (c.has_socket_path() && path == c.socket_path()) {
+        return invalid(loc.where(c, "metrics_listen"), "is the API's socket_path; give metrics a socket of their own");
+      }
+    } else {
+      INFERD_RETURN_IF_ERROR(validateListen(m, c.listen_allow_remote(), loc.where(c, "metrics_listen")));
+    }
+  }
   if (c.has_model_dir() && c.model_dir().empty()) return invalid(loc.where(c, "model_dir"), "the path is empty");
   if (auto level = parseLogLevel(c.log_level()); !level) {
     return invalid(loc.where(c, "log_level"), level.status().message());

@@ -72,12 +72,14 @@ Daemon::ReloadResult Daemon::applyConfig(const config::DaemonConfig& nextIn) {
   restartOnly("socket_path", config_.socket_path(), next.socket_path());
   restartOnly("socket_mode", fmt::format("0{:o}", config_.socket_mode()), fmt::format("0{:o}", next.socket_mode()));
   restartOnly("listen", config_.listen(), next.listen());
+  restartOnly("metrics_listen", config_.metrics_listen(), next.metrics_listen());
   restartOnly("model_dir", config_.model_dir(), next.model_dir());
   restartOnly("max_connections", std::to_string(config_.max_connections()), std::to_string(next.max_connections()));
   // The running values stay in force, so the kept config says what is true.
   next.set_socket_path(config_.socket_path());
   next.set_socket_mode(config_.socket_mode());
   next.set_listen(config_.listen());
+  next.set_metrics_listen(config_.metrics_listen());
   next.set_listen_allow_remote(config_.listen_allow_remote());
   next.set_max_connections(config_.max_connections());
   if (config_.has_model_dir()) {

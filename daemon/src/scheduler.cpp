@@ -24,35 +24,77 @@ uint64_t epochMs() {
 
 }  // namespace
 
-void StatsRecorder::recordSuccess(uint64_t queueNs, uint64_t computeNs, uint64_t totalNs) {
-  std::lock_guard<std::mutex> lock(mu_);
-  s_.lastInferenceMs = epochMs();
-  ++s_.inferenceCount;  // no batching: one inference per execution
-  ++s_.executionCount;
-  ++s_.successCount;
-  s_.successNs += totalNs;
-  ++s_.queueCount;
-  s_.queueNs += queueNs;
-  ++s_.computeCount;
-  s_.computeNs += computeNs;
+void LatencyHistogram::record(uint64_t ns) {
+  const double seconds = static_cast<double>(ns) * 1e-9;
+  const auto bucket = std::lower_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin();
+  ++counts[static_cast<size_t>(bucket)];
+  ++count;
+  sumNs += ns;
 }
 
-void StatsRecorder::recordFailure(uint64_t totalNs, bool executed) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++s_.failCount;
-  s_.failNs += totalNs;
-  if (executed) {
-    ++s_.executionCount;
-    s_.lastInferenceMs = epochMs();
+const char* failureReasonName(FailureReason reason) {
+  switch (reason) {
+    case FailureReason::kRejected:
+      return "REJECTED";
+    case FailureReason::kCanceled:
+      return "CANCELED";
+    case FailureReason::kBackend:
+      return "BACKEND";
+    case FailureReason::kOther:
+      break;
   }
+  return "OTHER";
+}
+
+FailureReason classifyFailure(StatusCode code, bool executed) {
+  if (code == StatusCode::kCancelled) return FailureReason::kCanceled;
+  if (executed) return FailureReason::kBackend;
+  if (code == StatusCode::kResourceExhausted || code == StatusCode::kUnavailable ||
+      code == StatusCode::kDeadlineExceeded) {
+    return FailureReason::kRejected;
+  }
+  return FailureReason::kOther;
+}
+
+void StatsRecorder::recordSuccess(uint64_t queueNs, uint64_t computeNs, uint64_t totalNs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ipc::ModelStatistics& s = m_.stats;
+  s.lastInferenceMs = epochMs();
+  ++s.inferenceCount;  // no batching: one inference per execution
+  ++s.executionCount;
+  ++s.successCount;
+  s.successNs += totalNs;
+  ++s.queueCount;
+  s.queueNs += queueNs;
+  ++s.computeCount;
+  s.computeNs += computeNs;
+  m_.request.record(totalNs);
+  m_.queue.record(queueNs);
+  m_.compute.record(computeNs);
+}
+
+void StatsRecorder::recordFailure(uint64_t totalNs, bool executed, StatusCode code) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ipc::ModelStatistics& s = m_.stats;
+  ++s.failCount;
+  s.failNs += totalNs;
+  if (executed) {
+    ++s.executionCount;
+    s.lastInferenceMs = epochMs();
+  }
+  ++m_.failures[static_cast<size_t>(classifyFailure(code, executed))];
 }
 
 ipc::ModelStatistics StatsRecorder::snapshot(const std::string& name, const std::string& version) const {
+  return metrics(name, version).stats;
+}
+
+ModelMetrics StatsRecorder::metrics(const std::string& name, const std::string& version) const {
   std::lock_guard<std::mutex> lock(mu_);
-  ipc::ModelStatistics s = s_;
-  s.name = name;
-  s.version = version;
-  return s;
+  ModelMetrics m = m_;
+  m.stats.name = name;
+  m.stats.version = version;
+  return m;
 }
 
 Scheduler::Scheduler(std::shared_ptr<const engine::Model> model, SchedulerOptions options,
@@ -117,7 +159,7 @@ Status Scheduler::submit(Job&& job) {
     }
   }
   if (!status) {
-    stats_->recordFailure(nsBetween(job.arrival, Clock::now()), false);
+    stats_->recordFailure(nsBetween(job.arrival, Clock::now()), false, status.code());
     return status;
   }
   workCv_.notify_one();
@@ -301,7 +343,7 @@ Status Scheduler::stoppedStatus(const Job& job, StopReason reason, Clock::time_p
 }
 
 void Scheduler::fail(Job& job, Status status, bool executed) {
-  stats_->recordFailure(nsBetween(job.arrival, Clock::now()), executed);
+  stats_->recordFailure(nsBetween(job.arrival, Clock::now()), executed, status.code());
   if (job.done) job.done(std::move(status));
 }
 

@@ -618,6 +618,7 @@ Status GrpcInferenceService::authorize(const char* rpc, const grpc::ServerContex
     if (peerOut != nullptr) *peerOut = std::move(peer);
     return s;
   }
+  denied_[static_cast<size_t>(action)].fetch_add(1, std::memory_order_relaxed);
   // Denials can come in floods: at most one line a second.
   static LogThrottle throttle(std::chrono::seconds(1));
   uint64_t skipped = 0;
@@ -694,6 +695,7 @@ void GrpcInferenceService::addUnary(int index, const char* rpc,
                    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
                    auto request = std::make_shared<Req>();
                    if (grpc::Status st = decode(rpc, in, request.get()); !st.ok()) {
+                     undecodable_.fetch_add(1, std::memory_order_relaxed);
                      reactor->Finish(st);
                      return reactor;
                    }
@@ -733,6 +735,7 @@ Status GrpcInferenceService::admit(const grpc::ByteBuffer& in, InferReactor* rea
         return makeError(StatusCode::kUnavailable, "model '{}' is not ready; load it first", name);
       }
     }
+    tooLarge_.fetch_add(1, std::memory_order_relaxed);
     return makeError(StatusCode::kResourceExhausted,
                      "ModelInfer: the request is {} bytes, more than the inputs of any model served take ({} bytes "
                      "with the envelope)",
@@ -741,6 +744,7 @@ Status GrpcInferenceService::admit(const grpc::ByteBuffer& in, InferReactor* rea
   size_t now = inflightBytes_.load();
   do {
     if (now + bytes > inflightBudget_) {
+      overBudget_.fetch_add(1, std::memory_order_relaxed);
       return makeError(StatusCode::kResourceExhausted,
                        "ModelInfer: {} bytes of requests are in flight and this one ({} bytes) would pass the "
                        "budget of {} bytes (max_request_bytes_in_flight); retry later",
@@ -749,6 +753,18 @@ Status GrpcInferenceService::admit(const grpc::ByteBuffer& in, InferReactor* rea
   } while (!inflightBytes_.compare_exchange_weak(now, now + bytes));
   reactor->reserved = bytes;
   return Status::ok();
+}
+
+ServiceStats GrpcInferenceService::stats() const {
+  ServiceStats s;
+  for (size_t i = 0; i < denied_.size(); ++i) s.denied[i] = denied_[i].load(std::memory_order_relaxed);
+  s.undecodable = undecodable_.load(std::memory_order_relaxed);
+  s.invalid = invalid_.load(std::memory_order_relaxed);
+  s.tooLarge = tooLarge_.load(std::memory_order_relaxed);
+  s.overBudget = overBudget_.load(std::memory_order_relaxed);
+  s.inflightBytes = inflightBytes_.load();
+  s.inFlight = inFlight();
+  return s;
 }
 
 void GrpcInferenceService::release(size_t bytes) {
@@ -768,6 +784,7 @@ void GrpcInferenceService::addModelInfer(int index) {
                      return static_cast<grpc::ServerUnaryReactor*>(reactor);
                    }
                    if (grpc::Status st = decode("ModelInfer", in, &reactor->request); !st.ok()) {
+                     undecodable_.fetch_add(1, std::memory_order_relaxed);
                      reactor->Finish(st);
                      return static_cast<grpc::ServerUnaryReactor*>(reactor);
                    }
@@ -855,7 +872,10 @@ void GrpcInferenceService::modelInfer(grpc::CallbackServerContext* context, cons
                           request->model_version().empty() ? "latest" : request->model_version()));
   }
   Result<InferRequest> built = buildInferRequest(*request, *md, backend_.maxTensorBytes());
-  if (!built) return fail(built.status());
+  if (!built) {
+    invalid_.fetch_add(1, std::memory_order_relaxed);
+    return fail(built.status());
+  }
   InferRequest inferRequest = std::move(built).value();
   inferRequest.cancel = cancel;
 

@@ -30,29 +30,6 @@ namespace {
 
 constexpr const char* kServiceName = "inference.GRPCInferenceService";
 
-bool isLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "ip6-localhost" ||
-         host.rfind("127.", 0) == 0;
-}
-
-// Splits "host:port" / "[v6]:port"; the host without brackets.
-bool splitHostPort(const std::string& address, std::string& host, std::string& port) {
-  if (!address.empty() && address.front() == '[') {
-    size_t close = address.find(']');
-    if (close == std::string::npos || close + 1 >= address.size() || address[close + 1] != ':') {
-      return false;
-    }
-    host = address.substr(1, close - 1);
-    port = address.substr(close + 2);
-  } else {
-    size_t colon = address.rfind(':');
-    if (colon == std::string::npos) return false;
-    host = address.substr(0, colon);
-    port = address.substr(colon + 1);
-  }
-  return !port.empty() && port.find_first_not_of("0123456789") == std::string::npos;
-}
-
 }  // namespace
 
 std::string unixTarget(const std::string& socketPath) { return "unix:" + socketPath; }
@@ -205,6 +182,12 @@ std::optional<ListenerStats> GrpcServer::listenerStats() const {
   std::lock_guard lock(mutex_);
   if (!listener_) return std::nullopt;
   return listener_->stats();
+}
+
+ServiceStats GrpcServer::serviceStats() const {
+  std::lock_guard lock(mutex_);
+  if (!service_) return {};
+  return service_->stats();
 }
 
 }  // namespace inferd::ipc

@@ -119,6 +119,21 @@ TEST_CASE("a value out of range names the line where it was written", "[config]"
     CHECK_THAT(c.status().message(), Catch::Contains("not a loopback address"));
     CHECK(parseDaemonConfig("listen: \"0.0.0.0:8001\"\nlisten_allow_remote: true\n", "x").isOk());
   }
+  SECTION("metrics_listen: a Unix socket of its own or a loopback port") {
+    CHECK(parseDaemonConfig("metrics_listen: \"unix:/run/inferd/metrics.sock\"\n", "x").isOk());
+    CHECK(parseDaemonConfig("metrics_listen: \"127.0.0.1:9464\"\n", "x").isOk());
+    auto remote = parseDaemonConfig("metrics_listen: \"0.0.0.0:9464\"\n", "inferd.conf");
+    REQUIRE_FALSE(remote.isOk());
+    CHECK_THAT(remote.status().message(),
+               Catch::StartsWith("inferd.conf:1:1: metrics_listen:") && Catch::Contains("not a loopback address"));
+    auto relative = parseDaemonConfig("metrics_listen: \"unix:metrics.sock\"\n", "inferd.conf");
+    REQUIRE_FALSE(relative.isOk());
+    CHECK_THAT(relative.status().message(), Catch::Contains("must be absolute"));
+    auto same = parseDaemonConfig("socket_path: \"/run/i.sock\"\nmetrics_listen: \"unix:/run/i.sock\"\n", "x");
+    REQUIRE_FALSE(same.isOk());
+    CHECK_THAT(same.status().message(), Catch::Contains("socket of their own"));
+    CHECK_FALSE(parseDaemonConfig("metrics_listen: \"9464\"\n", "x").isOk());
+  }
   SECTION("bad model name and duplicates") {
     auto c = parseDaemonConfig("models { name: \"../etc\" }\n", "inferd.conf");
     REQUIRE_FALSE(c.isOk());

@@ -5,10 +5,12 @@
 // flight answers every one of them and exits 0.
 #include <catch2/catch.hpp>
 
+#include <grp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include "../common/inferd_process.h"
 #include "../common/subprocess.h"
 #include "daemon_test_util.h"
+#include "http_test_util.h"
 #include "inference.grpc.pb.h"
 
 using namespace inferd;
@@ -323,6 +326,100 @@ TEST_CASE("the access policy decides per caller uid and action, from the kernel'
     CHECK(d.stop() == 0);
     CHECK_THAT(readFile(log), Catch::Contains("denied: RepositoryModelUnload (load)"));
   }
+}
+
+namespace {
+
+// GET /metrics on a Unix socket from a child process running as uid/gid
+// 65534 (nobody, no groups); the answer's status line, or "" on failure.
+std::string scrapeAsNobody(const std::string& socket) {
+  int pipeFds[2];
+  if (::pipe(pipeFds) != 0) return "";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipeFds[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+        ::setresuid(65534, 65534, 65534) != 0) {
+      ::_exit(2);
+    }
+    const std::string line =
+        test::http::statusLine(test::http::exchange(test::http::connectUnix(socket), test::http::get("/metrics")));
+    ssize_t ignored = ::write(pipeFds[1], line.data(), line.size());
+    (void)ignored;
+    ::_exit(0);
+  }
+  ::close(pipeFds[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(pipeFds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(pipeFds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Prometheus metrics on a socket of their own: counts after traffic, admin only", "[process][metrics]") {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string runDir = dir.file("run");
+  ::mkdir(runDir.c_str(), 0755);
+  const std::string socket = runDir + "/inferd.sock";
+  const std::string metricsSocket = runDir + "/metrics.sock";
+  const std::string conf = dir.write(
+      "inferd.conf", "socket_path: \"" + socket + "\"\nsocket_mode: 0666\nmetrics_listen: \"unix:" + metricsSocket +
+                         "\"\nmodel_dir: \"" + test::testDataPath("models") +
+                         "\"\nmodels { name: \"face_detection_short_range\" }\n"
+                         "access { rules { users: \"65534\" actions: \"infer\" } }\n");
+  const std::string log = dir.file("inferd.log");
+  InferdProcess d;
+  d.start({"--config", conf}, log);
+  auto stub = connect(socket);
+  REQUIRE(waitUntil([&] { return serverReady(*stub); }, std::chrono::seconds(60)));
+  for (int i = 0; i < 2; ++i) {
+    inference::ModelInferResponse resp;
+    const grpc::Status st = stub->ModelInfer(ctx().get(), faceRequest(), &resp);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+  }
+  inference::ModelInferRequest bad = faceRequest();
+  bad.mutable_inputs(0)->mutable_shape()->Set(1, 64);
+  inference::ModelInferResponse resp;
+  CHECK(stub->ModelInfer(ctx().get(), bad, &resp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+  // The daemon's own uid (or root) may read them.
+  const std::string r = test::http::exchange(test::http::connectUnix(metricsSocket), test::http::get("/metrics"));
+  REQUIRE(test::http::statusLine(r) == "HTTP/1.1 200 OK");
+  const std::string text = test::http::body(r);
+  INFO(text);
+  const std::string labels = "{model=\"face_detection_short_range\",version=\"1\"}";
+  CHECK(test::http::sample(text, "nv_inference_request_success" + labels) == 2);
+  CHECK(test::http::sample(text, "inferd_request_duration_seconds_count" + labels) == 2);
+  CHECK(test::http::sample(text, "inferd_requests_refused_total{reason=\"invalid\"}") == 1);
+  CHECK(test::http::sample(text, "inferd_connections") >= 1);
+  CHECK(test::http::sample(text, "inferd_connections_accepted_total") >= 1);
+  CHECK(test::http::sample(text, "inferd_models_loaded") == 1);
+  CHECK(test::http::sample(text, "process_resident_memory_bytes") > 1e6);
+
+  struct stat st{};
+  REQUIRE(::stat(metricsSocket.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0666);  // socket_mode
+  if (::geteuid() == 0) {
+    // nobody may infer but not read everyone's statistics.
+    CHECK(scrapeAsNobody(metricsSocket) == "HTTP/1.1 403 Forbidden");
+    const std::string after =
+        test::http::body(test::http::exchange(test::http::connectUnix(metricsSocket), test::http::get("/metrics")));
+    CHECK(test::http::sample(after, "inferd_requests_denied_total{action=\"admin\"}") == 0);  // gRPC denials only
+  } else {
+    WARN("not root: the check as another uid is skipped");
+  }
+  CHECK(d.stop() == 0);
+  CHECK(::stat(metricsSocket.c_str(), &st) != 0);  // removed at stop
+  const std::string logText = readFile(log);
+  CHECK_THAT(logText, Catch::Contains("metrics: http://unix:" + metricsSocket + "/metrics"));
+  if (::geteuid() == 0) CHECK_THAT(logText, Catch::Contains("metrics: denied for uid 65534"));
 }
 
 #ifdef INFERD_HAVE_SYSTEMD

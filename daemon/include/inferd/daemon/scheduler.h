@@ -6,6 +6,7 @@
 // counted per model.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -28,17 +29,49 @@ namespace inferd::daemon {
 
 using Clock = std::chrono::steady_clock;
 
+// Durations of one kind (request, queue, compute) in fixed buckets, for
+// Prometheus histograms: counts[i] is how many took at most kBounds[i]
+// seconds and more than kBounds[i-1] (not cumulative); counts.back() the
+// rest.
+struct LatencyHistogram {
+  static constexpr std::array<double, 16> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
+  std::array<uint64_t, kBounds.size() + 1> counts{};
+  uint64_t count = 0;
+  uint64_t sumNs = 0;
+  void record(uint64_t ns);
+};
+
+// Why a request failed, in the reasons of Triton's
+// nv_inference_request_failure: refused before running (queue full, queue
+// timeout, model going away), cancelled (the client went away, unload,
+// shutdown), failed while executing, anything else.
+enum class FailureReason { kRejected, kCanceled, kBackend, kOther };
+inline constexpr size_t kFailureReasons = 4;
+const char* failureReasonName(FailureReason reason);  // "REJECTED", "CANCELED", "BACKEND", "OTHER"
+FailureReason classifyFailure(StatusCode code, bool executed);
+
+// Everything the recorder counted, at one moment.
+struct ModelMetrics {
+  ipc::ModelStatistics stats;
+  std::array<uint64_t, kFailureReasons> failures{};  // by FailureReason
+  LatencyHistogram request;  // successful requests, arrival to answer
+  LatencyHistogram queue;    // successful requests, time queued
+  LatencyHistogram compute;  // successful requests, execution
+};
+
 // Counters of one model, shared by every loaded version of it so that a
 // reload does not reset them. Thread-safe.
 class StatsRecorder {
  public:
   void recordSuccess(uint64_t queueNs, uint64_t computeNs, uint64_t totalNs);
-  void recordFailure(uint64_t totalNs, bool executed);
+  void recordFailure(uint64_t totalNs, bool executed, StatusCode code);
   ipc::ModelStatistics snapshot(const std::string& name, const std::string& version) const;
+  ModelMetrics metrics(const std::string& name, const std::string& version) const;
 
  private:
   mutable std::mutex mu_;
-  ipc::ModelStatistics s_;
+  ModelMetrics m_;
 };
 
 struct SchedulerOptions {

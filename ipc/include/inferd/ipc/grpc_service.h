@@ -5,6 +5,7 @@
 // status mapping in status_map.h.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +21,7 @@
 #include "inferd/engine/status.h"
 #include "inferd/ipc/backend.h"
 #include "inferd/ipc/peer.h"
+#include "inferd/ipc/server.h"
 
 namespace inferd::ipc {
 
@@ -78,6 +80,7 @@ class GrpcInferenceService final : public inference::GRPCInferenceService::Servi
   // request that would pass it is refused with RESOURCE_EXHAUSTED.
   void setInflightBudget(size_t bytes) { inflightBudget_ = bytes; }
   size_t inflightBytes() const { return inflightBytes_.load(); }
+  ServiceStats stats() const;
 
  // Where the credentials of Unix-socket connections are looked up (the
   // server's own listener); without one, Unix peers have no credentials.
@@ -142,6 +145,8 @@ class GrpcInferenceService final : public inference::GRPCInferenceService::Servi
   void release(size_t bytes);
   size_t inflightBudget_ = size_t{256} << 20;
   std::atomic<size_t> inflightBytes_{0};
+  mutable std::array<std::atomic<uint64_t>, 4> denied_{};
+  std::atomic<uint64_t> undecodable_{0}, invalid_{0}, tooLarge_{0}, overBudget_{0};
   void callStarted();
   void callEnded();
   Status drainingError(const char* rpc) const;

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,17 @@ class Server;
 namespace inferd::ipc {
 
 class GrpcInferenceService;
+
+// What the service refused, counted since start (for the metrics).
+struct ServiceStats {
+  std::array<uint64_t, 4> denied{};  // PERMISSION_DENIED, by ipc::Action
+  uint64_t undecodable = 0;          // INVALID_ARGUMENT: did not decode
+  uint64_t invalid = 0;              // ModelInfer that does not fit its model (names, types, shapes...)
+  uint64_t tooLarge = 0;             // RESOURCE_EXHAUSTED: larger than any model takes
+  uint64_t overBudget = 0;           // RESOURCE_EXHAUSTED: in-flight budget full
+  size_t inflightBytes = 0;          // encoded inference requests being served now
+  int inFlight = 0;                  // RPCs being served now
+};
 
 struct ServerOptions {
   // Unix socket path; empty means no Unix listener (then tcpAddress is
@@ -90,6 +102,8 @@ class GrpcServer {
   std::string target() const;
   // The Unix listener's counters; nullopt without a Unix socket.
   std::optional<ListenerStats> listenerStats() const;
+  // The service's refusals and what is in flight; zeros before start().
+  ServiceStats serviceStats() const;
 
  private:
   Backend& backend_;

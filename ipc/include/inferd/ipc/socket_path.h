@@ -26,4 +26,10 @@ Status ensureSocketDir(const std::string& socketPath, mode_t mode = 0700);
 // Longest path a sockaddr_un can hold (without the terminating NUL).
 size_t maxSocketPathLength();
 
+// TCP addresses ("host:port", "[v6]:port"): splits one (the host without
+// brackets; false when there is no numeric port) and tells whether a host
+// is a loopback one (localhost, 127.x, ::1).
+bool splitHostPort(const std::string& address, std::string& host, std::string& port);
+bool isLoopbackHost(const std::string& host);
+
 }  // namespace inferd::ipc
