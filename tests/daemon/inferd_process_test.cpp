@@ -89,8 +89,19 @@ class NotifySocket {
 };
 
 std::unique_ptr<inference::GRPCInferenceService::Stub> connect(const std::string& socket) {
+  // gRPC stays initialized for the whole process: with gRPC 1.51 the
+  // grpc_shutdown() that destroying the last channel runs can wait seconds
+  // for an executor thread, once per daemon started here.
+  static const bool grpcHeld = (grpc_init(), true);
+  (void)grpcHeld;
+  // The daemon may not listen yet: retry its socket every 100 ms or so, not
+  // after gRPC's default backoff (1 s, growing).
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
   return inference::GRPCInferenceService::NewStub(
-      grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+      grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args));
 }
 
 std::unique_ptr<grpc::ClientContext> ctx(std::chrono::seconds timeout = std::chrono::seconds(30)) {
@@ -283,6 +294,7 @@ TEST_CASE("the access policy decides per caller uid and action, from the kernel'
                                                           "\"\nmodels { name: \"face_detection_short_range\" }\n" +
                                                           access);
     d.start({"--config", conf}, log);
+    REQUIRE(d.waitListening(socket));
     auto stub = connect(socket);
     REQUIRE(waitUntil([&] { return serverReady(*stub); }, std::chrono::seconds(60)));
   };
@@ -376,6 +388,7 @@ TEST_CASE("Prometheus metrics on a socket of their own: counts after traffic, ad
   const std::string log = dir.file("inferd.log");
   InferdProcess d;
   d.start({"--config", conf}, log);
+  REQUIRE(d.waitListening(socket));
   auto stub = connect(socket);
   REQUIRE(waitUntil([&] { return serverReady(*stub); }, std::chrono::seconds(60)));
   for (int i = 0; i < 2; ++i) {
@@ -515,6 +528,7 @@ TEST_CASE("SIGTERM with 32 requests in flight: all answered, exit within 1 s of 
     d.start({"--socket", socket, "--model-dir", test::testDataPath("models"), "--model",
              "face_detection_short_range"},
             dir.file("inferd.log"));
+    REQUIRE(d.waitListening(socket));
     auto stub = connect(socket);
     REQUIRE(waitUntil([&] { return serverReady(*stub); }, std::chrono::seconds(60)));
     struct Call {
