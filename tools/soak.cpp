@@ -7,17 +7,21 @@
 //  - --killed inferctl bench processes, killed with SIGKILL at random and
 //    started again (clients that die mid-request);
 //  - one thread unloading and reloading a model every few seconds;
-// and samples the daemon's RSS and open fds. It prints requests, answers by
-// kind and gRPC code, p50/p99 of the valid ones, the RSS/fd timeline, and
-// exits 1 when an answer was unexpected (e.g. INTERNAL, or UNAVAILABLE from
-// a model that was never unloaded), the daemon died or did not stop cleanly
-// on SIGTERM, or RSS or fds grew after the warm-up.
+// and samples the daemon's RSS, heap in use (its Prometheus metrics,
+// inferd_heap_bytes, on a metrics socket the run enables) and open fds. It
+// prints requests, answers by kind and gRPC code, p50/p99 of the valid
+// ones, the RSS/heap/fd timeline, and exits 1 when an answer was unexpected
+// (e.g. INTERNAL, or UNAVAILABLE from a model that was never unloaded), the
+// daemon died or did not stop cleanly on SIGTERM, the heap in use grew
+// after the warm-up (a leak or an ever-growing table), or fds did not come
+// back.
 //
 //   inferd-soak --inferd PATH --inferctl PATH --model-dir DIR --model NAME...
-//               [--reload NAME] [--seconds 60] [--clients 64] [--killed 8] [--strict-rss]
+//               [--reload NAME] [--seconds 60] [--clients 64] [--killed 8] [--settle 12]
+//               [--strict-rss]
 // RSS growth after the warm-up is reported; it fails the run only with
-// --strict-rss (the suite's run does not pass it: growth of 10-50 % over a
-// minute is an open finding, glibc arenas or a leak, not yet explained).
+// --strict-rss: RSS also grows by allocator fragmentation (glibc keeps
+// freed memory in its arenas), which the heap-in-use check tells apart.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -45,6 +49,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "inference.grpc.pb.h"
+#include "inferd/ipc/metrics_http.h"
 
 namespace {
 
@@ -58,12 +63,15 @@ struct Options {
   int clients = 64;
   int killed = 8;
   bool strictRss = false;
+  // Seconds between the clients leaving and the "after" sample: the daemon
+  // gives free heap back to the system every 10 s when it holds > 16 MiB.
+  double settle = 12;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "inferd-soak: %s\nusage: inferd-soak --inferd PATH --inferctl PATH --model-dir DIR --model NAME... "
-               "[--reload NAME] [--seconds S] [--clients N] [--killed N] [--strict-rss]\n",
+               "[--reload NAME] [--seconds S] [--clients N] [--killed N] [--settle S] [--strict-rss]\n",
                why);
   std::exit(2);
 }
@@ -84,6 +92,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--seconds") o.seconds = std::atof(value().c_str());
     else if (a == "--clients") o.clients = std::atoi(value().c_str());
     else if (a == "--killed") o.killed = std::atoi(value().c_str());
+    else if (a == "--settle") o.settle = std::atof(value().c_str());
     else if (a == "--strict-rss") o.strictRss = true;
     else if (a == "-h" || a == "--help") usage("help");
     else usage(("unknown argument " + a).c_str());
@@ -117,7 +126,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& logPath) {
 }
 
 // VmRSS (KiB) and the number of open fds of `pid`; -1 when gone.
-std::pair<long, long> sample(pid_t pid) {
+std::pair<long, long> processSample(pid_t pid) {
   long rss = -1, fds = 0;
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
@@ -130,6 +139,22 @@ std::pair<long, long> sample(pid_t pid) {
   }
   return {rss, rss < 0 ? -1 : fds};
 }
+
+// The daemon's heap in use (KiB) from its metrics; -1 when unknown (no
+// answer, or a sanitizer build that does not report it).
+long heapInUse(const std::string& metricsAddress) {
+  inferd::Result<std::string> text = inferd::ipc::httpGet(metricsAddress, "/metrics", std::chrono::seconds(2));
+  if (!text) return -1;
+  const std::string key = "inferd_heap_bytes{state=\"in_use\"} ";
+  const size_t at = text->find("\n" + key);
+  if (at == std::string::npos) return -1;
+  return static_cast<long>(std::strtod(text->c_str() + at + 1 + key.size(), nullptr) / 1024);
+}
+
+struct Sample {
+  double t = 0;
+  long rss = -1, heap = -1, fds = -1;
+};
 
 std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds timeout) {
   auto c = std::make_unique<grpc::ClientContext>();
@@ -212,10 +237,12 @@ int main(int argc, char** argv) {
   const std::string dir = tmpl;
   const std::string socket = dir + "/run/inferd.sock";
   const std::string target = "unix:" + socket;
+  const std::string metricsAddress = "unix:" + dir + "/run/metrics.sock";
   {
     std::ofstream conf(dir + "/inferd.conf");
     conf << "socket_path: \"" << socket << "\"\nmodel_dir: \"" << std::filesystem::absolute(o.modelDir).string()
-         << "\"\nmax_connections: 4096\nmodel_defaults { workers: 2 queue_size: 512 }\nshutdown_grace_ms: 10000\n";
+         << "\"\nmax_connections: 4096\nmodel_defaults { workers: 2 queue_size: 512 }\nshutdown_grace_ms: 10000\n"
+         << "metrics_listen: \"" << metricsAddress << "\"\n";
     for (const auto& m : o.models) conf << "models { name: \"" << m << "\" }\n";
   }
   const std::string daemonLog = dir + "/inferd.log";
@@ -245,10 +272,12 @@ int main(int argc, char** argv) {
     }
     templates[m] = validRequest(md);
   }
-  const auto baseline = sample(daemon);
+  const auto baseline = processSample(daemon);
+  const long startHeap = heapInUse(metricsAddress);
   std::printf("inferd-soak: %zu models, %d client threads, %d killed clients, reloading '%s', %.0f s; baseline "
-              "RSS %ld KiB, %ld fds\n",
-              o.models.size(), o.clients, o.killed, o.reload.c_str(), o.seconds, baseline.first, baseline.second);
+              "RSS %ld KiB, heap in use %ld KiB, %ld fds\n",
+              o.models.size(), o.clients, o.killed, o.reload.c_str(), o.seconds, baseline.first,
+              startHeap, baseline.second);
   std::fflush(stdout);
 
   const auto start = Clock::now();
@@ -381,23 +410,28 @@ int main(int argc, char** argv) {
   });
 
   // The daemon's memory and fds over time.
-  std::vector<std::pair<double, std::pair<long, long>>> timeline;
+  std::vector<Sample> timeline;
   bool died = false;
   while (Clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::max<long>(200, static_cast<long>(o.seconds * 50))));
-    const auto s = sample(daemon);
-    const double t = std::chrono::duration<double>(Clock::now() - start).count();
-    if (s.first < 0) {
+    const auto [rss, fds] = processSample(daemon);
+    Sample s;
+    s.t = std::chrono::duration<double>(Clock::now() - start).count();
+    s.rss = rss;
+    s.fds = fds;
+    if (rss < 0) {
       died = true;
       break;
     }
-    timeline.push_back({t, s});
+    s.heap = heapInUse(metricsAddress);
+    timeline.push_back(s);
   }
   stop = true;
   for (auto& t : threads) t.join();
   // With every client gone, what the daemon still holds.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  const auto settled = sample(daemon);
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.settle));
+  const auto settled = processSample(daemon);
+  const long settledHeap = died ? -1 : heapInUse(metricsAddress);
   int exitStatus = -1;
   if (!died) {
     ::kill(daemon, SIGTERM);
@@ -431,10 +465,10 @@ int main(int argc, char** argv) {
     std::printf("valid answered OK: %zu, p50 %.0f us, p99 %.0f us\n", v.size(), v[v.size() / 2],
                 v[std::min(v.size() - 1, v.size() * 99 / 100)]);
   }
-  std::printf("daemon RSS (KiB) / fds over time:");
-  for (const auto& [t, s] : timeline) std::printf(" %.0fs:%ld/%ld", t, s.first, s.second);
-  std::printf("\nafter the clients left: RSS %ld KiB, %ld fds (baseline %ld KiB, %ld fds)\n", settled.first,
-              settled.second, baseline.first, baseline.second);
+  std::printf("daemon RSS / heap in use (KiB) / fds over time:");
+  for (const Sample& s : timeline) std::printf(" %.0fs:%ld/%ld/%ld", s.t, s.rss, s.heap, s.fds);
+  std::printf("\n%.0f s after the clients left: RSS %ld KiB, heap in use %ld KiB, %ld fds (baseline %ld KiB, %ld fds)\n",
+              o.settle, settled.first, settledHeap, settled.second, baseline.first, baseline.second);
 
   std::vector<std::string> failures;
   if (died) failures.push_back("the daemon died (log: " + daemonLog + ")");
@@ -443,24 +477,45 @@ int main(int argc, char** argv) {
   if (reloadFailures.load() > 0) failures.push_back(std::to_string(reloadFailures.load()) + " failed reloads");
   if (v.empty()) failures.push_back("no valid request was answered");
   // Flat after warm-up: the first quarter of the run warms caches, pools
-  // and arenas; after it RSS may not keep growing, and once the clients are
-  // gone the fds must be back near the baseline.
+  // and arenas; after it the heap in use may not keep growing (nor RSS,
+  // with --strict-rss), and once the clients are gone the fds must be back
+  // near the baseline.
   if (!timeline.empty()) {
     const size_t warm = timeline.size() / 4;
-    const long warmRss = timeline[warm].second.first;
+    const long warmHeap = timeline[warm].heap;
+    long lateHeap = -1;
+    for (size_t i = timeline.size() / 2; i < timeline.size(); ++i) lateHeap = std::max(lateHeap, timeline[i].heap);
+    if (warmHeap > 0 && lateHeap > 0) {
+      const long allowedHeap = warmHeap + std::max<long>(16 * 1024, warmHeap / 4);
+      std::printf("heap in use after warm-up: %ld KiB at %.0fs, at most %ld KiB in the second half (allowed %ld)\n",
+                  warmHeap, timeline[warm].t, lateHeap, allowedHeap);
+      if (lateHeap > allowedHeap) failures.push_back("the heap in use grew after the warm-up");
+    } else {
+      std::printf("heap in use: not reported (a sanitizer build?); not checked\n");
+    }
+    const long warmRss = timeline[warm].rss;
     long lateRss = 0;
-    for (size_t i = timeline.size() / 2; i < timeline.size(); ++i) lateRss = std::max(lateRss, timeline[i].second.first);
+    for (size_t i = timeline.size() / 2; i < timeline.size(); ++i) lateRss = std::max(lateRss, timeline[i].rss);
     const long allowed = warmRss + std::max<long>(32 * 1024, warmRss / 4);
     std::printf("RSS after warm-up: %ld KiB at %.0fs, at most %ld KiB in the second half (allowed %ld)\n", warmRss,
-                timeline[warm].first, lateRss, allowed);
+                timeline[warm].t, lateRss, allowed);
     if (lateRss > allowed) {
       if (o.strictRss) {
         failures.push_back("RSS grew after the warm-up");
       } else {
-        std::printf("inferd-soak: WARNING: RSS grew after the warm-up (fails only with --strict-rss; an open "
-                    "finding, see the issue notes)\n");
+        std::printf("inferd-soak: WARNING: RSS grew after the warm-up (fails only with --strict-rss; with the "
+                    "heap in use flat this is allocator fragmentation)\n");
       }
     }
+  }
+  // With the clients gone the heap in use must come back near where it
+  // started: what stays is a leak or a table that only grows.
+  const long baselineHeap = timeline.empty() ? -1 : startHeap;
+  if (baselineHeap > 0 && settledHeap > 0) {
+    const long allowedHeap = baselineHeap + std::max<long>(4 * 1024, baselineHeap / 2);
+    std::printf("heap in use after the clients left: %ld KiB (baseline %ld KiB, allowed %ld)\n", settledHeap,
+                baselineHeap, allowedHeap);
+    if (settledHeap > allowedHeap) failures.push_back("the heap in use did not come back after the clients left");
   }
   if (settled.second >= 0 && settled.second > baseline.second + 8) {
     failures.push_back("fds: " + std::to_string(settled.second) + " open after the clients left, baseline " +

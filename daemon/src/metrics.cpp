@@ -3,6 +3,7 @@
 #include "inferd/daemon/metrics.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -194,6 +195,16 @@ std::string renderMetrics(const ModelRegistry& registry, const TransportCounters
 
   if (const long long rss = residentBytes(); rss >= 0) {
     f.gauge("process_resident_memory_bytes", "Resident memory size in bytes", {}, static_cast<double>(rss));
+  }
+  // glibc's view of the heap: what the program holds (in_use, including
+  // mmapped blocks) and what the allocator keeps free in its arenas.
+  // RSS growing while in_use stays flat is fragmentation, not a leak.
+  // (Sanitizer builds replace malloc and report zeros: left out.)
+  const struct mallinfo2 heap = mallinfo2();
+  if (heap.uordblks + heap.hblkhd > 0) {
+    const char* heapHelp = "malloc heap bytes: in_use = allocated by the program, free = kept by the allocator";
+    f.gauge("inferd_heap_bytes", heapHelp, {{"state", "in_use"}}, static_cast<double>(heap.uordblks + heap.hblkhd));
+    f.gauge("inferd_heap_bytes", heapHelp, {{"state", "free"}}, static_cast<double>(heap.fordblks));
   }
   if (const long long fds = openFds(); fds >= 0) {
     f.gauge("process_open_fds", "Number of open file descriptors", {}, static_cast<double>(fds));

@@ -313,4 +313,55 @@ MetricsHttpStats MetricsHttpServer::stats() const {
   return s;
 }
 
+namespace {
+
+template <typename Socket>
+Result<std::string> getOver(asio::io_context& io, Socket& socket, const std::string& address, const std::string& path,
+                            std::chrono::milliseconds timeout) {
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  std::string response;
+  error_code result = asio::error::timed_out;
+  asio::async_write(socket, asio::buffer(request), [&](const error_code& ec, size_t) {
+    if (ec) {
+      result = ec;
+      return;
+    }
+    asio::async_read(socket, asio::dynamic_buffer(response), [&](const error_code& rec, size_t) {
+      result = rec == asio::error::eof ? error_code() : rec;
+    });
+  });
+  io.run_for(timeout);
+  if (result) return makeError(StatusCode::kUnavailable, "GET {} from {}: {}", path, address, result.message());
+  const std::string status = response.substr(0, response.find("\r\n"));
+  const size_t bodyAt = response.find("\r\n\r\n");
+  if (status.rfind("HTTP/1.1 200", 0) != 0 || bodyAt == std::string::npos) {
+    return makeError(status.find(" 403 ") != std::string::npos ? StatusCode::kPermissionDenied : StatusCode::kInternal,
+                     "GET {} from {}: {}", path, address, status.empty() ? "no answer" : status);
+  }
+  return response.substr(bodyAt + 4);
+}
+
+}  // namespace
+
+Result<std::string> httpGet(const std::string& address, const std::string& path, std::chrono::milliseconds timeout) {
+  asio::io_context io;
+  error_code ec;
+  if (address.rfind(kUnixPrefix, 0) == 0) {
+    asio::local::stream_protocol::socket socket(io);
+    socket.connect(asio::local::stream_protocol::endpoint(address.substr(5)), ec);
+    if (ec) return makeError(StatusCode::kUnavailable, "cannot connect to {}: {}", address, ec.message());
+    return getOver(io, socket, address, path, timeout);
+  }
+  std::string host, port;
+  if (!splitHostPort(address, host, port)) {
+    return makeError(StatusCode::kInvalidArgument, "'{}' is neither unix:/PATH nor HOST:PORT", address);
+  }
+  asio::ip::tcp::socket socket(io);
+  asio::ip::tcp::resolver resolver(io);
+  const auto endpoints = resolver.resolve(host, port, ec);
+  if (!ec) asio::connect(socket, endpoints, ec);
+  if (ec) return makeError(StatusCode::kUnavailable, "cannot connect to {}: {}", address, ec.message());
+  return getOver(io, socket, address, path, timeout);
+}
+
 }  // namespace inferd::ipc

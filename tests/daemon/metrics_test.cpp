@@ -222,6 +222,9 @@ TEST_CASE("the metrics endpoint checks who asks, caps connections and serves loo
   CHECK(r.find("secret") == std::string::npos);
   CHECK(body(r).find("no access rule grants 'admin'") != std::string::npos);
   CHECK((*denied)->stats().denied == 1);
+  // The client helper says why.
+  CHECK(ipc::httpGet("unix:" + dir.file("m.sock"), "/metrics").status().code() == StatusCode::kPermissionDenied);
+  CHECK(ipc::httpGet("unix:" + dir.file("nothing.sock"), "/metrics").status().code() == StatusCode::kUnavailable);
 
   // TCP: loopback only unless allowed; port 0 picks one; TCP peers carry no
   // credentials, only their transport.
@@ -247,6 +250,10 @@ TEST_CASE("the metrics endpoint checks who asks, caps connections and serves loo
   CHECK((*tcp)->address() == "127.0.0.1:" + std::to_string(port));
   CHECK(body(exchange(connectTcp(port), get("/metrics"))) == "a 1\n");
   CHECK(seen == ipc::Peer::Transport::kTcp);
+  Result<std::string> fetched = ipc::httpGet((*tcp)->address(), "/metrics");
+  REQUIRE(fetched.isOk());
+  CHECK(*fetched == "a 1\n");
+  CHECK(ipc::httpGet((*tcp)->address(), "/other").status().code() == StatusCode::kInternal);
 
   // Two idle connections fill the cap of 2: a third is closed at once
   // without an answer; once they go, requests are served again.

@@ -73,4 +73,10 @@ class MetricsHttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// A client for such an endpoint: GET `path` from "unix:/path" or
+// "host:port"; the body of a 200 answer, else kUnavailable (cannot connect,
+// timeout) or kPermissionDenied / kInternal with the status line.
+Result<std::string> httpGet(const std::string& address, const std::string& path,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
 }  // namespace inferd::ipc
