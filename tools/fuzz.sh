@@ -2,7 +2,8 @@
 # Runs the fuzz targets with libFuzzer (clang, ASan + UBSan) for a long
 # time and reports executions and findings per target.
 #   tools/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
-# Default: 3600 s each for fuzz_model, fuzz_infer_request, fuzz_config.
+# Default: 3600 s each for fuzz_model, fuzz_infer_request, fuzz_config,
+# fuzz_metrics_http.
 # Builds into build-fuzz/ (CXX=clang++, -Dfuzzing=true, every library
 # instrumented with -fsanitize=fuzzer-no-link); the working corpus grows in
 # build-fuzz/corpus/<target>/ (seeded from the committed corpus) and
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-3600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_model fuzz_infer_request fuzz_config)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_model fuzz_infer_request fuzz_config fuzz_metrics_http)
 command -v clang++ >/dev/null || { echo "fuzz.sh: needs clang (apt-get install clang)"; exit 1; }
 
 if [ ! -f build-fuzz/build.ninja ]; then
@@ -28,8 +29,9 @@ declare -A seeds=(
   [fuzz_model]="tests/fuzz/corpus/model tests/data/conformance tests/data/control_flow"
   [fuzz_infer_request]="tests/fuzz/corpus/infer_request"
   [fuzz_config]="tests/fuzz/corpus/config configs"
+  [fuzz_metrics_http]="tests/fuzz/corpus/metrics_http"
 )
-declare -A maxlen=([fuzz_model]=262144 [fuzz_infer_request]=4096 [fuzz_config]=8192)
+declare -A maxlen=([fuzz_model]=262144 [fuzz_infer_request]=4096 [fuzz_config]=8192 [fuzz_metrics_http]=16384)
 mkdir -p build-fuzz/findings
 summary=()
 for t in "${targets[@]}"; do
