@@ -18,10 +18,13 @@
 
 namespace inferd::test::http {
 
-// One HTTP exchange over a connected socket: sends `request`, reads until
-// the server closes (at most `timeout`). Returns what came back.
+// One HTTP exchange over a connected socket: sends `request` (then shuts
+// the write side when `shutWrite`), reads until the server closes (at most
+// `timeout`; *timedOut says whether it ran out). Returns what came back.
 inline std::string exchange(int fd, const std::string& request,
-                            std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+                            std::chrono::milliseconds timeout = std::chrono::milliseconds(5000),
+                            bool shutWrite = false, bool* timedOut = nullptr) {
+  if (timedOut != nullptr) *timedOut = false;
   if (fd < 0) return "";
   if (!request.empty()) {
     size_t off = 0;
@@ -31,13 +34,16 @@ inline std::string exchange(int fd, const std::string& request,
       off += static_cast<size_t>(n);
     }
   }
+  if (shutWrite) ::shutdown(fd, SHUT_WR);
   std::string out;
   const auto end = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      if (timedOut != nullptr) *timedOut = true;
+      break;
+    }
     char buf[4096];
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n <= 0) break;

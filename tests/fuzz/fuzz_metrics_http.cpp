@@ -4,19 +4,14 @@
 // it must be nothing (an unfinished request) or one HTTP/1.1 answer, and
 // the server must keep answering. Crashes, hangs and sanitizer reports are
 // findings too.
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <poll.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 
+#include "../daemon/http_test_util.h"
 #include "inferd/ipc/metrics_http.h"
 
 using namespace inferd;
@@ -50,31 +45,15 @@ ipc::MetricsHttpServer& server() {
 }
 
 std::string exchange(const uint8_t* data, size_t size) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socketPath().c_str(), sizeof(addr.sun_path) - 1);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) std::abort();
-  size_t off = 0;
-  while (off < size) {
-    const ssize_t n = ::send(fd, data + off, size - off, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server answered (e.g. 431) and closed
-    off += static_cast<size_t>(n);
+  const int fd = test::http::connectUnix(socketPath());
+  if (fd < 0) std::abort();
+  bool timedOut = false;
+  std::string out = test::http::exchange(fd, std::string(reinterpret_cast<const char*>(data), size),
+                                         std::chrono::seconds(5), true, &timedOut);
+  if (timedOut) {
+    std::fprintf(stderr, "fuzz_metrics_http: no answer and no close within 5 s\n");
+    std::abort();
   }
-  ::shutdown(fd, SHUT_WR);
-  std::string out;
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) {
-      std::fprintf(stderr, "fuzz_metrics_http: no answer and no close within 5 s\n");
-      std::abort();
-    }
-    char buf[4096];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
   return out;
 }
 
