@@ -503,8 +503,9 @@ int main(int argc, char** argv) {
       if (o.strictRss) {
         failures.push_back("RSS grew after the warm-up");
       } else {
-        std::printf("inferd-soak: WARNING: RSS grew after the warm-up (fails only with --strict-rss; with the "
-                    "heap in use flat this is allocator fragmentation)\n");
+        std::printf("inferd-soak: WARNING: RSS grew after the warm-up (fails only with --strict-rss; %s)\n",
+                    warmHeap > 0 ? "the heap in use stayed flat: allocator fragmentation, not a leak"
+                                 : "a sanitizer's allocator (quarantine) holds freed memory");
       }
     }
   }
