@@ -4,6 +4,8 @@
 // it must be nothing (an unfinished request) or one HTTP/1.1 answer, and
 // the server must keep answering. Crashes, hangs and sanitizer reports are
 // findings too.
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -20,8 +22,11 @@ namespace {
 
 std::string socketPath() {
   static const std::string path = [] {
-    char tmpl[] = "/tmp/inferd-fuzz-http-XXXXXX";
+    static char tmpl[] = "/tmp/inferd-fuzz-http-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) std::abort();
+    // Registered before the server exists, so it runs after the server's
+    // destructor removed the socket.
+    std::atexit([] { ::rmdir(tmpl); });
     return std::string(tmpl) + "/metrics.sock";
   }();
   return path;
