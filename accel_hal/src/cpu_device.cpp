@@ -121,6 +121,7 @@ class CpuDevice : public Device {
     options.signature = prepareOptions.signature;
     options.optimizedKernels = prepareOptions.optimizedKernels;
     options.profile = prepareOptions.profile;
+    options.maxArenaBytes = prepareOptions.maxArenaBytes;
     auto interp = engine::Interpreter::create(std::move(model), options);
     if (!interp) return interp.status();
     return std::unique_ptr<PreparedModel>(new CpuPreparedModel(std::move(interp).value(), prepareOptions.keepState));

@@ -85,6 +85,7 @@ Result<std::shared_ptr<ModelInstance>> ModelRegistry::build(const ModelLocation&
   so.defaultPriority = cfg.default_priority();
   so.maxExecution = std::chrono::milliseconds(cfg.max_execution_ms());
   so.prepare.priority = static_cast<int>(std::clamp<int64_t>(cfg.default_priority(), INT32_MIN, INT32_MAX));
+  so.prepare.maxArenaBytes = static_cast<size_t>(cfg.max_arena_bytes());
   so.prepare.numThreads = cfg.num_threads();  // kernel threads of each worker's interpreter
   auto scheduler = Scheduler::create(model.value(), *device_, so, std::move(stats));
   if (!scheduler) return scheduler.status();

@@ -640,6 +640,12 @@ Status Interpreter::planMemory() {
     }
   }
   ArenaPlan plan = planArena(requests);
+  if (options_.maxArenaBytes > 0 && plan.arenaBytes > options_.maxArenaBytes) {
+    return makeError(StatusCode::kResourceExhausted,
+                     "subgraph {} needs an arena of {} bytes for its tensors, more than the limit of {} bytes "
+                     "(max_arena_bytes)",
+                     options_.subgraph, plan.arenaBytes, options_.maxArenaBytes);
+  }
   arenaBytes_ = plan.arenaBytes;
   arenaNaiveBytes_ = plan.naiveBytes;
   arena_.reset();

@@ -325,3 +325,20 @@ TEST_CASE("stop answers queued requests and refuses loads", "[registry]") {
   CHECK(a.result().isOk());
   CHECK(b.result().isOk());
 }
+
+TEST_CASE("a model whose arena passes max_arena_bytes fails to load with the sizes", "[registry]") {
+  config::DaemonConfig c;
+  c.mutable_model_defaults()->set_max_arena_bytes(1000000);  // face detection needs 1.57 MB
+  ModelRegistry registry(ModelRepository(test::testDataPath("models")), c);
+  const Status s = registry.load("face_detection_short_range");
+  REQUIRE_FALSE(s.isOk());
+  CHECK(s.code() == StatusCode::kResourceExhausted);
+  CHECK_THAT(s.message(), Catch::Contains("more than the limit of 1000000 bytes (max_arena_bytes)"));
+  std::string reason;
+  CHECK(stateOf(registry, "face_detection_short_range", &reason) == "UNAVAILABLE");
+  CHECK_THAT(reason, Catch::Contains("max_arena_bytes"));
+
+  c.mutable_model_defaults()->set_max_arena_bytes(0);  // no limit
+  registry.setConfig(c);
+  CHECK(registry.load("face_detection_short_range").isOk());
+}

@@ -247,3 +247,25 @@ TEST_CASE("per-node profiles count the invokes and name the kernel variant", "[i
     for (const OpProfile& p : in.value()->profile()) CHECK(p.invocations == 0);
   }
 }
+
+TEST_CASE("maxArenaBytes refuses a plan larger than the limit, and allows one within it", "[interpreter]") {
+  auto m = Model::load(test::testDataPath("models/face_detection_short_range.tflite"));
+  REQUIRE(m.isOk());
+  auto unlimited = Interpreter::create(m.value());
+  REQUIRE(unlimited.isOk());
+  const size_t needed = unlimited.value()->arenaBytes();
+  REQUIRE(needed > 0);
+
+  InterpreterOptions options;
+  options.maxArenaBytes = needed - 1;
+  auto refused = Interpreter::create(m.value(), options);
+  REQUIRE_FALSE(refused.isOk());
+  CHECK(refused.status().code() == StatusCode::kResourceExhausted);
+  CHECK_THAT(refused.status().message(),
+             Catch::Contains(std::to_string(needed) + " bytes") && Catch::Contains("max_arena_bytes"));
+
+  options.maxArenaBytes = needed;
+  auto exact = Interpreter::create(m.value(), options);
+  REQUIRE(exact.isOk());
+  CHECK(exact.value()->arenaBytes() == needed);
+}

@@ -63,7 +63,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static StopTimer& timer = *new StopTimer;
   auto model = engine::Model::loadFromBuffer(data, size, "fuzz.tflite");
   if (!model) return 0;
-  auto prepared = device->prepare(*model);
+  // As the daemon would, with a tighter arena limit than its 1 GiB: a
+  // few-KB file declaring huge tensors is refused, not allocated.
+  hal::PrepareOptions options;
+  options.maxArenaBytes = size_t{256} << 20;
+  auto prepared = device->prepare(*model, options);
   if (!prepared) return 0;
   constexpr size_t kMaxInputBytes = size_t{64} << 20;
   std::vector<std::vector<uint8_t>> buffers;

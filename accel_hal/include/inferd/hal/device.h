@@ -48,6 +48,9 @@ struct PrepareOptions {
   bool optimizedKernels = true;
   // Time every operator of every execution (PreparedModel::profile()).
   bool profile = false;
+  // Largest arena one subgraph may take (engine::InterpreterOptions::
+  // maxArenaBytes); 0: no limit.
+  size_t maxArenaBytes = 0;
 };
 
 struct OpSupport {

@@ -39,6 +39,12 @@ struct InterpreterOptions {
   // Time every node of invoke() (see Interpreter::profile()); the same as
   // calling enableProfiling(true) after create().
   bool profile = false;
+  // Largest arena (the activation and scratch memory of one subgraph; a
+  // model's control-flow subgraphs each have their own) that prepare may
+  // allocate, also when shapes change at invoke; 0: no limit. Over it
+  // RESOURCE_EXHAUSTED, so that a small model file that declares huge
+  // tensors cannot make the process allocate gigabytes.
+  size_t maxArenaBytes = 0;
 };
 
 // One node's share of the invocations timed since profiling was turned on
