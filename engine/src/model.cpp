@@ -259,7 +259,13 @@ class ModelLoader {
     TensorInfo& ti = *tp;
     const TensorInfo& t = *tp;
     if (q->scale()) ti.quant.scale.assign(q->scale()->begin(), q->scale()->end());
-    if (q->zero_point()) ti.quant.zeroPoint.assign(q->zero_point()->begin(), q->zero_point()->end());
+    if (const auto* zp = q->zero_point()) {
+      // The verifier checks a vector's 4-byte length alignment, not that of
+      // 8-byte elements: a damaged file can place them anywhere. Copy the
+      // little-endian bytes instead of loading int64s from them.
+      ti.quant.zeroPoint.resize(zp->size());
+      if (zp->size() > 0) std::memcpy(ti.quant.zeroPoint.data(), zp->Data(), zp->size() * sizeof(int64_t));
+    }
     ti.quant.quantizedDimension = q->quantized_dimension();
     if (ti.quant.scale.empty()) {
       ti.quant.zeroPoint.clear();

@@ -449,3 +449,21 @@ TEST_CASE("RESIZE_BILINEAR: XNNPACK with 2 threads matches the reference kernel"
     }
   }
 }
+
+TEST_CASE("RESIZE_* of an image with no rows or columns is an error; an empty batch is empty", "[kernels][resize]") {
+  // Found by fuzz_model: a 0-row input was read at row -1 (and an empty
+  // output memcpy'd from a null pointer).
+  INFERD_EACH_KERNEL_PATH(gPath);
+  for (Op op : {Op::RESIZE_NEAREST_NEIGHBOR, Op::RESIZE_BILINEAR}) {
+    INFO(fb::EnumNameBuiltinOperator(op));
+    for (const Dims& in : {Dims{1, 0, 3, 2}, Dims{1, 3, 0, 2}}) {
+      auto r = runModel(resizeModel(op, in, 4, 4, false, false), {InputData::of(std::vector<float>{})}, gPath);
+      REQUIRE_FALSE(r.isOk());
+      CHECK_THAT(r.status().message(), Catch::Contains("height and width must be positive"));
+    }
+    auto empty = runModel(resizeModel(op, {0, 3, 3, 2}, 4, 4, false, false), {InputData::of(std::vector<float>{})},
+                          gPath);
+    REQUIRE(empty.isOk());
+    CHECK(empty.value().at(0).dims == Dims{0, 4, 4, 2});
+  }
+}

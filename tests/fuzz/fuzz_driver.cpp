@@ -2,11 +2,13 @@
 // gcc and run in CI for a bounded time: it replays every file of the given
 // corpus folders, then mutates them (bit flips, byte and word overwrites
 // with boundary values, inserts, erases, duplicated chunks, splices of two
-// inputs, truncations) until --seconds pass, deterministically (--seed).
+// inputs, truncations) until --seconds pass or --runs inputs ran. The
+// sequence of inputs depends only on --seed, so a run with --runs N tries
+// the same inputs on every machine fast enough to reach N in time.
 // A crash, an abort or a sanitizer report ends the process: the test fails.
 // The real thing: tools/fuzz.sh builds the same targets with clang and
 // -fsanitize=fuzzer,address,undefined.
-//   fuzz_target [--seconds S] [--seed N] [--max-len BYTES] [--suffix .tflite] [--save-current FILE]
+//   fuzz_target [--seconds S] [--runs N] [--seed N] [--max-len BYTES] [--suffix .tflite] [--save-current FILE]
 //               CORPUS_DIR_OR_FILE...
 // (--suffix: only files of the folders whose names end so).
 #include <chrono>
@@ -101,6 +103,7 @@ void mutate(Bytes& b, const std::vector<Bytes>& corpus, std::mt19937_64& rng, si
 int main(int argc, char** argv) {
   if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
   double seconds = 10;
+  uint64_t runs = UINT64_MAX;  // mutated inputs at most (with --seconds, whichever ends first)
   uint64_t seed = 1;
   size_t maxLen = 1 << 20;
   std::vector<Bytes> corpus;
@@ -114,6 +117,8 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--seconds" && i + 1 < argc) {
       seconds = std::atof(argv[++i]);
+    } else if (a == "--runs" && i + 1 < argc) {
+      runs = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--seed" && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--max-len" && i + 1 < argc) {
@@ -152,7 +157,7 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   const auto end = start + std::chrono::duration<double>(seconds);
   Bytes input;
-  while (std::chrono::steady_clock::now() < end) {
+  for (uint64_t run = 0; run < runs && std::chrono::steady_clock::now() < end; ++run) {
     input = corpus[rng() % corpus.size()];
     mutate(input, corpus, rng, maxLen);
     save(input);

@@ -22,10 +22,19 @@ struct RowQuant {
   int32_t offset = 0;
 };
 
-// The rounding of element i of an n-element row (see above).
+// The rounding of element i of an n-element row (see above). A value an
+// int32 cannot hold (a row with inf or NaN) becomes INT32_MIN, as x86's
+// conversion instructions (and so the vectorized paths) give it, instead of
+// undefined behaviour.
 inline int32_t roundElement(float v, int64_t i, int64_t n) {
-  if (i < (n & ~int64_t{7})) return static_cast<int32_t>(v + (v < 0.f ? -0.5f : 0.5f));
-  return static_cast<int32_t>(std::round(v));
+  const float r = i < (n & ~int64_t{7}) ? v + (v < 0.f ? -0.5f : 0.5f) : std::round(v);
+  if (!(r > -2147483648.f && r < 2147483648.f)) return INT32_MIN;
+  return static_cast<int32_t>(r);
+}
+
+// offset + q with two's-complement wrap-around (the vectorized paths' add).
+inline int32_t wrappingAdd(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
 }
 
 // Symmetric: q in [-127, 127], offset 0, scale = max|x| / 127. An all-zero
@@ -90,7 +99,7 @@ inline RowParams asymmetricParams(float minV, float maxV) {
 // q[i] for i in [begin, n) of an n-element row.
 inline void roundRow(const RowParams& p, const float* x, int64_t begin, int64_t n, int8_t* q) {
   for (int64_t i = begin; i < n; ++i) {
-    q[i] = static_cast<int8_t>(std::clamp(p.r.offset + roundElement(x[i] * p.inv, i, n), p.lo, p.hi));
+    q[i] = static_cast<int8_t>(std::clamp(wrappingAdd(p.r.offset, roundElement(x[i] * p.inv, i, n)), p.lo, p.hi));
   }
 }
 

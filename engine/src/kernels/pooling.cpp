@@ -74,6 +74,15 @@ void prepareXnnPool(const OpContext& ctx, PoolKind kind, const Tensor* input,
                     const AxisGeometry& gh, const AxisGeometry& gw, PoolState* st) {
   if (!xnn::enabled(ctx) || input->isConstant || input->numElements() == 0) return;
   if (gh.out <= 0 || gw.out <= 0) return;
+  // XNNPACK keeps one pointer per window element and output pixel (its
+  // indirection buffer): a window far larger than the image (a damaged
+  // model's 35000x35000 filter asked for 195 GB) stays on the reference
+  // loop, which only visits the window's part inside the image.
+  constexpr double kMaxIndirectionPointers = double{1 << 24};
+  if (static_cast<double>(gh.out) * static_cast<double>(gw.out) * st->filterH * st->filterW >
+      kMaxIndirectionPointers) {
+    return;
+  }
   for (int64_t v : {gh.padBefore, gh.padAfter, gw.padBefore, gw.padAfter}) {
     if (!xnn::fitsU32(v)) return;
   }

@@ -298,7 +298,10 @@ struct QuantRange {
 inline QuantRange activationRangeQuantized(float lo, float hi, float scale, int32_t zeroPoint,
                                            int32_t typeMin, int32_t typeMax) {
   auto quantize = [&](float real) {
-    const int64_t q = static_cast<int64_t>(std::round(real / scale)) + zeroPoint;
+    // A tiny scale can put real / scale beyond int64: clamp in float first
+    // (anything past 2^40 lands on a type bound anyway).
+    const float steps = std::clamp(std::round(real / scale), -0x1p40f, 0x1p40f);
+    const int64_t q = static_cast<int64_t>(steps) + zeroPoint;
     return static_cast<int32_t>(std::clamp<int64_t>(q, typeMin, typeMax));
   };
   QuantRange r{typeMin, typeMax};

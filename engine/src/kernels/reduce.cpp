@@ -234,7 +234,9 @@ void reduceQuantized(OpContext& ctx, const ReduceState& st, const ReducePlan& p,
     const float scale = st.in.scale / st.out.scale;
     const float bias = static_cast<float>(-st.in.zeroPoint) * scale * static_cast<float>(count);
     for (int64_t i = 0; i < p.outCount; ++i) {
-      const float v = std::round(static_cast<float>(sums[i]) * scale + bias);
+      // Clamped in float first: a tiny output scale can put v beyond int32
+      // (past 2^30 the result is a type bound anyway).
+      const float v = std::clamp(std::round(static_cast<float>(sums[i]) * scale + bias), -0x1p30f, 0x1p30f);
       out[i] = clampT(static_cast<int32_t>(v) + st.out.zeroPoint);
     }
   } else if (spatialMean) {

@@ -56,6 +56,15 @@ void prepareXnnBilinear(OpContext& ctx, const Tensor* input, ResizeState* st) {
       st->xnnOp);
 }
 
+// An image with no rows or columns has nothing to sample from (an empty batch
+// or no channels is fine: the output is empty too).
+Status checkResizeInput(const OpContext& ctx, const Tensor* input) {
+  if (input->dim(1) <= 0 || input->dim(2) <= 0) {
+    return ctx.error("input height and width must be positive, got {}x{}", input->dim(1), input->dim(2));
+  }
+  return Status::ok();
+}
+
 // Reads the [height, width] size input and checks it.
 Status readResizeSize(const OpContext& ctx, const Tensor* size, int32_t* height, int32_t* width) {
   const int32_t* s = size->as<int32_t>();
@@ -68,6 +77,7 @@ Status readResizeSize(const OpContext& ctx, const Tensor* size, int32_t* height,
 }
 
 Status resizeImageOutput(OpContext& ctx, const Tensor* input, const Tensor* size) {
+  INFERD_RETURN_IF_ERROR(checkResizeInput(ctx, input));
   int32_t height = 0;
   int32_t width = 0;
   INFERD_RETURN_IF_ERROR(readResizeSize(ctx, size, &height, &width));
@@ -281,6 +291,8 @@ Status evalResizeBilinear(OpContext& ctx) {
   const Tensor* input = ctx.input(0);
   if (!st->constantSize) INFERD_RETURN_IF_ERROR(resizeImageOutput(ctx, input, ctx.input(1)));
   Tensor* output = ctx.output(0);
+  if (output->numElements() == 0) return Status::ok();
+  INFERD_RETURN_IF_ERROR(checkResizeInput(ctx, input));
   if (input->type == ElementType::kInt8) {
     resizeBilinearInt8(*st, input, output);
     return Status::ok();
@@ -324,6 +336,8 @@ Status evalResizeNearest(OpContext& ctx) {
   const Tensor* input = ctx.input(0);
   if (!st->constantSize) INFERD_RETURN_IF_ERROR(resizeImageOutput(ctx, input, ctx.input(1)));
   Tensor* output = ctx.output(0);
+  if (output->numElements() == 0) return Status::ok();
+  INFERD_RETURN_IF_ERROR(checkResizeInput(ctx, input));
 
   const NhwcSizes g(input, output);
   const size_t elem = elementSize(input->type);

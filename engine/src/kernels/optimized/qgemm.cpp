@@ -55,7 +55,10 @@ std::vector<int32_t> int8ColumnOffsets(const QPackedWeights& w, const int32_t* b
   std::vector<int32_t> offsets(w.sums.size(), 0);
   for (int64_t c = 0; c < w.n; ++c) {
     const size_t i = static_cast<size_t>(c);
-    offsets[i] = (bias != nullptr ? bias[c] : 0) - (128 + zeroPoint) * w.sums[i];
+    // In int64, wrapped to int32 like the accumulators it starts (a damaged
+    // model's bias near INT32_MIN must not be undefined behaviour).
+    const int64_t v = int64_t{bias != nullptr ? bias[c] : 0} - int64_t{128 + zeroPoint} * w.sums[i];
+    offsets[i] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v)));
   }
   return offsets;
 }
