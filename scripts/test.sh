@@ -23,6 +23,9 @@ if ! python3 -c 'import tritonclient.grpc, numpy' 2>/dev/null; then
     echo "test.sh: could not install tritonclient[grpc]; the tritonclient tests will be skipped" >&2
 fi
 
+# setup.sh installs PoCL: the OpenCL tests must run here, not skip.
+export INFERD_REQUIRE_OPENCL=${INFERD_REQUIRE_OPENCL:-1}
+
 if [ "$sanitize" = 1 ]; then
   builddir=build-asan
   setup_args=(--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,7 +72,21 @@ struct BenchArgs {
   bool profile = false;
 };
 
+struct DevicesArgs {
+  std::string socket;
+  bool local = false;
+  bool calibrate = true;   // measure (or read the cached figures of) each available device
+  bool remeasure = false;  // ignore cached figures
+  bool noCache = false;    // neither read nor write the cache
+  bool json = false;
+  std::optional<std::string> openclTypes;  // "gpu,accelerator,cpu"; "" turns OpenCL off
+  std::string stateDir;  // where figures are cached; empty: $XDG_CACHE_HOME/inferd or ~/.cache/inferd
+};
+
 int inspectCommand(const InspectArgs& args);
+int devicesCommand(const DevicesArgs& args);
+// "a,b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> splitList(const std::string& s);
 int runCommand(const RunArgs& args);
 int runDaemonCommand(const RunArgs& args);
 int modelsCommand(const ModelsArgs& args);

@@ -83,6 +83,28 @@ int main(int argc, char** argv) {
   auto* statusCmd = app.add_subcommand("status", "Show whether inferd is live and ready, and per-model statistics");
   statusCmd->add_option("model", status.model, "Only this model's statistics");
 
+  DevicesArgs devices;
+  auto* devicesCmd = app.add_subcommand(
+      "devices", "List the HAL's devices (cpu, opencl, ...), their state and measured speed (--local: this process)");
+  devicesCmd->add_flag("--local", devices.local, "The devices this process finds (no daemon)");
+  devicesCmd->add_flag("!--no-calibrate", devices.calibrate,
+                       "Do not measure the devices (list them only; cached figures are not shown either)");
+  devicesCmd->add_flag("--remeasure", devices.remeasure, "Measure again even where cached figures exist");
+  devicesCmd->add_flag("--no-cache", devices.noCache, "Neither read nor write cached figures");
+  devicesCmd->add_flag("--json", devices.json, "Print one JSON object instead of text");
+  auto* devicesTypes = devicesCmd->add_option(
+      "--opencl-types", devices.openclTypes,
+      "OpenCL device types to use, comma-separated: gpu, accelerator, cpu (default all; '' turns OpenCL off)");
+  devicesTypes->type_name("LIST");
+  devicesCmd->add_option("--state-dir", devices.stateDir,
+                         "Where measured figures are cached (default $XDG_CACHE_HOME/inferd, else ~/.cache/inferd)")
+      ->type_name("DIR");
+  devicesCmd->footer(
+      "Each available device is measured once (a float 3x3 convolution, a 32 MiB copy, the cost of one\n"
+      "dispatch) and the figures are cached by device and driver version; placement uses them.\n"
+      "Examples: inferctl devices --local\n"
+      "          inferctl devices --local --opencl-types gpu --json");
+
   BenchArgs bench;
   CLI::Option *benchTimeout = nullptr, *benchPriority = nullptr;
   auto* benchCmd = app.add_subcommand(
@@ -141,6 +163,10 @@ int main(int argc, char** argv) {
   if (inspectCmd->parsed()) {
     if (!inspect.listOps && inspect.model.empty()) return fail("inspect needs a MODEL path (or --ops)");
     return inspectCommand(inspect);
+  }
+  if (devicesCmd->parsed()) {
+    devices.socket = socket;
+    return devicesCommand(devices);
   }
   if (runCmd->parsed()) {
     run.socket = socket;

@@ -193,3 +193,32 @@ TEST_CASE("run --local --dump-tensors writes every tensor with an index", "[cli]
   auto bad = ctl({"run", "some_model", "--dump-tensors", dir + "/d2"}, dir);
   CHECK(oneLineError(bad));
 }
+
+TEST_CASE("devices --local lists cpu and opencl, measures them and caches the figures", "[cli][devices]") {
+  auto dir = makeTempDir("cli");
+  const std::string state = dir + "/state";
+  auto r = ctl({"devices", "--local", "--json", "--state-dir", state}, dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("{\"devices\": [{\"name\": \"cpu\", \"kind\": \"cpu\""));
+  CHECK_THAT(r.out, Catch::Contains("\"name\": \"opencl\""));  // available or refused, never missing
+  CHECK_THAT(r.out, Catch::Contains("\"conv_gflops\": ") && Catch::Contains("\"cached\": false"));
+  CHECK(std::filesystem::is_regular_file(state + "/calibration/cpu.txt"));
+  auto again = ctl({"devices", "--local", "--state-dir", state}, dir);
+  INFO(again.out << again.err);
+  REQUIRE(again.exitCode == 0);
+  CHECK_THAT(again.out, Catch::Contains("cpu      cpu   available") && Catch::Contains("cached, measured"));
+
+  auto off = ctl({"devices", "--local", "--no-calibrate", "--opencl-types", ""}, dir);
+  INFO(off.out << off.err);
+  REQUIRE(off.exitCode == 0);
+  CHECK_THAT(off.out, Catch::Contains("opencl   gpu   refused") && Catch::Contains("turned off"));
+  CHECK_THAT(off.out, !Catch::Contains("measured:"));
+
+  auto bad = ctl({"devices", "--local", "--opencl-types", "gpu,fpga"}, dir);
+  CHECK(oneLineError(bad));
+  CHECK_THAT(bad.err, Catch::Contains("unknown type 'fpga'"));
+  auto daemon = ctl({"devices"}, dir);
+  CHECK(oneLineError(daemon));
+  CHECK_THAT(daemon.err, Catch::Contains("--local"));
+}

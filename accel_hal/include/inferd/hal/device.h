@@ -127,12 +127,51 @@ class PreparedModel {
   virtual void resetProfile() {}
 };
 
+// What a device is (DeviceManager::devices() lists one per device, with its
+// state).
+struct DeviceInfo {
+  std::string name;           // unique in the manager: "cpu", "opencl", "opencl1", ...
+  DeviceKind kind = DeviceKind::kCpu;
+  std::string driver;         // the built-in driver or plugin that serves it: "cpu", "opencl"
+  std::string vendor;         // "GenuineIntel", "The pocl project", ...
+  std::string hardware;       // the device's own name ("pthread-AMD EPYC ...", "Mali-G78")
+  std::string deviceVersion;  // "OpenCL 1.2 PoCL ...", or the engine's version for the cpu
+  std::string driverVersion;  // "3.1", ...
+  std::string details;        // compute units, memory, extensions that matter
+  bool available = true;
+  std::string reason;         // why it is refused, when !available
+};
+
+// A device's measured capabilities (DeviceManager::calibration): what
+// placement compares, instead of anything a driver claims.
+struct Calibration {
+  // A float 3x3 convolution, NHWC 1x28x28x64 -> 64 channels (57.8 MFLOP),
+  // through the device's own convolution path: median GFLOP/s.
+  double convGflops = 0;
+  // Copying 32 MiB within the device's memory: median GB/s (read + write
+  // counted once, as bytes copied per second).
+  double copyGBps = 0;
+  // Starting and waiting for the smallest unit of work the device runs
+  // (an execution of a 1-element model, an empty kernel): median µs.
+  double dispatchMicros = 0;
+  std::string measuredAt;  // UTC, ISO 8601
+  double tookSeconds = 0;  // how long the measurement took
+  bool cached = false;     // read back from the state directory
+};
+
 class Device {
  public:
   virtual ~Device() = default;
   virtual std::string name() const = 0;
   virtual DeviceKind kind() const = 0;
   virtual std::string version() const = 0;
+  // The description listed by the device manager (name, kind, vendor,
+  // versions); the default fills name, kind and version.
+  virtual DeviceInfo info() const;
+  // Measures convGflops, copyGBps and dispatchMicros (takes up to about a
+  // second; DeviceManager::calibration caches the result). The default
+  // says the device cannot measure itself.
+  virtual Result<Calibration> calibrate();
   // One entry per operator of the subgraph.
   virtual std::vector<OpSupport> supportedOps(const engine::Model& model, int subgraph = 0) const = 0;
   virtual Result<std::unique_ptr<PreparedModel>> prepare(std::shared_ptr<const engine::Model> model,
