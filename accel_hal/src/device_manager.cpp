@@ -128,13 +128,8 @@ DeviceManager::DeviceManager(DeviceManagerOptions options)
     devices_ = std::move(cl.devices);
     refused_ = std::move(cl.refused);
   } else {
-    DeviceInfo info;
-    info.name = "opencl";
-    info.kind = DeviceKind::kGpu;
-    info.driver = "opencl";
-    info.available = false;
-    info.reason = "OpenCL devices are turned off (no OpenCL device types configured)";
-    refused_.push_back(std::move(info));
+    refused_.push_back(
+        refusedOpenClDevice("opencl", "OpenCL devices are turned off (no OpenCL device types configured)"));
   }
 }
 

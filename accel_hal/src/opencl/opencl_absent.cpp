@@ -8,13 +8,8 @@ bool openClBuilt() { return false; }
 
 OpenClEnumeration enumerateOpenClDevices(const std::vector<std::string>&) {
   OpenClEnumeration out;
-  DeviceInfo info;
-  info.name = "opencl";
-  info.kind = DeviceKind::kGpu;
-  info.driver = "opencl";
-  info.available = false;
-  info.reason = "this build has no OpenCL driver (built with -Dopencl=disabled, or without the OpenCL ICD loader)";
-  out.refused.push_back(std::move(info));
+  out.refused.push_back(refusedOpenClDevice(
+      "opencl", "this build has no OpenCL driver (built with -Dopencl=disabled, or without the OpenCL ICD loader)"));
   return out;
 }
 

@@ -90,22 +90,24 @@ using ClProgram = ClHandle<cl_program, clReleaseProgram>;
 using ClKernel = ClHandle<cl_kernel, clReleaseKernel>;
 using ClMem = ClHandle<cl_mem, clReleaseMemObject>;
 
-std::string deviceString(cl_device_id d, cl_device_info what) {
+// A string property through clGet*Info (size query, then the bytes),
+// without the trailing NUL and padding.
+template <typename Id, typename Param, cl_int (*Get)(Id, Param, size_t, void*, size_t*)>
+std::string infoString(Id id, Param what) {
   size_t size = 0;
-  if (clGetDeviceInfo(d, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
+  if (Get(id, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
   std::string s(size, '\0');
-  if (clGetDeviceInfo(d, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
+  if (Get(id, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
   while (!s.empty() && (s.back() == '\0' || s.back() == ' ')) s.pop_back();
   return s;
 }
 
+std::string deviceString(cl_device_id d, cl_device_info what) {
+  return infoString<cl_device_id, cl_device_info, clGetDeviceInfo>(d, what);
+}
+
 std::string platformString(cl_platform_id p, cl_platform_info what) {
-  size_t size = 0;
-  if (clGetPlatformInfo(p, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
-  std::string s(size, '\0');
-  if (clGetPlatformInfo(p, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
-  while (!s.empty() && (s.back() == '\0' || s.back() == ' ')) s.pop_back();
-  return s;
+  return infoString<cl_platform_id, cl_platform_info, clGetPlatformInfo>(p, what);
 }
 
 template <typename T>
@@ -339,17 +341,11 @@ OpenClEnumeration enumerateOpenClDevices(const std::vector<std::string>& types) 
   cl_uint numPlatforms = 0;
   const cl_int err = clGetPlatformIDs(0, nullptr, &numPlatforms);
   if (err != CL_SUCCESS || numPlatforms == 0) {
-    DeviceInfo info;
-    info.name = nextName();
-    info.kind = DeviceKind::kGpu;
-    info.driver = "opencl";
-    info.available = false;
-    info.reason = err != CL_SUCCESS
-                      ? fmt::format("no OpenCL platform (clGetPlatformIDs: {} {}; is an ICD installed in "
-                                    "/etc/OpenCL/vendors?)",
-                                    clErrorName(err), err)
-                      : "no OpenCL platform (the ICD loader found none)";
-    out.refused.push_back(std::move(info));
+    out.refused.push_back(refusedOpenClDevice(
+        nextName(), err != CL_SUCCESS ? fmt::format("no OpenCL platform (clGetPlatformIDs: {} {}; is an ICD "
+                                                    "installed in /etc/OpenCL/vendors?)",
+                                                    clErrorName(err), err)
+                                      : "no OpenCL platform (the ICD loader found none)"));
     return out;
   }
   std::vector<cl_platform_id> platforms(numPlatforms);
@@ -399,13 +395,8 @@ OpenClEnumeration enumerateOpenClDevices(const std::vector<std::string>& types) 
     }
   }
   if (out.devices.empty() && out.refused.empty()) {
-    DeviceInfo info;
-    info.name = nextName();
-    info.kind = DeviceKind::kGpu;
-    info.driver = "opencl";
-    info.available = false;
-    info.reason = fmt::format("the {} OpenCL platform(s) have no devices", numPlatforms);
-    out.refused.push_back(std::move(info));
+    out.refused.push_back(
+        refusedOpenClDevice(nextName(), fmt::format("the {} OpenCL platform(s) have no devices", numPlatforms)));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "inferd/hal/device.h"
@@ -24,5 +25,16 @@ OpenClEnumeration enumerateOpenClDevices(const std::vector<std::string>& types);
 
 // Whether this build has the OpenCL driver (meson feature `opencl`).
 bool openClBuilt();
+
+// The entry listed for an OpenCL device that is not there to use.
+inline DeviceInfo refusedOpenClDevice(std::string name, std::string reason) {
+  DeviceInfo info;
+  info.name = std::move(name);
+  info.kind = DeviceKind::kGpu;
+  info.driver = "opencl";
+  info.available = false;
+  info.reason = std::move(reason);
+  return info;
+}
 
 }  // namespace inferd::hal
