@@ -98,17 +98,46 @@ class CpuDevice : public Device {
   DeviceKind kind() const override { return DeviceKind::kCpu; }
   std::string version() const override { return "1"; }
 
+  // Exact: an op is supported when the resolver has a kernel for it and
+  // its kernel's prepare accepts it (types, shapes, options). The whole
+  // subgraph is prepared once; only when that fails is each operator
+  // prepared on its own (a one-op slice of the graph) to find which.
   std::vector<OpSupport> supportedOps(const engine::Model& model, int subgraph) const override {
     std::vector<OpSupport> out;
     if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs().size()) return out;
-    const auto& ops = model.subgraphs()[static_cast<size_t>(subgraph)].operators;
-    for (size_t i = 0; i < ops.size(); ++i) {
-      const engine::OperatorInfo& op = ops[i];
+    const engine::Subgraph& sg = model.subgraphs()[static_cast<size_t>(subgraph)];
+    bool allResolved = true;
+    for (size_t i = 0; i < sg.operators.size(); ++i) {
+      const engine::OperatorInfo& op = sg.operators[i];
       OpSupport s;
       s.opIndex = static_cast<int>(i);
       s.supported = op.folded || resolver_->find(op.builtinCode, op.customName, op.version) != nullptr;
       if (!s.supported) s.reason = resolver_->whyUnsupported(op.builtinCode, op.customName, op.version);
+      allResolved = allResolved && s.supported;
       out.push_back(std::move(s));
+    }
+    // The engine prepares from a shared_ptr; this one does not own `model`.
+    std::shared_ptr<const engine::Model> borrowed(&model, [](const engine::Model*) {});
+    engine::InterpreterOptions options;
+    options.resolver = resolver_;
+    options.subgraph = subgraph;
+    if (allResolved && engine::Interpreter::create(borrowed, options)) return out;
+    for (OpSupport& s : out) {
+      const engine::OperatorInfo& op = sg.operators[static_cast<size_t>(s.opIndex)];
+      if (!s.supported || op.folded) continue;
+      auto one = engine::Model::slice(borrowed, subgraph, engine::sliceBoundary(sg, {s.opIndex}));
+      if (!one) {
+        s.supported = false;
+        s.reason = one.status().message();
+        continue;
+      }
+      engine::InterpreterOptions sliceOptions;
+      sliceOptions.resolver = resolver_;
+      auto interp = engine::Interpreter::create(one.value(), sliceOptions);
+      if (!interp) {
+        s.supported = false;
+        s.reason = interp.status().message();
+      }
     }
     return out;
   }

@@ -582,6 +582,8 @@ const Signature* Model::findSignature(const std::string& key) const {
 
 std::shared_ptr<const void> Model::sharedDerived(const void* constant, const std::string& form,
                                                  const DeriveFn& make) const {
+  // A slice's constants are its parent's: pack them once for both.
+  if (parent_) return parent_->sharedDerived(constant, form, make);
   // Held while making, so two interpreters preparing at once make it once.
   std::lock_guard<std::mutex> lock(derivedMutex_);
   auto& slot = derived_[{constant, form}];
@@ -594,6 +596,7 @@ std::shared_ptr<const void> Model::sharedDerived(const void* constant, const std
 }
 
 size_t Model::derivedBytes() const {
+  if (parent_) return parent_->derivedBytes();
   std::lock_guard<std::mutex> lock(derivedMutex_);
   return derivedBytes_;
 }
@@ -616,6 +619,105 @@ size_t Model::constantBytes() const {
     if (used[i] && t.isConstant) total += t.bytes;
   }
   return total;
+}
+
+GraphSlice sliceBoundary(const Subgraph& sg, std::vector<int32_t> ops) {
+  GraphSlice out;
+  const size_t nt = sg.tensors.size();
+  std::vector<uint8_t> inSlice(sg.operators.size(), 0);
+  for (int32_t o : ops) {
+    if (o >= 0 && static_cast<size_t>(o) < sg.operators.size() && !sg.operators[static_cast<size_t>(o)].folded) {
+      inSlice[static_cast<size_t>(o)] = 1;
+      out.ops.push_back(o);
+    }
+  }
+  auto isBoundaryCandidate = [&](int32_t t) {
+    if (t < 0 || static_cast<size_t>(t) >= nt) return false;
+    const TensorInfo& info = sg.tensors[static_cast<size_t>(t)];
+    return !info.isConstant && !info.isVariable;
+  };
+  std::vector<uint8_t> produced(nt, 0), isInput(nt, 0), isOutput(nt, 0);
+  std::vector<int32_t> producedOrder;
+  for (int32_t o : out.ops) {
+    const OperatorInfo& op = sg.operators[static_cast<size_t>(o)];
+    for (int32_t t : op.inputs) {
+      if (!isBoundaryCandidate(t) || produced[static_cast<size_t>(t)] || isInput[static_cast<size_t>(t)]) continue;
+      isInput[static_cast<size_t>(t)] = 1;
+      out.inputs.push_back(t);
+    }
+    for (int32_t t : op.outputs) {
+      if (!isBoundaryCandidate(t) || produced[static_cast<size_t>(t)]) continue;
+      produced[static_cast<size_t>(t)] = 1;
+      producedOrder.push_back(t);
+    }
+  }
+  std::vector<uint8_t> neededOutside(nt, 0);
+  for (int32_t t : sg.outputs) {
+    if (t >= 0 && static_cast<size_t>(t) < nt) neededOutside[static_cast<size_t>(t)] = 1;
+  }
+  for (size_t o = 0; o < sg.operators.size(); ++o) {
+    if (inSlice[o] || sg.operators[o].folded) continue;
+    for (int32_t t : sg.operators[o].inputs) {
+      if (t >= 0 && static_cast<size_t>(t) < nt) neededOutside[static_cast<size_t>(t)] = 1;
+    }
+  }
+  for (int32_t t : producedOrder) {
+    if (neededOutside[static_cast<size_t>(t)]) out.outputs.push_back(t);
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const Model>> Model::slice(std::shared_ptr<const Model> parent, int subgraph,
+                                                  const GraphSlice& slice, const std::map<int32_t, Dims>& shapes) {
+  if (!parent) return Status(StatusCode::kInvalidArgument, "no model given");
+  if (subgraph < 0 || static_cast<size_t>(subgraph) >= parent->subgraphs_.size()) {
+    return makeError(StatusCode::kInvalidArgument, "subgraph {} does not exist (model has {})", subgraph,
+                     parent->subgraphs_.size());
+  }
+  const Subgraph& from = parent->subgraphs_[static_cast<size_t>(subgraph)];
+  auto checkTensors = [&](const std::vector<int32_t>& list, const char* what) -> Status {
+    for (int32_t t : list) {
+      if (t < 0 || static_cast<size_t>(t) >= from.tensors.size()) {
+        return makeError(StatusCode::kInvalidArgument, "slice {} tensor {} does not exist", what, t);
+      }
+    }
+    return Status::ok();
+  };
+  INFERD_RETURN_IF_ERROR(checkTensors(slice.inputs, "input"));
+  INFERD_RETURN_IF_ERROR(checkTensors(slice.outputs, "output"));
+  std::shared_ptr<Model> m(new Model());
+  m->label_ = parent->label_;
+  m->description_ = parent->description_;
+  m->version_ = parent->version_;
+  m->base_ = parent->base_;
+  m->size_ = parent->size_;
+  m->hasHybridOps_ = parent->hasHybridOps_;
+  m->subgraphs_ = parent->subgraphs_;
+  Subgraph sg;
+  sg.name = from.name;
+  sg.tensors = from.tensors;
+  for (int32_t o : slice.ops) {
+    if (o < 0 || static_cast<size_t>(o) >= from.operators.size()) {
+      return makeError(StatusCode::kInvalidArgument, "slice operator {} does not exist (subgraph {} has {})", o,
+                       subgraph, from.operators.size());
+    }
+    const OperatorInfo& op = from.operators[static_cast<size_t>(o)];
+    for (int32_t called : op.calledSubgraphs) {
+      // The slice takes subgraph 0's place.
+      if (called == 0) {
+        return makeError(StatusCode::kUnsupported, "operator {} calls subgraph 0, which a slice replaces", o);
+      }
+    }
+    sg.operators.push_back(op);
+  }
+  sg.inputs = slice.inputs;
+  sg.outputs = slice.outputs;
+  for (const auto& [t, dims] : shapes) {
+    if (t >= 0 && static_cast<size_t>(t) < sg.tensors.size()) sg.tensors[static_cast<size_t>(t)].shape = dims;
+  }
+  m->subgraphs_[0] = std::move(sg);
+  m->parent_ = parent->parent_ ? parent->parent_ : parent;
+  return std::shared_ptr<const Model>(std::move(m));
 }
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path, const LoadOptions& options) {

@@ -108,6 +108,16 @@ struct ExecutionTiming {
   uint64_t totalNs = 0;    // including input/output copies
 };
 
+// What one device did for a prepared model (PreparedModel::deviceCounters).
+struct DeviceCounters {
+  std::string device;
+  uint64_t executions = 0;   // executions (of its partitions) it completed
+  uint64_t failures = 0;     // prepares and executions it failed
+  uint64_t fallbacks = 0;    // of those, run on the cpu instead
+  bool retired = false;      // taken out of the plan after repeated failures
+  std::string retiredReason;
+};
+
 class PreparedModel {
  public:
   virtual ~PreparedModel() = default;
@@ -125,6 +135,9 @@ class PreparedModel {
   // in run order; empty unless prepared with PrepareOptions::profile.
   virtual std::vector<OpProfile> profile() const { return {}; }
   virtual void resetProfile() {}
+  // Per device that serves this model (a partitioned model: every device
+  // of its plan); empty when the model runs on one device without fallback.
+  virtual std::vector<DeviceCounters> deviceCounters() const { return {}; }
 };
 
 // What a device is (DeviceManager::devices() lists one per device, with its

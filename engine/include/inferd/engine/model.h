@@ -74,6 +74,21 @@ struct Signature {
   std::vector<SignatureTensor> outputs;
 };
 
+// A contiguous-or-not set of one subgraph's operators, run on its own:
+// the tensors it reads from outside (its inputs) and the ones it produces
+// that the rest of the graph or the subgraph's outputs need (its outputs),
+// both in first-use order. Constants and variable tensors (state an op
+// keeps) are never boundary tensors.
+struct GraphSlice {
+  std::vector<int32_t> ops;      // operator indices, in run order
+  std::vector<int32_t> inputs;   // tensor indices
+  std::vector<int32_t> outputs;  // tensor indices
+};
+
+// The boundary of `ops` (operator indices of `sg`, sorted by the caller
+// into a valid run order; folded ops are skipped).
+GraphSlice sliceBoundary(const Subgraph& sg, std::vector<int32_t> ops);
+
 struct LoadOptions {
   // Fold DEQUANTIZE/DENSIFY of constants into float constants at load.
   bool foldConstants = true;
@@ -103,6 +118,20 @@ class Model {
   static Result<std::shared_ptr<const Model>> loadFromBuffer(const void* data, size_t size,
                                                              const std::string& label,
                                                              const LoadOptions& options = {});
+
+  // A Model whose subgraph 0 runs only `slice` of `parent`'s subgraph
+  // `subgraph`: same tensors (same indices), the slice's operators, the
+  // slice's inputs and outputs as the subgraph's. The other subgraphs (the
+  // ones control-flow ops call) are kept as they are; signatures are not.
+  // `shapes` gives boundary inputs the shapes they have at run time when
+  // the file's shapes are not those (tensor index -> dims). Shares the
+  // parent's file, folded constants and packed weights (sharedDerived) and
+  // keeps the parent alive. This is what lets a device run part of a graph.
+  static Result<std::shared_ptr<const Model>> slice(std::shared_ptr<const Model> parent, int subgraph,
+                                                    const GraphSlice& slice,
+                                                    const std::map<int32_t, Dims>& shapes = {});
+  // The model this one is a slice of, or nullptr.
+  const std::shared_ptr<const Model>& parent() const { return parent_; }
 
   ~Model();
   Model(const Model&) = delete;
@@ -157,6 +186,7 @@ class Model {
   std::vector<std::unique_ptr<uint8_t[]>> owned_;  // folded constants
   size_t foldedBytes_ = 0;
   bool hasHybridOps_ = false;
+  std::shared_ptr<const Model> parent_;  // set for slices
   std::vector<Subgraph> subgraphs_;
   std::vector<Signature> signatures_;
   mutable std::mutex derivedMutex_;
