@@ -86,6 +86,8 @@ int benchLocalCommand(const BenchArgs& args) {
   options.threads = args.threads;
   options.optimizedKernels = !args.referenceKernels;
   options.profile = args.profile;
+  options.device = args.device;
+  options.strict = args.strict;
   auto opened = openLocalModel(options);
   if (!opened) return fail(opened.status().message());
   LocalModel& m = opened.value();
@@ -155,18 +157,19 @@ int benchLocalCommand(const BenchArgs& args) {
         "\"first_inference_ms\": {}, \"warmup_runs\": {}, \"warmup_mean_ms\": {}, "
         "\"count\": {}, \"mean_ms\": {}, \"std_ms\": {}, \"min_ms\": {}, \"p5_ms\": {}, \"median_ms\": {}, "
         "\"p95_ms\": {}, \"p99_ms\": {}, \"max_ms\": {}, \"timed_s\": {:.6f}, "
-        "\"peak_rss_bytes\": {}, \"arena_bytes\": {}, \"interrupted\": {}",
+        "\"peak_rss_bytes\": {}, \"arena_bytes\": {}, \"interrupted\": {}, \"placement\": {}",
         jsonString(args.model), jsonString(pm.deviceName()), args.threads, jsonString(kernels), jsonString(inputKind),
         m.loadMs + m.prepareMs, m.loadMs, m.prepareMs, jsonNumber(firstMs, w.count > 0), w.count,
         jsonNumber(w.mean, w.count > 0), t.count, jsonNumber(t.mean, haveTimed), jsonNumber(t.std, haveTimed),
         jsonNumber(t.min, haveTimed), jsonNumber(t.p5, haveTimed), jsonNumber(t.median, haveTimed),
         jsonNumber(t.p95, haveTimed), jsonNumber(t.p99, haveTimed), jsonNumber(t.max, haveTimed), timedSeconds,
-        peakRss, arena, interrupted ? "true" : "false");
+        peakRss, arena, interrupted ? "true" : "false", jsonString(m.plan.summary()));
     if (profile) json += ", \"profile\": " + opProfileJson(*profile);
     fmt::print("{}}}\n", json);
   } else {
     fmt::print("bench: {} on {} (local), {} thread{}, {} kernels, {} inputs\n", args.model, pm.deviceName(),
                args.threads, args.threads == 1 ? "" : "s", kernels, inputKind);
+    if (!args.device.empty()) printPlan(m.plan, false);
     fmt::print("load: {:.3f} ms (Model::load {:.3f} ms, Interpreter::create {:.3f} ms)\n", m.loadMs + m.prepareMs,
                m.loadMs, m.prepareMs);
     if (w.count > 0) {

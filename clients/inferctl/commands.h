@@ -12,6 +12,9 @@ namespace inferd::inferctl {
 struct InspectArgs {
   std::string model;
   bool listOps = false;  // list the registry's ops instead of a model
+  bool placement = false;  // the execution plan op by op
+  std::string device;      // with placement: plan for this device (default: every available one)
+  bool strict = false;     // with placement: fail unless `device` runs every op
 };
 
 // Per-request options sent to the daemon (run, bench).
@@ -33,6 +36,8 @@ struct RunArgs {
   std::string dumpDir;  // --local: write every tensor here (t<index>.npy + tensors.tsv)
   bool referenceKernels = false;  // with dumpDir: portable reference kernels only
   bool profile = false;  // --local: per-operator timing table over the runs
+  std::string device;    // --local: run on this device (partitions, cpu for the rest)
+  bool strict = false;   // --local with device: fail unless it runs every op
   std::string socket;  // daemon mode; empty = the default socket
   RequestArgs request;
 };
@@ -70,6 +75,8 @@ struct BenchArgs {
   std::string fill = "random";  // without --input: "random" (fixed seed) or "zeros"
   bool referenceKernels = false;
   bool profile = false;
+  std::string device;   // as for run --local
+  bool strict = false;
 };
 
 struct DevicesArgs {

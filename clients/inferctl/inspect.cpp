@@ -5,6 +5,7 @@
 #include <map>
 
 #include "commands.h"
+#include "local_model.h"
 #include "inferd/engine/interpreter.h"
 #include "inferd/engine/kernel.h"
 #include "inferd/engine/model.h"
@@ -82,6 +83,26 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// The plan for the model's subgraph 0 on --device (or on every available
+// device, in the manager's order), op by op.
+static int printPlacement(const InspectArgs& args, const Model& model) {
+  hal::DeviceManager manager;
+  if (!args.device.empty()) {
+    auto plan = planOnDevice(model, manager, args.device, args.strict, "");
+    if (!plan) return fail(plan.status().message());
+    printPlan(plan.value(), true);
+    return 0;
+  }
+  std::vector<hal::Device*> devices;
+  for (const hal::DeviceInfo& d : manager.devices()) {
+    if (d.available && d.name != "cpu") devices.push_back(manager.find(d.name));
+  }
+  auto plan = hal::planExecution(model, devices, manager.cpu());
+  if (!plan) return fail(plan.status().message());
+  printPlan(plan.value(), true);
+  return 0;
+}
+
 int inspectCommand(const InspectArgs& args) {
   if (args.listOps) return listOps();
   auto loaded = Model::load(args.model);
@@ -147,6 +168,7 @@ int inspectCommand(const InspectArgs& args) {
   }
   fmt::print("arena bytes: {} (without lifetime sharing: {})\n", interp.value()->arenaBytes(),
              interp.value()->arenaNaiveBytes());
+  if (args.placement) return printPlacement(args, *loaded.value());
   return 0;
 }
 

@@ -54,14 +54,26 @@ Result<LocalModel> openLocalModel(const LocalOptions& options) {
     // prepare() names a missing signature; this only picks the subgraph.
     if (const engine::Signature* s = m.model->findSignature(options.signature)) m.subgraph = s->subgraphIndex;
   }
-  m.device = hal::createCpuDevice();
+  hal::DeviceManagerOptions managerOptions;
+  // Looking for OpenCL devices costs a platform query; the cpu needs none.
+  managerOptions.opencl = !options.device.empty() && options.device != "cpu";
+  m.manager = std::make_unique<hal::DeviceManager>(managerOptions);
+  auto plan = planOnDevice(*m.model, *m.manager, options.device, options.strict, options.signature);
+  if (!plan) {
+    return Status(plan.status().code(), fmt::format("cannot run '{}': {}", options.model, plan.status().message()));
+  }
+  m.plan = std::move(plan).value();
   hal::PrepareOptions prepareOptions;
   prepareOptions.numThreads = options.threads;
   prepareOptions.signature = options.signature;
   prepareOptions.optimizedKernels = options.optimizedKernels;
   prepareOptions.profile = options.profile;
   const auto prepareStart = Clock::now();
-  auto prepared = m.device->prepare(m.model, prepareOptions);
+  std::vector<hal::Device*> devices;
+  if (hal::Device* d = m.manager->find(options.device.empty() ? "cpu" : options.device)) devices.push_back(d);
+  hal::PlanRuntimeOptions runtime;
+  runtime.onEvent = [](const std::string& e) { fmt::print(stderr, "inferctl: note: {}\n", e); };
+  auto prepared = hal::preparePlan(m.model, m.plan, devices, m.manager->cpu(), prepareOptions, runtime);
   if (!prepared) {
     return Status(prepared.status().code(),
                   fmt::format("cannot run '{}': {}", options.model, prepared.status().message()));
@@ -69,6 +81,50 @@ Result<LocalModel> openLocalModel(const LocalOptions& options) {
   m.prepareMs = msSince(prepareStart);
   m.prepared = std::move(prepared).value();
   return m;
+}
+
+Result<hal::ExecutionPlan> planOnDevice(const engine::Model& model, hal::DeviceManager& manager,
+                                        const std::string& device, bool strict, const std::string& signature) {
+  const std::string name = device.empty() ? "cpu" : device;
+  hal::Device* d = manager.find(name);
+  if (d == nullptr) return Status(StatusCode::kNotFound, manager.whyUnavailable(name));
+  hal::PartitionOptions options;
+  options.strict = strict;
+  options.signature = signature;
+  if (d == &manager.cpu() && !strict) {
+    // Nothing to place: the cpu runs the model as it is (and prepare
+    // reports what it cannot run).
+    hal::ExecutionPlan plan;
+    plan.devices = {"cpu"};
+    const engine::Signature* sig = signature.empty() ? nullptr : model.findSignature(signature);
+    plan.subgraph = sig != nullptr ? sig->subgraphIndex : 0;
+    std::vector<int32_t> ops;
+    const engine::Subgraph& sg = model.subgraphs()[static_cast<size_t>(plan.subgraph)];
+    for (size_t i = 0; i < sg.operators.size(); ++i) {
+      hal::OpPlacement p;
+      p.opIndex = static_cast<int>(i);
+      p.op = sg.operators[i].name();
+      if (!sg.operators[i].folded) {
+        p.device = "cpu";
+        p.partition = 0;
+        ops.push_back(static_cast<int32_t>(i));
+      }
+      plan.ops.push_back(std::move(p));
+    }
+    plan.partitions.push_back({"cpu", engine::sliceBoundary(sg, ops)});
+    return plan;
+  }
+  return hal::planExecution(model, {d}, manager.cpu(), options);
+}
+
+void printPlan(const hal::ExecutionPlan& plan, bool perOp) {
+  fmt::print("placement: {} (devices in order of preference: {})\n", plan.summary(), fmt::join(plan.devices, ", "));
+  if (!perOp) return;
+  fmt::print("  {:>5}  {:<28} {:<10} {:>9}  {}\n", "op", "name", "device", "partition", "why not on the first device");
+  for (const hal::OpPlacement& p : plan.ops) {
+    fmt::print("  {:>5}  {:<28} {:<10} {:>9}  {}\n", p.opIndex, p.op, p.device.empty() ? "-" : p.device,
+               p.partition < 0 ? std::string("folded") : std::to_string(p.partition), p.reason);
+  }
 }
 
 std::vector<hal::TensorView> LocalInputs::views() const {

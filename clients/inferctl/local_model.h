@@ -11,6 +11,8 @@
 #include "inferd/engine/npy.h"
 #include "inferd/engine/status.h"
 #include "inferd/hal/device.h"
+#include "inferd/hal/device_manager.h"
+#include "inferd/hal/partition.h"
 
 namespace inferd::inferctl {
 
@@ -20,11 +22,17 @@ struct LocalOptions {
   std::string signature;  // empty: subgraph 0
   bool optimizedKernels = true;
   bool profile = false;   // per-operator timing (PreparedModel::profile())
+  // A device of the device manager to run on ("" or "cpu": the cpu
+  // device): the model is planned for it, with what it cannot run on the
+  // cpu, unless `strict`, which fails on any op it cannot run.
+  std::string device;
+  bool strict = false;
 };
 
 struct LocalModel {
   std::shared_ptr<const engine::Model> model;
-  std::unique_ptr<hal::Device> device;
+  std::unique_ptr<hal::DeviceManager> manager;  // owns the devices
+  hal::ExecutionPlan plan;                       // where each op runs
   std::unique_ptr<hal::PreparedModel> prepared;
   int subgraph = 0;       // the subgraph the prepared model runs
   double loadMs = 0;      // engine::Model::load
@@ -33,6 +41,17 @@ struct LocalModel {
 
 // Errors are one line naming the model.
 Result<LocalModel> openLocalModel(const LocalOptions& options);
+
+// The plan for `model` on `device` (see LocalOptions::device) with the
+// devices of `manager`; an unknown or refused device is an error naming
+// the ones there are.
+Result<hal::ExecutionPlan> planOnDevice(const engine::Model& model, hal::DeviceManager& manager,
+                                        const std::string& device, bool strict, const std::string& signature);
+
+// "placement: opencl: 1 partition, 12 ops; cpu: 2 partitions, 3 ops" and,
+// when `perOp`, one line per operator (index, op, device, partition, why
+// it is not on the first device).
+void printPlan(const hal::ExecutionPlan& plan, bool perOp);
 
 struct LocalInputs {
   std::vector<engine::NpyArray> arrays;  // in the model's input order

@@ -39,6 +39,12 @@ int main(int argc, char** argv) {
       "inspect", "Show a model's inputs, outputs, operators, constant bytes and planned arena size");
   inspectCmd->add_option("model", inspect.model, "Path to a .tflite file");
   inspectCmd->add_flag("--ops", inspect.listOps, "List every operator the engine supports (types, versions)");
+  inspectCmd->add_flag("--placement", inspect.placement,
+                       "Print the execution plan op by op: device, partition, and why an op stays on the cpu");
+  auto* inspectDevice = inspectCmd->add_option(
+      "--device", inspect.device, "With --placement: plan for this device (default: every available device)");
+  auto* inspectStrict =
+      inspectCmd->add_flag("--strict", inspect.strict, "With --placement --device: fail unless the device runs every op");
 
   RunArgs run;
   CLI::Option *runTimeout = nullptr, *runPriority = nullptr;
@@ -61,6 +67,12 @@ int main(int argc, char** argv) {
                      "listed in DIR/tensors.tsv (for layer-by-layer comparison, tools/compare_layers.py)");
   runCmd->add_flag("--reference-kernels", run.referenceKernels,
                    "With --dump-tensors: use the portable reference kernels instead of the optimized ones");
+  auto* runDevice = runCmd->add_option("--device", run.device,
+                                       "With --local: run on this device (see devices --local); ops it lacks run "
+                                       "on the cpu");
+  auto* runStrict = runCmd->add_flag("--strict", run.strict,
+                                     "With --local --device: fail, listing the ops and reasons, unless the device "
+                                     "runs the whole model");
   runCmd->add_flag("--profile", run.profile,
                    "With --local: print a per-operator time table (mean over the --repeat runs)");
   addRequestOptions(runCmd, &run.request, &runTimeout, &runPriority);
@@ -147,6 +159,10 @@ int main(int argc, char** argv) {
           ->check(CLI::IsMember({"random", "zeros"}));
   auto* benchReference = benchCmd->add_flag("--reference-kernels", bench.referenceKernels,
                                             "With --local: the portable reference kernels only");
+  auto* benchDevice = benchCmd->add_option("--device", bench.device,
+                                           "With --local: run on this device; ops it lacks run on the cpu");
+  auto* benchStrict =
+      benchCmd->add_flag("--strict", bench.strict, "With --local --device: fail unless the device runs every op");
   auto* benchProfile = benchCmd->add_flag("--profile", bench.profile,
                                           "With --local: per-operator table (mean over the timed runs), sums by op "
                                           "type and by layer class with GFLOP/s");
@@ -162,6 +178,10 @@ int main(int argc, char** argv) {
   }
   if (inspectCmd->parsed()) {
     if (!inspect.listOps && inspect.model.empty()) return fail("inspect needs a MODEL path (or --ops)");
+    if (!inspect.placement && (inspectDevice->count() > 0 || inspectStrict->count() > 0)) {
+      return fail("--device and --strict go with inspect --placement");
+    }
+    if (inspect.strict && inspect.device.empty()) return fail("--strict needs --device NAME");
     return inspectCommand(inspect);
   }
   if (devicesCmd->parsed()) {
@@ -177,6 +197,11 @@ int main(int argc, char** argv) {
     }
     if (run.profile && !run.local) return fail("--profile applies to --local runs");
     if (run.profile && !run.dumpDir.empty()) return fail("--profile and --dump-tensors do not go together");
+    if (!run.local && (runDevice->count() > 0 || runStrict->count() > 0)) {
+      return fail("--device and --strict apply to --local runs (the daemon places models by their config)");
+    }
+    if (run.strict && run.device.empty()) return fail("--strict needs --device NAME");
+    if (!run.device.empty() && !run.dumpDir.empty()) return fail("--dump-tensors runs on the cpu; drop --device");
     return runCommand(run);
   }
   if (modelsCmd->parsed()) {
@@ -206,10 +231,11 @@ int main(int argc, char** argv) {
                     "--runs, --duration and --threads");
       }
       if (benchDuration->count() > 0 && benchRuns->count() == 0) bench.runs = 0;  // the duration decides
+      if (bench.strict && bench.device.empty()) return fail("--strict needs --device NAME");
       return benchLocalCommand(bench);
     }
     for (const CLI::Option* o : {benchThreads, benchRuns, benchWarmup, benchDuration, benchFill, benchReference,
-                                benchProfile}) {
+                                benchProfile, benchDevice, benchStrict}) {
       if (o->count() > 0) return fail(fmt::format("{} applies to bench --local", o->get_name()));
     }
     return benchCommand(bench);

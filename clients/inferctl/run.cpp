@@ -33,9 +33,12 @@ int runLocal(const RunArgs& args) {
   options.threads = args.threads;
   options.signature = args.signature;
   options.profile = args.profile;
+  options.device = args.device;
+  options.strict = args.strict;
   auto opened = openLocalModel(options);
   if (!opened) return fail(opened.status().message());
   hal::PreparedModel& pm = *opened->prepared;
+  if (!args.device.empty()) printPlan(opened->plan, false);
   auto inputs = localInputs(pm, args.inputs, InputFill::kRequired);
   if (!inputs) return fail(inputs.status().message());
   const std::vector<hal::TensorView> views = inputs->views();
@@ -52,6 +55,10 @@ int runLocal(const RunArgs& args) {
   Status s = makeOutputDir(args.outputDir);
   if (!s.isOk()) return fail(s.message());
   fmt::print("model: {} on device {}, arena {} bytes\n", args.model, pm.deviceName(), pm.workingBytes());
+  for (const hal::DeviceCounters& c : pm.deviceCounters()) {
+    fmt::print("device {}: {} partition executions, {} failures, {} rerun on the cpu{}\n", c.device, c.executions,
+               c.failures, c.fallbacks, c.retired ? ", out of the plan: " + c.retiredReason : "");
+  }
   std::vector<OutputRef> refs;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const hal::OwnedTensor& o = outputs[i];

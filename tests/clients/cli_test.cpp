@@ -222,3 +222,46 @@ TEST_CASE("devices --local lists cpu and opencl, measures them and caches the fi
   CHECK(oneLineError(daemon));
   CHECK_THAT(daemon.err, Catch::Contains("--local"));
 }
+
+TEST_CASE("run, bench and inspect --placement plan a model for a device; --strict refuses what it lacks",
+          "[cli][placement]") {
+  auto dir = makeTempDir("cli");
+  const std::string model = testDataPath("arch_models/lstm_classifier_fp32/model.tflite");
+  const std::string input = testDataPath("arch_models/lstm_classifier_fp32/input_0.npy");
+  auto cpu = ctl({"run", model, "--local", "--device", "cpu", "--strict", "-i", input, "-o", dir + "/cpu"}, dir);
+  INFO(cpu.out << cpu.err);
+  REQUIRE(cpu.exitCode == 0);
+  CHECK_THAT(cpu.out, Catch::Contains("placement: cpu: 1 partition, 177 ops"));
+  auto unknown = ctl({"run", model, "--local", "--device", "npu7", "-i", input, "-o", dir + "/x"}, dir);
+  CHECK(oneLineError(unknown));
+  CHECK_THAT(unknown.err, Catch::Contains("npu7"));
+  CHECK(oneLineError(ctl({"run", model, "--local", "--strict", "-i", input, "-o", dir + "/x"}, dir)));
+  CHECK(oneLineError(ctl({"run", "m", "--device", "cpu", "-i", input, "-o", dir + "/x"}, dir)));
+  CHECK(oneLineError(ctl({"inspect", model, "--device", "cpu"}, dir)));
+
+  auto placement = ctl({"inspect", model, "--placement"}, dir);
+  INFO(placement.out << placement.err);
+  REQUIRE(placement.exitCode == 0);
+  CHECK_THAT(placement.out, Catch::Contains("placement: ") && Catch::Contains("why not on the first device"));
+  CHECK_THAT(placement.out, Catch::Contains("UNIDIRECTIONAL") || Catch::Contains("FULLY_CONNECTED"));
+
+  // The OpenCL device: present on PoCL (CI), where it runs no operator
+  // yet, so the plan is all-cpu and --strict lists every op.
+  const bool requireOpenCl = std::getenv("INFERD_REQUIRE_OPENCL") != nullptr;
+  auto ocl = ctl({"run", model, "--local", "--device", "opencl", "-i", input, "-o", dir + "/ocl"}, dir);
+  INFO(ocl.out << ocl.err);
+  if (ocl.exitCode == 0 || requireOpenCl) {
+    REQUIRE(ocl.exitCode == 0);
+    CHECK_THAT(ocl.out, Catch::Contains("devices in order of preference: opencl, cpu"));
+    auto strict = ctl({"run", model, "--local", "--device", "opencl", "--strict", "-i", input, "-o", dir + "/s"}, dir);
+    CHECK(oneLineError(strict));
+    CHECK_THAT(strict.err, Catch::Contains("cannot run on opencl (strict)") && Catch::Contains("op 0 (RESHAPE)"));
+    auto bench = ctl({"bench", model, "--local", "--device", "opencl", "--runs", "3", "--json"}, dir);
+    INFO(bench.out << bench.err);
+    REQUIRE(bench.exitCode == 0);
+    CHECK_THAT(bench.out, Catch::Contains("\"placement\": \"cpu: 1 partition, 177 ops\""));
+  } else {
+    CHECK(oneLineError(ocl));
+    CHECK_THAT(ocl.err, Catch::Contains("opencl"));
+  }
+}
