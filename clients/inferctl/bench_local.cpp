@@ -170,7 +170,7 @@ int benchLocalCommand(const BenchArgs& args) {
     fmt::print("bench: {} on {} (local), {} thread{}, {} kernels, {} inputs\n", args.model, pm.deviceName(),
                args.threads, args.threads == 1 ? "" : "s", kernels, inputKind);
     if (!args.device.empty()) printPlan(m.plan, false);
-    fmt::print("load: {:.3f} ms (Model::load {:.3f} ms, Interpreter::create {:.3f} ms)\n", m.loadMs + m.prepareMs,
+    fmt::print("load: {:.3f} ms (Model::load {:.3f} ms, prepare {:.3f} ms)\n", m.loadMs + m.prepareMs,
                m.loadMs, m.prepareMs);
     if (w.count > 0) {
       fmt::print("first inference: {:.3f} ms\n", firstMs);

@@ -92,6 +92,9 @@ struct DevicesArgs {
 
 int inspectCommand(const InspectArgs& args);
 int devicesCommand(const DevicesArgs& args);
+// Where local mode caches device figures and compiled device programs:
+// $XDG_CACHE_HOME/inferd, else ~/.cache/inferd; empty when neither is known.
+std::string defaultStateDir();
 // "a,b,,c" -> {"a", "b", "c"}.
 std::vector<std::string> splitList(const std::string& s);
 int runCommand(const RunArgs& args);

@@ -13,14 +13,15 @@
 
 namespace inferd::inferctl {
 
-namespace {
-
 // $XDG_CACHE_HOME/inferd, else ~/.cache/inferd; empty when neither is known.
 std::string defaultStateDir() {
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && x[0] == '/') return std::string(x) + "/inferd";
   if (const char* h = std::getenv("HOME"); h != nullptr && h[0] == '/') return std::string(h) + "/.cache/inferd";
   return {};
 }
+
+namespace {
+
 
 std::string figures(const hal::Calibration& c) {
   return fmt::format("conv {:.1f} GFLOP/s, copy {:.1f} GB/s, dispatch {:.1f} us ({} {})", c.convGflops, c.copyGBps,

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <random>
 
+#include "commands.h"
 #include "tensor_io.h"
 
 namespace inferd::inferctl {
@@ -68,6 +69,7 @@ Result<LocalModel> openLocalModel(const LocalOptions& options) {
   prepareOptions.signature = options.signature;
   prepareOptions.optimizedKernels = options.optimizedKernels;
   prepareOptions.profile = options.profile;
+  prepareOptions.cacheDir = defaultStateDir();
   const auto prepareStart = Clock::now();
   std::vector<hal::Device*> devices;
   if (hal::Device* d = m.manager->find(options.device.empty() ? "cpu" : options.device)) devices.push_back(d);

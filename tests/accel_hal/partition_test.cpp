@@ -10,6 +10,7 @@
 
 #include "../common/golden_check.h"
 #include "fake_device.h"
+#include "plan_test_util.h"
 #include "inferd/engine/interpreter.h"
 #include "inferd/hal/partition.h"
 
@@ -23,70 +24,6 @@ bool isCode(const engine::OperatorInfo& op, std::initializer_list<const char*> n
     if (op.name() == n) return true;
   }
   return false;
-}
-
-// A device whose prepare plans the model over {accelerator, cpu} and
-// prepares the plan: runs anything the golden checks run, partitioned.
-class PlannedDevice : public hal::Device {
- public:
-  PlannedDevice(hal::Device& accel, hal::Device& cpu, hal::PartitionOptions options)
-      : accel_(accel), cpu_(cpu), options_(std::move(options)) {}
-  std::string name() const override { return "planned"; }
-  hal::DeviceKind kind() const override { return hal::DeviceKind::kCpu; }
-  std::string version() const override { return "1"; }
-  std::vector<hal::OpSupport> supportedOps(const engine::Model& m, int sg) const override {
-    return cpu_.supportedOps(m, sg);
-  }
-  Result<std::unique_ptr<hal::PreparedModel>> prepare(std::shared_ptr<const engine::Model> model,
-                                                      const hal::PrepareOptions& options) override {
-    hal::PartitionOptions po = options_;
-    po.signature = options.signature;
-    auto plan = hal::planExecution(*model, {&accel_}, cpu_, po);
-    if (!plan) return plan.status();
-    lastPlan = plan.value();
-    return hal::preparePlan(std::move(model), plan.value(), {&accel_}, cpu_, options);
-  }
-  hal::ExecutionPlan lastPlan;
-
- private:
-  hal::Device& accel_;
-  hal::Device& cpu_;
-  hal::PartitionOptions options_;
-};
-
-struct Case {
-  std::string dir, name, form;
-  std::vector<test::Tolerance> tolerances;
-};
-
-std::vector<Case> manifestCases(const std::string& dir) {
-  std::vector<Case> out;
-  std::ifstream in(fs::path(dir) / "manifest.tsv");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string part;
-    while (std::getline(ss, part, '\t')) f.push_back(part);
-    if (f.size() != 5) continue;
-    Case c{dir, f[0], f[1], {}};
-    std::stringstream ts(f[3]);
-    while (std::getline(ts, part, ',')) {
-      test::Tolerance t;
-      if (test::Tolerance::parse(part, &t)) c.tolerances.push_back(t);
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-std::vector<Case> allCases() {
-  std::vector<Case> out;
-  for (const char* d : {"conformance", "arch_models"}) {
-    for (Case& c : manifestCases(test::testDataPath(d))) out.push_back(std::move(c));
-  }
-  return out;
 }
 
 std::vector<hal::OwnedTensor> runWith(hal::PreparedModel& pm, const std::string& goldenDir) {
@@ -247,9 +184,9 @@ TEST_CASE("every conformance case runs partitioned and still matches LiteRT", "[
   hal::PartitionOptions o;
   o.minOpsPerPartition = 1;
   o.maxPartitions = 1000;
-  PlannedDevice planned(alternate, *cpu, o);
+  test::PlannedDevice planned(alternate, *cpu, o);
   int cut = 0, cases = 0;
-  for (const Case& c : allCases()) {
+  for (const test::ManifestCase& c : test::allManifestCases()) {
     const std::string dir = (fs::path(c.dir) / c.name).string();
     std::vector<test::OutputComparison> results;
     const std::string error = test::runAgainstGolden(planned, dir + "/model.tflite", dir, c.tolerances, &results);
@@ -377,7 +314,7 @@ TEST_CASE("a device that fails prepare or executions: every request is answered 
 TEST_CASE("the cpu device's supportedOps is exact: what it claims, its prepare accepts", "[partition]") {
   auto cpu = hal::createCpuDevice();
   int checked = 0;
-  for (const Case& c : allCases()) {
+  for (const test::ManifestCase& c : test::allManifestCases()) {
     auto model = engine::Model::load((fs::path(c.dir) / c.name / "model.tflite").string());
     REQUIRE(model.isOk());
     const std::vector<hal::OpSupport> support = cpu->supportedOps(*model.value(), 0);

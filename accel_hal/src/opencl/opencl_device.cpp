@@ -1,8 +1,7 @@
 // The `opencl` driver: enumeration of the ICD loader's platforms and devices,
 // the checks that refuse a device (too old, unavailable, no compiler, a type
 // the config excludes) and calibration with our own OpenCL C kernels.
-// It runs no model operator yet: supportedOps says so for every operator,
-// and placement keeps models on the cpu.
+// The operators it runs are in opencl_model.cpp.
 #define CL_TARGET_OPENCL_VERSION 120
 #include "opencl_device.h"
 
@@ -16,106 +15,12 @@
 #include <utility>
 
 #include "../calibration.h"
+#include "cl_util.h"
+#include "opencl_model.h"
 
 namespace inferd::hal {
 
 namespace {
-
-const char* clErrorName(cl_int e) {
-  switch (e) {
-    case CL_SUCCESS: return "CL_SUCCESS";
-    case CL_DEVICE_NOT_FOUND: return "CL_DEVICE_NOT_FOUND";
-    case CL_DEVICE_NOT_AVAILABLE: return "CL_DEVICE_NOT_AVAILABLE";
-    case CL_COMPILER_NOT_AVAILABLE: return "CL_COMPILER_NOT_AVAILABLE";
-    case CL_MEM_OBJECT_ALLOCATION_FAILURE: return "CL_MEM_OBJECT_ALLOCATION_FAILURE";
-    case CL_OUT_OF_RESOURCES: return "CL_OUT_OF_RESOURCES";
-    case CL_OUT_OF_HOST_MEMORY: return "CL_OUT_OF_HOST_MEMORY";
-    case CL_BUILD_PROGRAM_FAILURE: return "CL_BUILD_PROGRAM_FAILURE";
-    case CL_INVALID_VALUE: return "CL_INVALID_VALUE";
-    case CL_INVALID_DEVICE: return "CL_INVALID_DEVICE";
-    case CL_INVALID_CONTEXT: return "CL_INVALID_CONTEXT";
-    case CL_INVALID_COMMAND_QUEUE: return "CL_INVALID_COMMAND_QUEUE";
-    case CL_INVALID_MEM_OBJECT: return "CL_INVALID_MEM_OBJECT";
-    case CL_INVALID_PROGRAM: return "CL_INVALID_PROGRAM";
-    case CL_INVALID_KERNEL_NAME: return "CL_INVALID_KERNEL_NAME";
-    case CL_INVALID_KERNEL_ARGS: return "CL_INVALID_KERNEL_ARGS";
-    case CL_INVALID_WORK_GROUP_SIZE: return "CL_INVALID_WORK_GROUP_SIZE";
-    case CL_INVALID_BUFFER_SIZE: return "CL_INVALID_BUFFER_SIZE";
-    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
-    default: return "unknown OpenCL error";
-  }
-}
-
-Status clError(cl_int e, const char* what) {
-  return makeError(StatusCode::kInternal, "opencl: {} failed: {} ({})", what, clErrorName(e), e);
-}
-
-#define INFERD_CL_CHECK(call, what)             \
-  do {                                          \
-    const cl_int inferd_cl_err_ = (call);       \
-    if (inferd_cl_err_ != CL_SUCCESS) return clError(inferd_cl_err_, what); \
-  } while (0)
-
-// Owns one OpenCL object (clRelease* on destruction).
-template <typename T, cl_int (*Release)(T)>
-class ClHandle {
- public:
-  ClHandle() = default;
-  explicit ClHandle(T h) : h_(h) {}
-  ~ClHandle() { reset(); }
-  ClHandle(ClHandle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  ClHandle& operator=(ClHandle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      h_ = std::exchange(o.h_, nullptr);
-    }
-    return *this;
-  }
-  ClHandle(const ClHandle&) = delete;
-  ClHandle& operator=(const ClHandle&) = delete;
-  T get() const { return h_; }
-  explicit operator bool() const { return h_ != nullptr; }
-  void reset() {
-    if (h_ != nullptr) Release(h_);
-    h_ = nullptr;
-  }
-
- private:
-  T h_ = nullptr;
-};
-
-using ClContext = ClHandle<cl_context, clReleaseContext>;
-using ClQueue = ClHandle<cl_command_queue, clReleaseCommandQueue>;
-using ClProgram = ClHandle<cl_program, clReleaseProgram>;
-using ClKernel = ClHandle<cl_kernel, clReleaseKernel>;
-using ClMem = ClHandle<cl_mem, clReleaseMemObject>;
-
-// A string property through clGet*Info (size query, then the bytes),
-// without the trailing NUL and padding.
-template <typename Id, typename Param, cl_int (*Get)(Id, Param, size_t, void*, size_t*)>
-std::string infoString(Id id, Param what) {
-  size_t size = 0;
-  if (Get(id, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
-  std::string s(size, '\0');
-  if (Get(id, what, size, s.data(), nullptr) != CL_SUCCESS) return {};
-  while (!s.empty() && (s.back() == '\0' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::string deviceString(cl_device_id d, cl_device_info what) {
-  return infoString<cl_device_id, cl_device_info, clGetDeviceInfo>(d, what);
-}
-
-std::string platformString(cl_platform_id p, cl_platform_info what) {
-  return infoString<cl_platform_id, cl_platform_info, clGetPlatformInfo>(p, what);
-}
-
-template <typename T>
-T deviceValue(cl_device_id d, cl_device_info what) {
-  T v{};
-  if (clGetDeviceInfo(d, what, sizeof v, &v, nullptr) != CL_SUCCESS) return T{};
-  return v;
-}
 
 // "OpenCL 1.2 pocl ..." -> 12; 0 when unreadable.
 int openClVersion(const std::string& version) {
@@ -172,22 +77,52 @@ class OpenClDevice : public Device {
   std::string name() const override { return info_.name; }
   DeviceKind kind() const override { return info_.kind; }
   std::string version() const override { return info_.driverVersion; }
-  DeviceInfo info() const override { return info_; }
-
-  std::vector<OpSupport> supportedOps(const engine::Model& model, int subgraph) const override {
-    std::vector<OpSupport> out;
-    if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs().size()) return out;
-    const auto& ops = model.subgraphs()[static_cast<size_t>(subgraph)].operators;
-    for (size_t i = 0; i < ops.size(); ++i) {
-      out.push_back({static_cast<int>(i), false, "the opencl driver has no operator kernels yet"});
+  DeviceInfo info() const override {
+    DeviceInfo out = info_;
+    if (auto p = programInfo()) {
+      out.details += p->fromCache ? fmt::format("; program loaded from the cache in {:.1f} ms", p->buildMs)
+                                  : fmt::format("; program built in {:.1f} ms{}", p->buildMs,
+                                                p->cacheFile.empty() ? "" : " (cached)");
+      if (!p->cacheNote.empty()) out.details += " (" + p->cacheNote + ")";
     }
     return out;
   }
 
-  Result<std::unique_ptr<PreparedModel>> prepare(std::shared_ptr<const engine::Model>,
-                                                 const PrepareOptions&) override {
-    return Status(StatusCode::kUnsupported,
-                  fmt::format("device {}: the opencl driver has no operator kernels yet", info_.name));
+  std::vector<OpSupport> supportedOps(const engine::Model& model, int subgraph) const override {
+    std::vector<OpSupport> out;
+    if (subgraph < 0 || static_cast<size_t>(subgraph) >= model.subgraphs().size()) return out;
+    const engine::Subgraph& sg = model.subgraphs()[static_cast<size_t>(subgraph)];
+    for (size_t i = 0; i < sg.operators.size(); ++i) {
+      OpSupport s;
+      s.opIndex = static_cast<int>(i);
+      s.reason = sg.operators[i].folded ? std::string() : openClWhyUnsupported(sg, sg.operators[i]);
+      s.supported = s.reason.empty();
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Result<std::unique_ptr<PreparedModel>> prepare(std::shared_ptr<const engine::Model> model,
+                                                 const PrepareOptions& options) override {
+    if (!model) return Status(StatusCode::kInvalidArgument, "no model given");
+    std::shared_ptr<OpenClRuntime> rt;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!runtime_) {
+        auto created = OpenClRuntime::create(platform_, device_, info_, options.cacheDir);
+        if (!created) return created.status().withContext(fmt::format("device {}", info_.name));
+        runtime_ = std::move(created).value();
+      }
+      rt = runtime_;
+    }
+    return prepareOnOpenCl(std::move(rt), std::move(model), options, info_.name);
+  }
+
+  // How the operator program was obtained (after the first prepare).
+  std::optional<OpenClProgramInfo> programInfo() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!runtime_) return std::nullopt;
+    return runtime_->programInfo();
   }
 
   Result<Calibration> calibrate() override {
@@ -324,7 +259,8 @@ class OpenClDevice : public Device {
   }
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::shared_ptr<OpenClRuntime> runtime_;  // made by the first prepare
   cl_platform_id platform_;
   cl_device_id device_;
   DeviceInfo info_;
