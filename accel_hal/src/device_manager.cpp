@@ -13,6 +13,7 @@
 
 #include "calibration.h"
 #include "opencl/opencl_device.h"
+#include "state_file.h"
 
 namespace inferd::hal {
 
@@ -32,19 +33,6 @@ std::string fileSafe(const std::string& s) {
 std::string cacheKey(const DeviceInfo& i) {
   return fmt::format("v{}|{}|{}|{}|{}|{}", kCacheVersion, i.driver, i.vendor, i.hardware, i.deviceVersion,
                      i.driverVersion);
-}
-
-// Reads one key=value text file; empty map when missing or unreadable.
-std::map<std::string, std::string> readKeyValues(const std::string& path) {
-  std::map<std::string, std::string> kv;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const auto eq = line.find('=');
-    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return kv;
 }
 
 bool parseDouble(const std::map<std::string, std::string>& kv, const char* key, double* out) {
@@ -165,6 +153,25 @@ std::string DeviceManager::whyUnavailable(const std::string& name) const {
   return fmt::format("no device named '{}' (devices: {})", name, fmt::join(names, ", "));
 }
 
+Status DeviceManager::addDevice(std::unique_ptr<Device> device) {
+  if (!device) return Status(StatusCode::kInvalidArgument, "no device given");
+  const std::string name = device->name();
+  bool taken = name.empty() || find(name) != nullptr;
+  for (const DeviceInfo& r : refused_) taken = taken || r.name == name;
+  if (taken) return makeError(StatusCode::kInvalidArgument, "a device named '{}' exists already", name);
+  devices_.push_back(std::move(device));
+  return Status::ok();
+}
+
+std::vector<Device*> DeviceManager::accelerators() const {
+  std::vector<Device*> out;
+  for (const DeviceInfo& i : devices()) {
+    if (!i.available || i.name == cpu_->name()) continue;
+    if (Device* d = find(i.name)) out.push_back(d);
+  }
+  return out;
+}
+
 std::string DeviceManager::cachePath(const DeviceInfo& info) const {
   if (options_.stateDir.empty()) return {};
   return (std::filesystem::path(options_.stateDir) / "calibration" / (fileSafe(info.name) + ".txt")).string();
@@ -191,25 +198,11 @@ bool readCached(const std::string& path, const DeviceInfo& info, Calibration* c)
 // a file. A cache that cannot be written is not an error: the figures are
 // measured again next time.
 void writeCache(const std::string& path, const DeviceInfo& info, const Calibration& c) {
-  if (path.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const std::string tmp = fmt::format("{}.{}.tmp", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << "# inferd device calibration (delete to measure again)\n"
-        << "key=" << cacheKey(info) << "\n"
-        << fmt::format("conv_gflops={:.6g}\ncopy_gbps={:.6g}\ndispatch_us={:.6g}\n", c.convGflops, c.copyGBps,
-                       c.dispatchMicros)
-        << "measured_at=" << c.measuredAt << "\n"
-        << fmt::format("took_seconds={:.3f}\n", c.tookSeconds);
-    if (!out) {
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
+  writeAtomically(path, fmt::format("# inferd device calibration (delete to measure again)\nkey={}\n"
+                                    "conv_gflops={:.6g}\ncopy_gbps={:.6g}\ndispatch_us={:.6g}\n"
+                                    "measured_at={}\ntook_seconds={:.3f}\n",
+                                    cacheKey(info), c.convGflops, c.copyGBps, c.dispatchMicros, c.measuredAt,
+                                    c.tookSeconds));
 }
 
 }  // namespace

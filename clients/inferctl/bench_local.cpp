@@ -169,7 +169,7 @@ int benchLocalCommand(const BenchArgs& args) {
   } else {
     fmt::print("bench: {} on {} (local), {} thread{}, {} kernels, {} inputs\n", args.model, pm.deviceName(),
                args.threads, args.threads == 1 ? "" : "s", kernels, inputKind);
-    if (!args.device.empty()) printPlan(m.plan, false);
+    if (!args.device.empty()) printPlan(m.plan, false, m.placement);
     fmt::print("load: {:.3f} ms (Model::load {:.3f} ms, prepare {:.3f} ms)\n", m.loadMs + m.prepareMs,
                m.loadMs, m.prepareMs);
     if (w.count > 0) {

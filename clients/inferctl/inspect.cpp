@@ -83,23 +83,16 @@ int fail(const std::string& message) {
   return 1;
 }
 
-// The plan for the model's subgraph 0 on --device (or on every available
-// device, in the manager's order), op by op.
-static int printPlacement(const InspectArgs& args, const Model& model) {
-  hal::DeviceManager manager;
-  if (!args.device.empty()) {
-    auto plan = planOnDevice(model, manager, args.device, args.strict, "");
-    if (!plan) return fail(plan.status().message());
-    printPlan(plan.value(), true);
-    return 0;
-  }
-  std::vector<hal::Device*> devices;
-  for (const hal::DeviceInfo& d : manager.devices()) {
-    if (d.available && d.name != "cpu") devices.push_back(manager.find(d.name));
-  }
-  auto plan = hal::planExecution(model, devices, manager.cpu());
-  if (!plan) return fail(plan.status().message());
-  printPlan(plan.value(), true);
+// The plan for the model on --device, or measured over every available
+// device, op by op.
+static int printPlacement(const InspectArgs& args) {
+  LocalOptions options;
+  options.model = args.model;
+  options.device = args.device.empty() ? "auto" : args.device;
+  options.strict = args.strict;
+  auto opened = openLocalModel(options);
+  if (!opened) return fail(opened.status().message());
+  printPlan(opened->plan, true, opened->placement);
   return 0;
 }
 
@@ -168,7 +161,7 @@ int inspectCommand(const InspectArgs& args) {
   }
   fmt::print("arena bytes: {} (without lifetime sharing: {})\n", interp.value()->arenaBytes(),
              interp.value()->arenaNaiveBytes());
-  if (args.placement) return printPlacement(args, *loaded.value());
+  if (args.placement) return printPlacement(args);
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "commands.h"
+#include "inferd/hal/placement.h"
 #include "tensor_io.h"
 
 namespace inferd::inferctl {
@@ -58,30 +59,41 @@ Result<LocalModel> openLocalModel(const LocalOptions& options) {
   hal::DeviceManagerOptions managerOptions;
   // Looking for OpenCL devices costs a platform query; the cpu needs none.
   managerOptions.opencl = !options.device.empty() && options.device != "cpu";
+  managerOptions.stateDir = defaultStateDir();
   m.manager = std::make_unique<hal::DeviceManager>(managerOptions);
-  auto plan = planOnDevice(*m.model, *m.manager, options.device, options.strict, options.signature);
-  if (!plan) {
-    return Status(plan.status().code(), fmt::format("cannot run '{}': {}", options.model, plan.status().message()));
-  }
-  m.plan = std::move(plan).value();
   hal::PrepareOptions prepareOptions;
   prepareOptions.numThreads = options.threads;
   prepareOptions.signature = options.signature;
   prepareOptions.optimizedKernels = options.optimizedKernels;
   prepareOptions.profile = options.profile;
-  prepareOptions.cacheDir = defaultStateDir();
-  const auto prepareStart = Clock::now();
-  std::vector<hal::Device*> devices;
-  if (hal::Device* d = m.manager->find(options.device.empty() ? "cpu" : options.device)) devices.push_back(d);
+  prepareOptions.cacheDir = managerOptions.stateDir;
   hal::PlanRuntimeOptions runtime;
   runtime.onEvent = [](const std::string& e) { fmt::print(stderr, "inferctl: note: {}\n", e); };
-  auto prepared = hal::preparePlan(m.model, m.plan, devices, m.manager->cpu(), prepareOptions, runtime);
-  if (!prepared) {
-    return Status(prepared.status().code(),
-                  fmt::format("cannot run '{}': {}", options.model, prepared.status().message()));
+  const auto prepareStart = Clock::now();
+  auto fail = [&](const Status& s) {
+    return Status(s.code(), fmt::format("cannot run '{}': {}", options.model, s.message()));
+  };
+  if (options.device.empty() || options.device == "cpu") {
+    auto plan = planOnDevice(*m.model, *m.manager, "cpu", options.strict, options.signature);
+    if (!plan) return fail(plan.status());
+    m.plan = std::move(plan).value();
+    auto prepared = hal::preparePlan(m.model, m.plan, {}, m.manager->cpu(), prepareOptions, runtime);
+    if (!prepared) return fail(prepared.status());
+    m.prepared = std::move(prepared).value();
+    m.placement = options.device.empty() ? "" : "pinned to cpu";
+  } else {
+    hal::PlacementRequest request;
+    request.device = options.device;
+    request.strict = options.strict;
+    request.prepare = prepareOptions;
+    request.runtime = runtime;
+    auto placed = hal::placeModel(*m.manager, m.model, request);
+    if (!placed) return fail(placed.status());
+    m.plan = std::move(placed.value().plan);
+    m.prepared = std::move(placed.value().prepared);
+    m.placement = placed.value().how;
   }
   m.prepareMs = msSince(prepareStart);
-  m.prepared = std::move(prepared).value();
   return m;
 }
 
@@ -119,8 +131,9 @@ Result<hal::ExecutionPlan> planOnDevice(const engine::Model& model, hal::DeviceM
   return hal::planExecution(model, {d}, manager.cpu(), options);
 }
 
-void printPlan(const hal::ExecutionPlan& plan, bool perOp) {
-  fmt::print("placement: {} (devices in order of preference: {})\n", plan.summary(), fmt::join(plan.devices, ", "));
+void printPlan(const hal::ExecutionPlan& plan, bool perOp, const std::string& how) {
+  fmt::print("placement: {} (devices in order of preference: {}{})\n", plan.summary(), fmt::join(plan.devices, ", "),
+             how.empty() ? "" : "; " + how);
   if (!perOp) return;
   fmt::print("  {:>5}  {:<28} {:<10} {:>9}  {}\n", "op", "name", "device", "partition", "why not on the first device");
   for (const hal::OpPlacement& p : plan.ops) {

@@ -24,7 +24,8 @@ struct LocalOptions {
   bool profile = false;   // per-operator timing (PreparedModel::profile())
   // A device of the device manager to run on ("" or "cpu": the cpu
   // device): the model is planned for it, with what it cannot run on the
-  // cpu, unless `strict`, which fails on any op it cannot run.
+  // cpu, unless `strict`, which fails on any op it cannot run. "auto":
+  // measured placement over every available device (hal::placeModel).
   std::string device;
   bool strict = false;
 };
@@ -33,6 +34,7 @@ struct LocalModel {
   std::shared_ptr<const engine::Model> model;
   std::unique_ptr<hal::DeviceManager> manager;  // owns the devices
   hal::ExecutionPlan plan;                       // where each op runs
+  std::string placement;                         // how the plan was chosen
   std::unique_ptr<hal::PreparedModel> prepared;
   int subgraph = 0;       // the subgraph the prepared model runs
   double loadMs = 0;      // engine::Model::load
@@ -51,7 +53,7 @@ Result<hal::ExecutionPlan> planOnDevice(const engine::Model& model, hal::DeviceM
 // "placement: opencl: 1 partition, 12 ops; cpu: 2 partitions, 3 ops" and,
 // when `perOp`, one line per operator (index, op, device, partition, why
 // it is not on the first device).
-void printPlan(const hal::ExecutionPlan& plan, bool perOp);
+void printPlan(const hal::ExecutionPlan& plan, bool perOp, const std::string& how = "");
 
 struct LocalInputs {
   std::vector<engine::NpyArray> arrays;  // in the model's input order

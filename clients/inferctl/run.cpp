@@ -38,7 +38,7 @@ int runLocal(const RunArgs& args) {
   auto opened = openLocalModel(options);
   if (!opened) return fail(opened.status().message());
   hal::PreparedModel& pm = *opened->prepared;
-  if (!args.device.empty()) printPlan(opened->plan, false);
+  if (!args.device.empty()) printPlan(opened->plan, false, opened->placement);
   auto inputs = localInputs(pm, args.inputs, InputFill::kRequired);
   if (!inputs) return fail(inputs.status().message());
   const std::vector<hal::TensorView> views = inputs->views();

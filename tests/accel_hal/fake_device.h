@@ -6,6 +6,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,12 +24,22 @@ class FakeAccelerator : public hal::Device {
   std::atomic<bool> failPrepare{false};
   // Executions still to fail (negative: every one).
   std::atomic<int> failExecutions{0};
+  // Added to every execution (a slow device).
+  std::atomic<int> delayMicros{0};
+  // Its version (DeviceInfo::deviceVersion and driverVersion).
+  std::string versionString = "fake-1";
   std::atomic<int> prepares{0};
   std::atomic<int> executions{0};
 
   std::string name() const override { return name_; }
   hal::DeviceKind kind() const override { return hal::DeviceKind::kNpu; }
-  std::string version() const override { return "fake-1"; }
+  std::string version() const override { return versionString; }
+  hal::DeviceInfo info() const override {
+    hal::DeviceInfo i = hal::Device::info();
+    i.driver = "fake";
+    i.deviceVersion = i.driverVersion = versionString;
+    return i;
+  }
 
   std::vector<hal::OpSupport> supportedOps(const engine::Model& model, int subgraph) const override {
     std::vector<hal::OpSupport> out = cpu_->supportedOps(model, subgraph);
@@ -77,6 +89,7 @@ class FakeAccelerator : public hal::Device {
         }
       }
       d_.executions += 1;
+      if (int us = d_.delayMicros.load(); us > 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
       return inner_->execute(in, out, deadline, timing);
     }
 

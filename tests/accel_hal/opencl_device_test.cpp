@@ -15,6 +15,7 @@
 
 #include "inferd/engine/model.h"
 #include "inferd/hal/device_manager.h"
+#include "inferd/hal/placement.h"
 #include "plan_test_util.h"
 
 using namespace inferd;
@@ -208,4 +209,45 @@ TEST_CASE("the OpenCL program is cached on disk by device, driver and source; a 
   }
   CHECK(std::filesystem::file_size(files[0]) > 100);  // rewritten
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("measured placement keeps a model on the cpu when PoCL is slower; pinned, it runs on OpenCL") {
+  DeviceManager m;
+  openclOrSkip(m);
+  // The LSTM's elementwise runs are OpenCL's; on PoCL (the same two cores,
+  // plus a dispatch per op and copies per partition) that plan is slower.
+  auto model = engine::Model::load(testData("arch_models/lstm_classifier_fp32/model.tflite"));
+  REQUIRE(model.isOk());
+  PlacementRequest req;
+  req.runs = 5;
+  req.useCache = false;
+  auto placed = placeModel(m, model.value(), req);
+  REQUIRE(placed.isOk());
+  INFO(placed.value().how);
+  REQUIRE(placed.value().measuredMs.size() == 2);
+  CHECK(placed.value().measuredMs[1].first == "cpu+opencl");
+  CHECK(placed.value().measuredMs[1].second > placed.value().measuredMs[0].second);
+  CHECK(placed.value().plan.partitions.size() == 1);
+  CHECK(placed.value().prepared->deviceName() == "cpu");
+  std::printf("lstm_classifier_fp32: %s\n", placed.value().how.c_str());
+
+  req.device = "opencl";
+  auto pinned = placeModel(m, model.value(), req);
+  REQUIRE(pinned.isOk());
+  CHECK(pinned.value().prepared->deviceName() == "cpu+opencl");
+  const std::string dir = testData("arch_models/lstm_classifier_fp32");
+  auto in = engine::readNpy(dir + "/input_0.npy");
+  auto want = engine::readNpy(dir + "/output_0.npy");
+  REQUIRE(in.isOk());
+  REQUIRE(want.isOk());
+  std::vector<OwnedTensor> out;
+  REQUIRE(pinned.value().prepared->execute({{in.value().type, in.value().dims, in.value().data.data(),
+                                             in.value().data.size()}}, &out).isOk());
+  const auto cmp = test::compareOutput(out.at(0), want.value(), test::Tolerance{});
+  CHECK(cmp.pass);
+  bool openclRan = false;
+  for (const DeviceCounters& c : pinned.value().prepared->deviceCounters()) {
+    openclRan = openclRan || (c.device == "opencl" && c.executions == 4 && c.failures == 0);
+  }
+  CHECK(openclRan);
 }

@@ -4,6 +4,8 @@
 // operators stands in for a real one.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -13,6 +15,7 @@
 #include "plan_test_util.h"
 #include "inferd/engine/interpreter.h"
 #include "inferd/hal/partition.h"
+#include "inferd/hal/placement.h"
 
 using namespace inferd;
 namespace fs = std::filesystem;
@@ -342,4 +345,70 @@ TEST_CASE("the cpu device's supportedOps is exact: what it claims, its prepare a
   CHECK_FALSE(support[0].supported);
   CHECK_FALSE(support[0].reason.empty());
   CHECK_FALSE(cpu->prepare(broken.value()).isOk());
+}
+
+TEST_CASE("placement is measured, the faster plan wins, and the decision is cached until a device changes",
+          "[placement]") {
+  const std::string dir = test::testDataPath(kMobileNet);
+  auto model = engine::Model::load(dir + "/model.tflite");
+  REQUIRE(model.isOk());
+  const auto state = fs::temp_directory_path() / ("inferd-placement-" + std::to_string(::getpid()));
+  fs::remove_all(state);
+  hal::DeviceManagerOptions mo;
+  mo.opencl = false;
+  mo.stateDir = state.string();
+  hal::DeviceManager manager(mo);
+  auto owned = std::make_unique<test::FakeAccelerator>("npu", [](const engine::OperatorInfo& op) {
+    return isCode(op, {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD"});
+  });
+  test::FakeAccelerator& npu = *owned;
+  REQUIRE(manager.addDevice(std::move(owned)).isOk());
+  CHECK_FALSE(manager.addDevice(std::make_unique<test::FakeAccelerator>("npu", nullptr)).isOk());
+  npu.delayMicros = 20000;  // 20 ms an execution: slower than the cpu's ~1 ms
+  hal::PlacementRequest req;
+  req.runs = 3;
+  auto placed = hal::placeModel(manager, model.value(), req);
+  REQUIRE(placed.isOk());
+  INFO(placed.value().how);
+  CHECK_FALSE(placed.value().fromCache);
+  REQUIRE(placed.value().measuredMs.size() == 2);
+  CHECK(placed.value().measuredMs[0].first == "cpu");
+  CHECK(placed.value().measuredMs[1].first == "npu+cpu");
+  CHECK(placed.value().measuredMs[1].second > 20.0);
+  CHECK(placed.value().plan.partitions.size() == 1);
+  CHECK(placed.value().plan.partitions[0].device == "cpu");
+  CHECK_THAT(placed.value().how, Catch::StartsWith("measured: cpu ") && Catch::EndsWith("-> cpu"));
+  {
+    auto cpuOnly = manager.cpu().prepare(model.value());
+    REQUIRE(cpuOnly.isOk());
+    CHECK(runWith(*placed.value().prepared, dir)[0].data == runWith(*cpuOnly.value(), dir)[0].data);
+  }
+
+  const int executionsBefore = npu.executions.load();
+  auto again = hal::placeModel(manager, model.value(), req);
+  REQUIRE(again.isOk());
+  CHECK(again.value().fromCache);
+  CHECK_THAT(again.value().how, Catch::StartsWith("cached (measured") || Catch::StartsWith("cached (cpu"));
+  CHECK(npu.executions.load() == executionsBefore);  // not measured again
+
+  npu.versionString = "fake-2";  // a driver update: measured again
+  auto updated = hal::placeModel(manager, model.value(), req);
+  REQUIRE(updated.isOk());
+  CHECK_FALSE(updated.value().fromCache);
+  CHECK(npu.executions.load() > executionsBefore);
+
+  // Pinned: runs there whatever the timing says.
+  req.device = "npu";
+  auto pinned = hal::placeModel(manager, model.value(), req);
+  REQUIRE(pinned.isOk());
+  CHECK(pinned.value().how == "pinned to npu");
+  CHECK(pinned.value().prepared->deviceName() == "npu+cpu");
+  req.strict = true;
+  auto strict = hal::placeModel(manager, model.value(), req);
+  REQUIRE_FALSE(strict.isOk());
+  CHECK_THAT(strict.status().message(), Catch::Contains("(strict)") && Catch::Contains("MEAN"));
+  req.device = "gpu9";
+  req.strict = false;
+  CHECK(hal::placeModel(manager, model.value(), req).status().code() == StatusCode::kNotFound);
+  fs::remove_all(state);
 }

@@ -55,6 +55,12 @@ class DeviceManager {
   // The calibrations known without measuring (cached or measured earlier).
   std::map<std::string, Calibration> knownCalibrations() const;
 
+  // Adds a device (a plugin driver's, or a test's); its name must be new.
+  Status addDevice(std::unique_ptr<Device> device);
+  // Every available device other than the cpu, in the order of devices().
+  std::vector<Device*> accelerators() const;
+  const std::string& stateDir() const { return options_.stateDir; }
+
  private:
   std::string cachePath(const DeviceInfo& info) const;
 
