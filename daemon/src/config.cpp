@@ -1,6 +1,7 @@
 // Config files (protobuf text format), their validation with file:line:column
 // in every error, and the command line that overrides them.
 #include "inferd/daemon/config.h"
+#include "inferd/hal/device_manager.h"
 
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -115,6 +116,13 @@ Status validateModel(const config::ModelConfig& c, const Locator& loc) {
     return invalid(loc.where(c, "preferred_device"),
                    fmt::format("'{}' is not a device name (lower-case letters, digits, '_', '-', '.')", dev));
   }
+  const std::string& pin = c.device();
+  const bool pinOk = pin.size() <= 64 &&
+                     pin.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.") == std::string::npos;
+  if (!pinOk) {
+    return invalid(loc.where(c, "device"),
+                   fmt::format("'{}' is not a device name (lower-case letters, digits, '_', '-', '.')", pin));
+  }
   return Status::ok();
 }
 
@@ -162,6 +170,16 @@ Status validateDaemon(const config::DaemonConfig& c, const Locator& loc) {
     }
   }
   if (c.has_model_dir() && c.model_dir().empty()) return invalid(loc.where(c, "model_dir"), "the path is empty");
+  if (c.has_state_dir() && (c.state_dir().empty() || c.state_dir().front() != '/')) {
+    return invalid(loc.where(c, "state_dir"), "must be an absolute path");
+  }
+  for (const std::string& t : openClTypesOf(c)) {
+    const auto& known = hal::openClDeviceTypeNames();
+    if (std::find(known.begin(), known.end(), t) == known.end()) {
+      return invalid(loc.where(c, "opencl_types"),
+                     fmt::format("unknown type '{}' (use gpu, accelerator, cpu, comma-separated)", t));
+    }
+  }
   if (auto level = parseLogLevel(c.log_level()); !level) {
     return invalid(loc.where(c, "log_level"), level.status().message());
   }
@@ -410,6 +428,28 @@ std::string configToText(const pb::Message& config, bool withDefaults) {
   }
   printer.PrintToString(*copy, &text);
   return text;
+}
+
+std::string stateDirOf(const config::DaemonConfig& c) {
+  if (c.has_state_dir()) return c.state_dir();
+  const char* env = std::getenv("STATE_DIRECTORY");
+  if (env == nullptr || env[0] != '/') return {};
+  const std::string all = env;
+  return all.substr(0, all.find(':'));
+}
+
+std::vector<std::string> openClTypesOf(const config::DaemonConfig& c) {
+  std::vector<std::string> out;
+  std::string item;
+  for (char ch : c.opencl_types() + ",") {
+    if (ch == ',') {
+      if (!item.empty()) out.push_back(item);
+      item.clear();
+    } else if (ch != ' ') {
+      item += ch;
+    }
+  }
+  return out;
 }
 
 config::ModelConfig effectiveModelConfig(const config::DaemonConfig& daemon, const std::string& model,

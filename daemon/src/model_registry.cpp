@@ -1,5 +1,6 @@
 // Model registry: load once, share, reference-counted unload and reload.
 #include "inferd/daemon/model_registry.h"
+#include "inferd/hal/placement.h"
 
 #include <algorithm>
 #include <set>
@@ -42,8 +43,22 @@ ModelRegistry::ModelRegistry(ModelRepository repository, config::DaemonConfig co
   if (options_.device != nullptr) {
     device_ = options_.device;
   } else {
-    ownDevice_ = hal::createCpuDevice(options_.resolver);
-    device_ = ownDevice_.get();
+    hal::DeviceManagerOptions mo;
+    mo.resolver = options_.resolver;
+    mo.openclTypes = openClTypesOf(config_);
+    mo.opencl = !mo.openclTypes.empty();
+    mo.stateDir = stateDirOf(config_);
+    manager_ = std::make_unique<hal::DeviceManager>(mo);
+    device_ = &manager_->cpu();
+    auto log = logger("registry");
+    for (const hal::DeviceInfo& d : manager_->devices()) {
+      if (d.available) {
+        log->info("device {} ({}): {} {} {}", d.name, hal::deviceKindName(d.kind), d.vendor, d.hardware,
+                  d.deviceVersion);
+      } else {
+        log->info("device {} not used: {}", d.name, d.reason);
+      }
+    }
   }
 }
 
@@ -73,10 +88,6 @@ Result<std::shared_ptr<ModelInstance>> ModelRegistry::build(const ModelLocation&
   auto model = engine::Model::loadFromFd(file->get(), location.relativeModelPath(), loadOptions);
   if (!model) return model.status();
 
-  if (cfg.preferred_device() != device_->name()) {
-    log->warn("model '{}': preferred_device '{}' is not available; it runs on '{}'", location.name,
-              cfg.preferred_device(), device_->name());
-  }
   SchedulerOptions so;
   so.model = location.name;
   so.version = "1";
@@ -87,7 +98,49 @@ Result<std::shared_ptr<ModelInstance>> ModelRegistry::build(const ModelLocation&
   so.prepare.priority = static_cast<int>(std::clamp<int64_t>(cfg.default_priority(), INT32_MIN, INT32_MAX));
   so.prepare.maxArenaBytes = static_cast<size_t>(cfg.max_arena_bytes());
   so.prepare.numThreads = cfg.num_threads();  // kernel threads of each worker's interpreter
-  auto scheduler = Scheduler::create(model.value(), *device_, so, std::move(stats));
+  // ModelConfig::device, or the deprecated preferred_device when only it is set.
+  const std::string pin = cfg.has_device() ? cfg.device() : (cfg.has_preferred_device() ? cfg.preferred_device() : "");
+  if (cfg.strict() && (pin.empty() || pin == "auto")) {
+    return makeError(StatusCode::kInvalidArgument,
+                     "model '{}': strict needs a device to pin the model to (device: \"opencl\", ...)", location.name);
+  }
+  std::string placementNote;
+  Result<std::unique_ptr<Scheduler>> scheduler = Status(StatusCode::kInternal, "not placed");
+  if (manager_) {
+    hal::PlacementRequest req;
+    req.device = pin;
+    req.strict = cfg.strict();
+    req.prepare = so.prepare;
+    req.prepare.cacheDir = manager_->stateDir();
+    const std::string name = location.name;
+    req.runtime.onEvent = [name](const std::string& e) { logger("hal")->warn("model '{}': {}", name, e); };
+    auto placed = hal::placeModel(*manager_, model.value(), req);
+    if (!placed) return placed.status().withContext(fmt::format("model '{}'", location.name));
+    const hal::ExecutionPlan plan = placed.value().plan;
+    placementNote = fmt::format("{} ({})", plan.summary(), placed.value().how);
+    for (const hal::OpPlacement& op : plan.ops) {
+      if (!op.reason.empty() && plan.partitions.size() > 1) {
+        log->debug("model '{}' op {} {} on {}: {}", location.name, op.opIndex, op.op, op.device, op.reason);
+      }
+    }
+    hal::DeviceManager& manager = *manager_;
+    const hal::PrepareOptions prepareOptions = req.prepare;
+    const hal::PlanRuntimeOptions runtime = req.runtime;
+    auto sharedModel = model.value();
+    scheduler = Scheduler::create(
+        sharedModel,
+        [&](int worker) -> Result<std::unique_ptr<hal::PreparedModel>> {
+          auto p = hal::preparePlan(sharedModel, plan, manager.accelerators(), manager.cpu(), prepareOptions, runtime);
+          if (!p) return p.status().withContext(fmt::format("model '{}': cannot prepare worker {}", name, worker));
+          return p;
+        },
+        so, std::move(stats), std::move(placed.value().prepared));
+  } else {
+    if (!pin.empty() && pin != "auto" && pin != device_->name()) {
+      log->warn("model '{}': device '{}' is not available; it runs on '{}'", location.name, pin, device_->name());
+    }
+    scheduler = Scheduler::create(model.value(), *device_, so, std::move(stats));
+  }
   if (!scheduler) return scheduler.status();
 
   auto instance = std::make_shared<ModelInstance>();
@@ -109,10 +162,11 @@ Result<std::shared_ptr<ModelInstance>> ModelRegistry::build(const ModelLocation&
   const engine::Model& m = *instance->model();
   const Scheduler& s = *instance->scheduler_;
   log->info("loaded model '{}' from {} in {:.1f} ms: {} worker{} on {}, arena {} ({} bytes) in all, "
-            "constants {} (folded {}), queue_size {}",
+            "constants {} (folded {}), queue_size {}{}",
             location.name, location.modelPath, static_cast<double>(instance->loadNs_) / 1e6, s.workerCount(),
             s.workerCount() == 1 ? "" : "s", md.device, megabytes(s.workingBytes()), s.workingBytes(),
-            megabytes(m.constantBytes()), megabytes(m.foldedBytes()), so.queueSize);
+            megabytes(m.constantBytes()), megabytes(m.foldedBytes()), so.queueSize,
+            placementNote.empty() ? "" : "; placement: " + placementNote);
   return instance;
 }
 

@@ -106,6 +106,25 @@ Scheduler::Scheduler(std::shared_ptr<const engine::Model> model, SchedulerOption
 Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const engine::Model> model,
                                                      hal::Device& device, SchedulerOptions options,
                                                      std::shared_ptr<StatsRecorder> stats) {
+  const hal::PrepareOptions prepareOptions = options.prepare;
+  const std::string modelName = options.model;
+  return create(
+      model,
+      [&, prepareOptions, modelName](int worker) -> Result<std::unique_ptr<hal::PreparedModel>> {
+        auto prepared = device.prepare(model, prepareOptions);
+        if (!prepared) {
+          return prepared.status().withContext(
+              fmt::format("model '{}': cannot prepare worker {} on device '{}'", modelName, worker, device.name()));
+        }
+        return prepared;
+      },
+      std::move(options), std::move(stats));
+}
+
+Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const engine::Model> model,
+                                                     const PrepareWorker& prepare, SchedulerOptions options,
+                                                     std::shared_ptr<StatsRecorder> stats,
+                                                     std::unique_ptr<hal::PreparedModel> first) {
   if (options.workers < 1) {
     return makeError(StatusCode::kInvalidArgument, "model '{}': workers is {}, need at least 1", options.model,
                      options.workers);
@@ -117,11 +136,12 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const engin
   // Threads keep references into workers_: size it before any thread starts.
   s->workers_.resize(static_cast<size_t>(s->options_.workers));
   for (size_t i = 0; i < s->workers_.size(); ++i) {
-    auto prepared = device.prepare(model, s->options_.prepare);
-    if (!prepared) {
-      return prepared.status().withContext(
-          fmt::format("model '{}': cannot prepare worker {} on device '{}'", s->options_.model, i, device.name()));
+    if (i == 0 && first) {
+      s->workers_[i].prepared = std::move(first);
+      continue;
     }
+    auto prepared = prepare(static_cast<int>(i));
+    if (!prepared) return prepared.status();
     s->workers_[i].prepared = std::move(prepared).value();
   }
   for (Worker& w : s->workers_) w.thread = std::thread([raw = s.get(), &w] { raw->workerLoop(w); });

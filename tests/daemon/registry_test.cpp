@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 
 #include "daemon_test_util.h"
 #include "inferd/daemon/backend.h"
@@ -341,4 +343,41 @@ TEST_CASE("a model whose arena passes max_arena_bytes fails to load with the siz
   c.mutable_model_defaults()->set_max_arena_bytes(0);  // no limit
   registry.setConfig(c);
   CHECK(registry.load("face_detection_short_range").isOk());
+}
+
+TEST_CASE("models are placed on devices: pinned, strict, measured", "[registry][placement]") {
+  // The conformance LSTM: OpenCL runs its elementwise ops, not the rest.
+  TempDir repo;
+  std::filesystem::copy_file(test::testDataPath("arch_models/lstm_classifier_fp32/model.tflite"),
+                             repo.file("lstm.tflite"));
+  config::DaemonConfig c;
+  c.set_opencl_types("gpu,accelerator,cpu");  // PoCL is a cpu-type device
+  ModelRegistry registry(ModelRepository(repo.path()), c);
+  const bool haveOpenCl = registry.deviceManager() != nullptr && registry.deviceManager()->find("opencl") != nullptr;
+  if (std::getenv("INFERD_REQUIRE_OPENCL") != nullptr) REQUIRE(haveOpenCl);
+
+  // Measured (no device set): on PoCL the cpu wins; without OpenCL there is only the cpu.
+  REQUIRE(registry.load("lstm").isOk());
+  CHECK(registry.get("lstm").value()->metadata().device == "cpu");
+
+  if (haveOpenCl) {
+    c.mutable_model_defaults()->set_device("opencl");
+    registry.setConfig(c);
+    REQUIRE(registry.load("lstm").isOk());
+    CHECK(registry.get("lstm").value()->metadata().device == "cpu+opencl");
+    c.mutable_model_defaults()->set_strict(true);
+    registry.setConfig(c);
+    const Status s = registry.load("lstm");
+    REQUIRE_FALSE(s.isOk());
+    CHECK(s.code() == StatusCode::kUnsupported);
+    CHECK_THAT(s.message(), Catch::Contains("cannot run on opencl (strict)") && Catch::Contains("(UNPACK)"));
+  }
+  c.mutable_model_defaults()->set_device("");
+  c.mutable_model_defaults()->set_strict(true);
+  registry.setConfig(c);
+  CHECK_THAT(registry.load("lstm").message(), Catch::Contains("strict needs a device"));
+  c.mutable_model_defaults()->set_device("npu9");
+  c.mutable_model_defaults()->set_strict(false);
+  registry.setConfig(c);
+  CHECK_THAT(registry.load("lstm").message(), Catch::Contains("no device named 'npu9'"));
 }

@@ -64,6 +64,12 @@ std::string configToText(const google::protobuf::Message& config, bool withDefau
 // The settings a model runs with: the schema defaults, then the daemon's
 // model_defaults, then the model's own config.pbtxt (if any), then the
 // daemon config's `models { name config }` entry (if any).
+// DaemonConfig::state_dir, else $STATE_DIRECTORY (its first entry), else "".
+std::string stateDirOf(const config::DaemonConfig& c);
+
+// DaemonConfig::opencl_types as a list ("gpu, cpu" -> {"gpu", "cpu"}).
+std::vector<std::string> openClTypesOf(const config::DaemonConfig& c);
+
 config::ModelConfig effectiveModelConfig(const config::DaemonConfig& daemon, const std::string& model,
                                          const config::ModelConfig* modelFile);
 

@@ -22,6 +22,7 @@
 #include "inferd/engine/model.h"
 #include "inferd/engine/status.h"
 #include "inferd/hal/device.h"
+#include "inferd/hal/device_manager.h"
 #include "inferd/ipc/backend.h"
 #include "inferd_config.pb.h"
 
@@ -58,7 +59,9 @@ class ModelInstance {
 struct RegistryOptions {
   // Kernels for constant folding and for the built-in cpu device (custom ops).
   const engine::OpResolver* resolver = nullptr;
-  // The device workers run on; nullptr: a cpu device over `resolver`.
+  // The one device workers run on (tests); nullptr: a device manager with
+  // the cpu device over `resolver` and the OpenCL devices of the config's
+  // opencl_types, models placed per ModelConfig::device.
   hal::Device* device = nullptr;
   // Called after a model is loaded and its workers are prepared, just before
   // it is published. Tests use it to act in the middle of a load.
@@ -108,7 +111,10 @@ class ModelRegistry {
   void stop(Clock::time_point cancelQueuedAt = Clock::time_point::max());
 
   const ModelRepository& repository() const { return repository_; }
+  // The cpu device (or RegistryOptions::device).
   hal::Device& device() const { return *device_; }
+  // The device manager, or nullptr with RegistryOptions::device.
+  hal::DeviceManager* deviceManager() const { return manager_.get(); }
 
  private:
   struct Entry {
@@ -126,7 +132,9 @@ class ModelRegistry {
 
   ModelRepository repository_;
   RegistryOptions options_;
-  std::unique_ptr<hal::Device> ownDevice_;
+  // Without RegistryOptions::device: every device of this machine, models
+  // placed by hal::placeModel (pinned by ModelConfig::device, or measured).
+  std::unique_ptr<hal::DeviceManager> manager_;
   hal::Device* device_ = nullptr;
 
   mutable std::mutex mu_;

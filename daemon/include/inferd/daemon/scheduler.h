@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -110,6 +111,13 @@ class Scheduler {
   static Result<std::unique_ptr<Scheduler>> create(std::shared_ptr<const engine::Model> model, hal::Device& device,
                                                    SchedulerOptions options,
                                                    std::shared_ptr<StatsRecorder> stats = nullptr);
+  // Same, with worker i's PreparedModel from prepare(i) (a placed plan:
+  // hal::preparePlan); `first`, when given, is worker 0's.
+  using PrepareWorker = std::function<Result<std::unique_ptr<hal::PreparedModel>>(int worker)>;
+  static Result<std::unique_ptr<Scheduler>> create(std::shared_ptr<const engine::Model> model,
+                                                   const PrepareWorker& prepare, SchedulerOptions options,
+                                                   std::shared_ptr<StatsRecorder> stats = nullptr,
+                                                   std::unique_ptr<hal::PreparedModel> first = nullptr);
   ~Scheduler();  // stop()
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
