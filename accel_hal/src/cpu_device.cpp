@@ -176,6 +176,23 @@ std::unique_ptr<Device> createCpuDevice(const engine::OpResolver* resolver) {
   return std::make_unique<CpuDevice>(resolver);
 }
 
+SubgraphInterface describeInterface(const engine::Subgraph& sg, const engine::Signature* signature) {
+  SubgraphInterface out;
+  auto add = [&](int32_t t, const std::string& name, std::vector<int32_t>* ids, std::vector<TensorDesc>* descs) {
+    const engine::TensorInfo& info = sg.tensors[static_cast<size_t>(t)];
+    ids->push_back(t);
+    descs->push_back(TensorDesc{name.empty() ? info.name : name, info.type, info.shape, info.quant});
+  };
+  if (signature != nullptr) {
+    for (const auto& t : signature->inputs) add(t.tensorIndex, t.name, &out.inputIds, &out.inputs);
+    for (const auto& t : signature->outputs) add(t.tensorIndex, t.name, &out.outputIds, &out.outputs);
+  } else {
+    for (int32_t t : sg.inputs) add(t, "", &out.inputIds, &out.inputs);
+    for (int32_t t : sg.outputs) add(t, "", &out.outputIds, &out.outputs);
+  }
+  return out;
+}
+
 Status validateInputs(const std::vector<TensorDesc>& expected, const std::vector<TensorView>& inputs) {
   if (inputs.size() != expected.size()) {
     return makeError(StatusCode::kInvalidArgument, "the model has {} inputs, the request has {}", expected.size(),

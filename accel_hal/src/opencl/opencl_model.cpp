@@ -506,16 +506,12 @@ Result<std::unique_ptr<PreparedModel>> prepareOnOpenCl(std::shared_ptr<OpenClRun
                      fmt::join(refused, "; "));
   }
   auto pm = std::make_unique<OpenClPreparedModel>(runtime, deviceName, options.profile);
-  auto describe = [&](int32_t t, const std::string& name) {
-    const engine::TensorInfo& info = sg.tensors[static_cast<size_t>(t)];
-    return TensorDesc{name.empty() ? info.name : name, info.type, info.shape, info.quant};
-  };
-  if (sig != nullptr) {
-    for (const auto& t : sig->inputs) pm->inputIds.push_back(t.tensorIndex), pm->inputDescs.push_back(describe(t.tensorIndex, t.name));
-    for (const auto& t : sig->outputs) pm->outputIds.push_back(t.tensorIndex), pm->outputDescs.push_back(describe(t.tensorIndex, t.name));
-  } else {
-    for (int32_t t : sg.inputs) pm->inputIds.push_back(t), pm->inputDescs.push_back(describe(t, ""));
-    for (int32_t t : sg.outputs) pm->outputIds.push_back(t), pm->outputDescs.push_back(describe(t, ""));
+  {
+    SubgraphInterface io = describeInterface(sg, sig);
+    pm->inputIds = std::move(io.inputIds);
+    pm->outputIds = std::move(io.outputIds);
+    pm->inputDescs = std::move(io.inputs);
+    pm->outputDescs = std::move(io.outputs);
   }
   for (const TensorDesc& d : pm->inputDescs) {
     if (d.type != engine::ElementType::kFloat32) {

@@ -433,16 +433,12 @@ Result<std::unique_ptr<PreparedModel>> preparePlan(std::shared_ptr<const engine:
   auto pm = std::make_unique<PlanPreparedModel>(cpu, options, runtime);
   const engine::Subgraph& sg = model->subgraphs()[static_cast<size_t>(plan.subgraph)];
   const engine::Signature* sig = options.signature.empty() ? nullptr : model->findSignature(options.signature);
-  auto describe = [&](int32_t id, const std::string& name) {
-    const engine::TensorInfo& t = sg.tensors[static_cast<size_t>(id)];
-    return TensorDesc{name.empty() ? t.name : name, t.type, t.shape, t.quant};
-  };
-  if (sig != nullptr) {
-    for (const auto& t : sig->inputs) pm->inputIds.push_back(t.tensorIndex), pm->inputDescs.push_back(describe(t.tensorIndex, t.name));
-    for (const auto& t : sig->outputs) pm->outputIds.push_back(t.tensorIndex), pm->outputDescs.push_back(describe(t.tensorIndex, t.name));
-  } else {
-    for (int32_t t : sg.inputs) pm->inputIds.push_back(t), pm->inputDescs.push_back(describe(t, ""));
-    for (int32_t t : sg.outputs) pm->outputIds.push_back(t), pm->outputDescs.push_back(describe(t, ""));
+  {
+    SubgraphInterface io = describeInterface(sg, sig);
+    pm->inputIds = std::move(io.inputIds);
+    pm->outputIds = std::move(io.outputIds);
+    pm->inputDescs = std::move(io.inputs);
+    pm->outputDescs = std::move(io.outputs);
   }
   // Shapes of the values as the devices computed them: the next slice's
   // inputs get these.

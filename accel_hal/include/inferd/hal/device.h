@@ -195,6 +195,15 @@ class Device {
 // outlive the device.
 std::unique_ptr<Device> createCpuDevice(const engine::OpResolver* resolver = nullptr);
 
+// The interface a device serves for subgraph `sg` (or `signature`, when
+// given): tensor indices and descriptions (signature names, file shapes)
+// of its inputs and outputs, in order.
+struct SubgraphInterface {
+  std::vector<int32_t> inputIds, outputIds;
+  std::vector<TensorDesc> inputs, outputs;
+};
+SubgraphInterface describeInterface(const engine::Subgraph& sg, const engine::Signature* signature);
+
 // Checks `inputs` against the model's input descriptions; errors name the
 // tensor, the expected and the received value.
 Status validateInputs(const std::vector<TensorDesc>& expected, const std::vector<TensorView>& inputs);
