@@ -1,9 +1,8 @@
-// The opencl driver's operators and prepared model. Every tensor of the
+// The opencl driver's runtime and prepared model. Every tensor of the
 // prepared graph lives in a device buffer for the model's lifetime;
 // constants are uploaded once at prepare; an execution writes the inputs,
-// enqueues one kernel (or copy) per operator and reads the outputs back.
-// Float32 only (the devices in use, PoCL included, have no cl_khr_fp16
-// need here: storage stays fp32).
+// enqueues each operator's launches (opencl_ops.cpp lowers them) and reads
+// the outputs back. Storage is fp32 (PoCL has no cl_khr_fp16).
 #include "opencl_model.h"
 
 #include <fmt/format.h>
@@ -14,202 +13,24 @@
 #include <array>
 #include <map>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "inferd/engine/kernel.h"
 #include "inferd/engine/model.h"
-#include "tflite_generated.h"
+#include "opencl_ops.h"
 
 namespace inferd::hal {
 
 namespace {
 
-namespace fb = ::inferd::tflite;
 using Clock = std::chrono::steady_clock;
 
 double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-// Our OpenCL C 1.2 kernels. Elementwise ops index NHWC tensors of rank <= 4
-// padded to 4 dimensions; a broadcast operand has stride 0 along the
-// dimensions it is broadcast in.
-constexpr const char* kOpsSource = R"CLC(
-float activate(float v, int act) {
-  switch (act) {
-    case 1: return fmax(v, 0.0f);
-    case 2: return fmin(fmax(v, -1.0f), 1.0f);
-    case 3: return fmin(fmax(v, 0.0f), 6.0f);
-    case 4: return tanh(v);
-    default: return v;
-  }
-}
-
-// op: 0 ADD, 1 SUB, 2 MUL, 3 DIV, 4 MAXIMUM, 5 MINIMUM, 6 SQUARED_DIFFERENCE
-__kernel void binary(__global const float* a, __global const float* b, __global float* out, int op, int act,
-                     int4 shape, int4 sa, int4 sb) {
-  const int i = get_global_id(0);
-  int r = i;
-  const int d3 = r % shape.w; r /= shape.w;
-  const int d2 = r % shape.z; r /= shape.z;
-  const int d1 = r % shape.y;
-  const int d0 = r / shape.y;
-  const float x = a[d0 * sa.x + d1 * sa.y + d2 * sa.z + d3 * sa.w];
-  const float y = b[d0 * sb.x + d1 * sb.y + d2 * sb.z + d3 * sb.w];
-  float v;
-  switch (op) {
-    case 0: v = x + y; break;
-    case 1: v = x - y; break;
-    case 2: v = x * y; break;
-    case 3: v = x / y; break;
-    case 4: v = fmax(x, y); break;
-    case 5: v = fmin(x, y); break;
-    default: v = (x - y) * (x - y); break;
-  }
-  out[i] = activate(v, act);
-}
-
-// op: 0 RELU, 1 RELU6, 2 RELU_N1_TO_1, 3 LOGISTIC, 4 TANH, 5 HARD_SWISH,
-//     6 ABS, 7 NEG, 8 EXP, 9 SQRT, 10 RSQRT, 11 SQUARE
-__kernel void unary(__global const float* in, __global float* out, int op) {
-  const int i = get_global_id(0);
-  const float x = in[i];
-  float v;
-  switch (op) {
-    case 0: v = fmax(x, 0.0f); break;
-    case 1: v = fmin(fmax(x, 0.0f), 6.0f); break;
-    case 2: v = fmin(fmax(x, -1.0f), 1.0f); break;
-    case 3: v = 1.0f / (1.0f + exp(-x)); break;
-    case 4: v = tanh(x); break;
-    case 5: v = x * fmin(fmax(x + 3.0f, 0.0f), 6.0f) / 6.0f; break;
-    case 6: v = fabs(x); break;
-    case 7: v = -x; break;
-    case 8: v = exp(x); break;
-    case 9: v = sqrt(x); break;
-    case 10: v = rsqrt(x); break;
-    default: v = x * x; break;
-  }
-  out[i] = v;
-}
-)CLC";
-
 constexpr const char* kBuildOptions = "-cl-std=CL1.2";
-
-enum class Kind { kBinary, kUnary, kCopy };
-
-struct OpForm {
-  Kind kind;
-  int code;  // the kernel's op number
-};
-
-bool formOf(int32_t builtin, OpForm* form) {
-  using B = fb::BuiltinOperator;
-  switch (static_cast<B>(builtin)) {
-    case B::ADD: *form = {Kind::kBinary, 0}; return true;
-    case B::SUB: *form = {Kind::kBinary, 1}; return true;
-    case B::MUL: *form = {Kind::kBinary, 2}; return true;
-    case B::DIV: *form = {Kind::kBinary, 3}; return true;
-    case B::MAXIMUM: *form = {Kind::kBinary, 4}; return true;
-    case B::MINIMUM: *form = {Kind::kBinary, 5}; return true;
-    case B::SQUARED_DIFFERENCE: *form = {Kind::kBinary, 6}; return true;
-    case B::RELU: *form = {Kind::kUnary, 0}; return true;
-    case B::RELU6: *form = {Kind::kUnary, 1}; return true;
-    case B::RELU_N1_TO_1: *form = {Kind::kUnary, 2}; return true;
-    case B::LOGISTIC: *form = {Kind::kUnary, 3}; return true;
-    case B::TANH: *form = {Kind::kUnary, 4}; return true;
-    case B::HARD_SWISH: *form = {Kind::kUnary, 5}; return true;
-    case B::ABS: *form = {Kind::kUnary, 6}; return true;
-    case B::NEG: *form = {Kind::kUnary, 7}; return true;
-    case B::EXP: *form = {Kind::kUnary, 8}; return true;
-    case B::SQRT: *form = {Kind::kUnary, 9}; return true;
-    case B::RSQRT: *form = {Kind::kUnary, 10}; return true;
-    case B::SQUARE: *form = {Kind::kUnary, 11}; return true;
-    case B::RESHAPE:
-    case B::SQUEEZE:
-    case B::EXPAND_DIMS: *form = {Kind::kCopy, 0}; return true;
-    default: return false;
-  }
-}
-
-int fusedActivation(const engine::OperatorInfo& op) {
-  const auto* fop = static_cast<const fb::Operator*>(op.fbOperator);
-  if (fop == nullptr) return 0;
-  using B = fb::BuiltinOperator;
-  fb::ActivationFunctionType act = fb::ActivationFunctionType::NONE;
-  switch (static_cast<B>(op.builtinCode)) {
-    case B::ADD:
-      if (auto* o = fop->builtin_options_as_AddOptions()) act = o->fused_activation_function();
-      break;
-    case B::SUB:
-      if (auto* o = fop->builtin_options_as_SubOptions()) act = o->fused_activation_function();
-      break;
-    case B::MUL:
-      if (auto* o = fop->builtin_options_as_MulOptions()) act = o->fused_activation_function();
-      break;
-    case B::DIV:
-      if (auto* o = fop->builtin_options_as_DivOptions()) act = o->fused_activation_function();
-      break;
-    default: break;
-  }
-  return static_cast<int>(act);
-}
-
-const engine::TensorInfo* tensorAt(const engine::Subgraph& sg, int32_t t) {
-  if (t < 0 || static_cast<size_t>(t) >= sg.tensors.size()) return nullptr;
-  return &sg.tensors[static_cast<size_t>(t)];
-}
-
-// Broadcast shape of a and b (rank <= 4), or false.
-bool broadcastShape(const engine::Dims& a, const engine::Dims& b, engine::Dims* out) {
-  const size_t rank = std::max(a.size(), b.size());
-  out->assign(rank, 1);
-  for (size_t i = 0; i < rank; ++i) {
-    const int32_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int32_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1) return false;
-    (*out)[i] = std::max(da, db);
-  }
-  return true;
-}
-
-// Dims padded to 4 on the left.
-std::array<int32_t, 4> pad4(const engine::Dims& d) {
-  std::array<int32_t, 4> out{1, 1, 1, 1};
-  for (size_t i = 0; i < d.size(); ++i) out[4 - d.size() + i] = d[i];
-  return out;
-}
-
-// Strides of `d` (broadcast into `shape`): 0 where d is 1 and shape is not.
-cl_int4 broadcastStrides(const engine::Dims& d, const std::array<int32_t, 4>& shape) {
-  const std::array<int32_t, 4> p = pad4(d);
-  std::array<int32_t, 4> strides{};
-  int32_t s = 1;
-  for (int i = 3; i >= 0; --i) {
-    strides[static_cast<size_t>(i)] = (p[static_cast<size_t>(i)] == 1 && shape[static_cast<size_t>(i)] != 1) ? 0 : s;
-    s *= p[static_cast<size_t>(i)];
-  }
-  cl_int4 v;
-  for (int i = 0; i < 4; ++i) v.s[i] = strides[static_cast<size_t>(i)];
-  return v;
-}
-
-std::string checkFloatTensor(const engine::Subgraph& sg, int32_t t, const char* role) {
-  const engine::TensorInfo* info = tensorAt(sg, t);
-  if (info == nullptr) return fmt::format("its {} is missing", role);
-  if (info->type != engine::ElementType::kFloat32) {
-    return fmt::format("its {} '{}' is {}; the opencl driver runs FLOAT32 tensors only", role, info->name,
-                       engine::elementTypeName(info->type));
-  }
-  if (info->isVariable) return fmt::format("its {} '{}' is a variable tensor", role, info->name);
-  if (info->isSparse) return fmt::format("its {} '{}' is sparse", role, info->name);
-  if (info->shape.size() > 4) return fmt::format("its {} '{}' has rank {} (at most 4)", role, info->name, info->shape.size());
-  if (engine::numElements(info->shape) <= 0) return fmt::format("its {} '{}' is empty", role, info->name);
-  if (engine::numElements(info->shape) > (int64_t{1} << 30)) return fmt::format("its {} '{}' is too large", role, info->name);
-  if (info->isConstant && (info->data == nullptr || info->bytes != static_cast<size_t>(engine::numElements(info->shape)) * 4)) {
-    return fmt::format("its {} '{}' is a constant without data of its size", role, info->name);
-  }
-  return {};
-}
 
 std::string fnv1aHex(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
@@ -244,54 +65,7 @@ std::string buildLog(cl_program program, cl_device_id device) {
 }  // namespace
 
 std::string openClWhyUnsupported(const engine::Subgraph& sg, const engine::OperatorInfo& op) {
-  OpForm form{};
-  if (!op.customName.empty() || !formOf(op.builtinCode, &form)) {
-    return fmt::format("the opencl driver has no kernel for {}", op.name());
-  }
-  if (!op.calledSubgraphs.empty()) return "it calls subgraphs";
-  const size_t wantInputs = form.kind == Kind::kBinary ? 2 : 1;
-  const size_t haveInputs = form.kind == Kind::kCopy ? std::min<size_t>(op.inputs.size(), 1) : op.inputs.size();
-  if (haveInputs != wantInputs || op.outputs.size() != 1) {
-    return fmt::format("it has {} inputs and {} outputs, the opencl kernel takes {} and 1", op.inputs.size(),
-                       op.outputs.size(), wantInputs);
-  }
-  for (size_t i = 0; i < wantInputs; ++i) {
-    if (std::string why = checkFloatTensor(sg, op.inputs[i], "input"); !why.empty()) return why;
-  }
-  if (std::string why = checkFloatTensor(sg, op.outputs[0], "output"); !why.empty()) return why;
-  const engine::TensorInfo& out = *tensorAt(sg, op.outputs[0]);
-  if (out.isConstant) return "its output is a constant";
-  const engine::TensorInfo& a = *tensorAt(sg, op.inputs[0]);
-  switch (form.kind) {
-    case Kind::kBinary: {
-      const engine::TensorInfo& b = *tensorAt(sg, op.inputs[1]);
-      engine::Dims shape;
-      if (!broadcastShape(a.shape, b.shape, &shape)) {
-        return fmt::format("shapes {} and {} do not broadcast", engine::dimsToString(a.shape),
-                           engine::dimsToString(b.shape));
-      }
-      if (shape != out.shape) {
-        return fmt::format("its output shape {} is not the broadcast shape {}", engine::dimsToString(out.shape),
-                           engine::dimsToString(shape));
-      }
-      const int act = fusedActivation(op);
-      if (act < 0 || act > 4) return fmt::format("fused activation {} is not supported", act);
-      break;
-    }
-    case Kind::kUnary:
-      if (a.shape != out.shape) {
-        return fmt::format("output shape {} differs from input shape {}", engine::dimsToString(out.shape),
-                           engine::dimsToString(a.shape));
-      }
-      break;
-    case Kind::kCopy:
-      if (engine::numElements(a.shape) != engine::numElements(out.shape)) {
-        return fmt::format("output shape {} has another element count than input shape {}",
-                           engine::dimsToString(out.shape), engine::dimsToString(a.shape));
-      }
-      break;
-  }
-  return {};
+  return clops::lower(sg, op, nullptr);
 }
 
 Result<std::shared_ptr<OpenClRuntime>> OpenClRuntime::create(cl_platform_id platform, cl_device_id device,
@@ -308,7 +82,7 @@ Result<std::shared_ptr<OpenClRuntime>> OpenClRuntime::create(cl_platform_id plat
   const auto start = Clock::now();
   // The cache key: what the binary depends on.
   const std::string key = fnv1aHex(fmt::format("v1|{}|{}|{}|{}|{}|{}", info.vendor, info.hardware, info.deviceVersion,
-                                               info.driverVersion, kBuildOptions, kOpsSource));
+                                               info.driverVersion, kBuildOptions, clops::kernelSource()));
   std::string file;
   if (!cacheDir.empty()) {
     const std::string dir = cacheDir + "/opencl";
@@ -331,7 +105,7 @@ Result<std::shared_ptr<OpenClRuntime>> OpenClRuntime::create(cl_platform_id plat
     }
   }
   if (rt->program_ == nullptr) {
-    const char* src = kOpsSource;
+    const char* src = clops::kernelSource();
     rt->program_ = clCreateProgramWithSource(rt->context_, 1, &src, nullptr, &err);
     if (err != CL_SUCCESS) return clError(err, "clCreateProgramWithSource");
     err = clBuildProgram(rt->program_, 1, &device, kBuildOptions, nullptr, nullptr);
@@ -376,23 +150,57 @@ OpenClRuntime::~OpenClRuntime() {
 
 namespace {
 
-struct ClStep {
-  int opIndex = 0;
-  std::string op;
-  ClKernel kernel;  // nullptr for a copy
-  size_t global = 0;
+// One operator: its launches, created at prepare.
+struct ClLaunch {
+  ClKernel kernel;  // empty for a copy
+  cl_uint dims = 1;
+  size_t global[2] = {0, 1};
+  size_t local[2] = {0, 0};
   cl_mem copyFrom = nullptr, copyTo = nullptr;
   size_t copyBytes = 0;
 };
+
+struct ClStep {
+  int opIndex = 0;
+  std::string op;
+  std::string variant;
+  std::vector<ClLaunch> launches;
+};
+
+// Completion of the commands enqueued for one execution, signalled by the
+// driver's event callback (the shared state outlives an execution that
+// stopped waiting at its deadline).
+struct Completion {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  cl_int status = CL_COMPLETE;
+};
+
+void CL_CALLBACK onComplete(cl_event, cl_int status, void* user) {
+  auto* c = static_cast<std::shared_ptr<Completion>*>(user);
+  {
+    std::lock_guard<std::mutex> lock((*c)->mu);
+    (*c)->done = true;
+    (*c)->status = status;
+  }
+  (*c)->cv.notify_all();
+  delete c;
+}
 
 class OpenClPreparedModel : public PreparedModel {
  public:
   OpenClPreparedModel(std::shared_ptr<OpenClRuntime> rt, std::string device, bool profile)
       : rt_(std::move(rt)), device_(std::move(device)), profile_(profile) {}
+  ~OpenClPreparedModel() override {
+    std::lock_guard<std::mutex> lock(rt_->queueMutex());
+    clFinish(rt_->queue());
+  }
 
   std::vector<TensorDesc> inputDescs, outputDescs;
   std::vector<int32_t> inputIds, outputIds;
   std::map<int32_t, ClMem> buffers;  // by tensor index
+  std::vector<ClMem> hostBuffers;    // uploaded kernel arguments (zero biases)
   std::vector<ClStep> steps;
   size_t bytes = 0;
 
@@ -411,9 +219,7 @@ class OpenClPreparedModel : public PreparedModel {
   }
 
   void initProfile() {
-    for (const ClStep& s : steps) {
-      opProfile_.push_back({s.opIndex, s.op, device_, s.kernel ? "opencl" : "opencl-copy", 0, 0});
-    }
+    for (const ClStep& s : steps) opProfile_.push_back({s.opIndex, s.op, device_, "opencl-" + s.variant, 0, 0});
   }
 
   Status execute(const std::vector<TensorView>& in, std::vector<OwnedTensor>* out, Deadline deadline,
@@ -430,18 +236,20 @@ class OpenClPreparedModel : public PreparedModel {
     }
     const auto computeStart = Clock::now();
     for (size_t k = 0; k < steps.size(); ++k) {
-      const ClStep& s = steps[k];
       if (deadline.stop != nullptr && deadline.stop->load(std::memory_order_relaxed)) {
-        clFinish(q);
         return Status(StatusCode::kCancelled, "execution stopped");
       }
+      if (deadline.expired()) return Status(StatusCode::kDeadlineExceeded, "deadline expired during execution");
       const auto t0 = Clock::now();
-      if (s.kernel) {
-        INFERD_CL_CHECK(clEnqueueNDRangeKernel(q, s.kernel.get(), 1, nullptr, &s.global, nullptr, 0, nullptr, nullptr),
-                        "clEnqueueNDRangeKernel");
-      } else {
-        INFERD_CL_CHECK(clEnqueueCopyBuffer(q, s.copyFrom, s.copyTo, 0, 0, s.copyBytes, 0, nullptr, nullptr),
-                        "clEnqueueCopyBuffer");
+      for (const ClLaunch& l : steps[k].launches) {
+        if (l.kernel) {
+          INFERD_CL_CHECK(clEnqueueNDRangeKernel(q, l.kernel.get(), l.dims, nullptr, l.global,
+                                                 l.local[0] != 0 ? l.local : nullptr, 0, nullptr, nullptr),
+                          "clEnqueueNDRangeKernel");
+        } else {
+          INFERD_CL_CHECK(clEnqueueCopyBuffer(q, l.copyFrom, l.copyTo, 0, 0, l.copyBytes, 0, nullptr, nullptr),
+                          "clEnqueueCopyBuffer");
+        }
       }
       if (profile_) {
         INFERD_CL_CHECK(clFinish(q), "clFinish");
@@ -451,7 +259,7 @@ class OpenClPreparedModel : public PreparedModel {
         opProfile_[k].invocations += 1;
       }
     }
-    INFERD_CL_CHECK(clFinish(q), "clFinish");
+    INFERD_RETURN_IF_ERROR(waitForDevice(q, deadline));
     const auto computeNs = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - computeStart).count());
     out->resize(outputIds.size());
@@ -473,12 +281,59 @@ class OpenClPreparedModel : public PreparedModel {
   }
 
  private:
+  // Waits for the enqueued commands. Without a deadline or stop flag that is
+  // clFinish; with one, the wait ends at the deadline (or on stop) even
+  // though OpenCL cannot abort kernels already queued: they complete in the
+  // background, and the next execution's commands queue behind them on the
+  // in-order queue.
+  Status waitForDevice(cl_command_queue q, const Deadline& deadline) {
+    const bool bounded = deadline.at != Clock::time_point::max() || deadline.stop != nullptr;
+    if (!bounded) {
+      INFERD_CL_CHECK(clFinish(q), "clFinish");
+      return Status::ok();
+    }
+    cl_event ev = nullptr;
+    INFERD_CL_CHECK(clEnqueueMarkerWithWaitList(q, 0, nullptr, &ev), "clEnqueueMarkerWithWaitList");
+    auto done = std::make_shared<Completion>();
+    auto* ref = new std::shared_ptr<Completion>(done);
+    const cl_int err = clSetEventCallback(ev, CL_COMPLETE, onComplete, ref);
+    if (err != CL_SUCCESS) {
+      delete ref;
+      clReleaseEvent(ev);
+      INFERD_CL_CHECK(clFinish(q), "clFinish");
+      return Status::ok();
+    }
+    clFlush(q);
+    clReleaseEvent(ev);
+    std::unique_lock<std::mutex> lock(done->mu);
+    while (!done->done) {
+      auto until = deadline.at;
+      if (deadline.stop != nullptr) until = std::min(until, Clock::now() + std::chrono::milliseconds(2));
+      done->cv.wait_until(lock, until);
+      if (done->done) break;
+      if (deadline.expired()) {
+        return Status(StatusCode::kDeadlineExceeded,
+                      "deadline expired during execution (the queued kernels finish in the background)");
+      }
+      if (deadline.stop != nullptr && deadline.stop->load(std::memory_order_relaxed)) {
+        return Status(StatusCode::kCancelled, "execution stopped");
+      }
+    }
+    if (done->status < 0) return clError(done->status, "executing the kernels");
+    return Status::ok();
+  }
+
   std::shared_ptr<OpenClRuntime> rt_;
   std::string device_;
   const bool profile_;
   mutable std::mutex profileMu_;
   std::vector<OpProfile> opProfile_;
 };
+
+Status setArg(cl_kernel k, cl_uint index, size_t size, const void* value) {
+  INFERD_CL_CHECK(clSetKernelArg(k, index, size, value), "clSetKernelArg");
+  return Status::ok();
+}
 
 }  // namespace
 
@@ -494,11 +349,15 @@ Result<std::unique_ptr<PreparedModel>> prepareOnOpenCl(std::shared_ptr<OpenClRun
   }
   const engine::Subgraph& sg = model->subgraphs()[static_cast<size_t>(sgIndex)];
   std::vector<std::string> refused;
+  std::vector<std::pair<size_t, clops::Lowered>> lowered;
   for (size_t i = 0; i < sg.operators.size(); ++i) {
     const engine::OperatorInfo& op = sg.operators[i];
     if (op.folded) continue;
-    if (std::string why = openClWhyUnsupported(sg, op); !why.empty()) {
+    clops::Lowered l;
+    if (std::string why = clops::lower(sg, op, &l); !why.empty()) {
       refused.push_back(fmt::format("op {} ({}): {}", i, op.name(), why));
+    } else {
+      lowered.emplace_back(i, std::move(l));
     }
   }
   if (!refused.empty()) {
@@ -523,17 +382,19 @@ Result<std::unique_ptr<PreparedModel>> prepareOnOpenCl(std::shared_ptr<OpenClRun
   auto bufferFor = [&](int32_t t) -> Result<cl_mem> {
     auto it = pm->buffers.find(t);
     if (it != pm->buffers.end()) return it->second.get();
-    const engine::TensorInfo* info = tensorAt(sg, t);
-    if (info == nullptr) return makeError(StatusCode::kInvalidModel, "tensor {} does not exist", t);
-    if (info->type != engine::ElementType::kFloat32) {
-      return makeError(StatusCode::kUnsupported, "device {}: tensor '{}' is {}; FLOAT32 only", deviceName, info->name,
-                       engine::elementTypeName(info->type));
+    if (t < 0 || static_cast<size_t>(t) >= sg.tensors.size()) {
+      return makeError(StatusCode::kInvalidModel, "tensor {} does not exist", t);
     }
-    const size_t bytes = static_cast<size_t>(engine::numElements(info->shape)) * sizeof(float);
+    const engine::TensorInfo& info = sg.tensors[static_cast<size_t>(t)];
+    if (info.type != engine::ElementType::kFloat32) {
+      return makeError(StatusCode::kUnsupported, "device {}: tensor '{}' is {}; FLOAT32 only", deviceName, info.name,
+                       engine::elementTypeName(info.type));
+    }
+    const size_t bytes = static_cast<size_t>(engine::numElements(info.shape)) * sizeof(float);
     cl_int err = CL_SUCCESS;
-    cl_mem m = info->isConstant
+    cl_mem m = info.isConstant
                    ? clCreateBuffer(runtime->context(), CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes,
-                                    const_cast<uint8_t*>(info->data), &err)
+                                    const_cast<uint8_t*>(info.data), &err)
                    : clCreateBuffer(runtime->context(), CL_MEM_READ_WRITE, std::max<size_t>(bytes, 4), nullptr, &err);
     if (err != CL_SUCCESS) return clError(err, "clCreateBuffer");
     pm->bytes += bytes;
@@ -544,53 +405,59 @@ Result<std::unique_ptr<PreparedModel>> prepareOnOpenCl(std::shared_ptr<OpenClRun
     auto b = bufferFor(t);
     if (!b) return b.status();
   }
-  for (size_t i = 0; i < sg.operators.size(); ++i) {
-    const engine::OperatorInfo& op = sg.operators[i];
-    if (op.folded) continue;
-    OpForm form{};
-    formOf(op.builtinCode, &form);
+  for (auto& [opIndex, low] : lowered) {
     ClStep step;
-    step.opIndex = static_cast<int>(i);
-    step.op = op.name();
-    const engine::TensorInfo& outInfo = *tensorAt(sg, op.outputs[0]);
-    step.global = static_cast<size_t>(engine::numElements(outInfo.shape));
-    auto a = bufferFor(op.inputs[0]);
-    if (!a) return a.status();
-    auto o = bufferFor(op.outputs[0]);
-    if (!o) return o.status();
-    cl_int err = CL_SUCCESS;
-    if (form.kind == Kind::kCopy) {
-      step.copyFrom = a.value();
-      step.copyTo = o.value();
-      step.copyBytes = step.global * sizeof(float);
-    } else {
-      step.kernel = ClKernel(clCreateKernel(runtime->program(), form.kind == Kind::kBinary ? "binary" : "unary", &err));
-      if (err != CL_SUCCESS) return clError(err, "clCreateKernel");
-      cl_kernel k = step.kernel.get();
-      const cl_mem am = a.value(), om = o.value();
-      if (form.kind == Kind::kBinary) {
-        auto b = bufferFor(op.inputs[1]);
-        if (!b) return b.status();
-        const cl_mem bm = b.value();
-        const int act = fusedActivation(op);
-        const std::array<int32_t, 4> shape = pad4(outInfo.shape);
-        cl_int4 shape4;
-        for (int d = 0; d < 4; ++d) shape4.s[d] = shape[static_cast<size_t>(d)];
-        const cl_int4 sa = broadcastStrides(tensorAt(sg, op.inputs[0])->shape, shape);
-        const cl_int4 sb = broadcastStrides(tensorAt(sg, op.inputs[1])->shape, shape);
-        INFERD_CL_CHECK(clSetKernelArg(k, 0, sizeof(cl_mem), &am), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 1, sizeof(cl_mem), &bm), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 2, sizeof(cl_mem), &om), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 3, sizeof(int), &form.code), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 4, sizeof(int), &act), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 5, sizeof(cl_int4), &shape4), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 6, sizeof(cl_int4), &sa), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 7, sizeof(cl_int4), &sb), "clSetKernelArg");
-      } else {
-        INFERD_CL_CHECK(clSetKernelArg(k, 0, sizeof(cl_mem), &am), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 1, sizeof(cl_mem), &om), "clSetKernelArg");
-        INFERD_CL_CHECK(clSetKernelArg(k, 2, sizeof(int), &form.code), "clSetKernelArg");
+    step.opIndex = static_cast<int>(opIndex);
+    step.op = sg.operators[opIndex].name();
+    step.variant = low.variant;
+    for (const clops::Launch& l : low.launches) {
+      ClLaunch cl;
+      if (l.kernel.empty()) {
+        auto from = bufferFor(l.copyFrom);
+        if (!from) return from.status();
+        auto to = bufferFor(l.copyTo);
+        if (!to) return to.status();
+        cl.copyFrom = from.value();
+        cl.copyTo = to.value();
+        cl.copyBytes = l.copyBytes;
+        step.launches.push_back(std::move(cl));
+        continue;
       }
+      cl_int err = CL_SUCCESS;
+      cl.kernel = ClKernel(clCreateKernel(runtime->program(), l.kernel.c_str(), &err));
+      if (err != CL_SUCCESS) return clError(err, "clCreateKernel");
+      cl.dims = l.dims;
+      cl.global[0] = l.global[0];
+      cl.global[1] = l.global[1];
+      cl.local[0] = l.local[0];
+      cl.local[1] = l.local[1];
+      cl_kernel k = cl.kernel.get();
+      for (size_t a = 0; a < l.args.size(); ++a) {
+        const clops::Arg& arg = l.args[a];
+        const auto index = static_cast<cl_uint>(a);
+        switch (arg.type) {
+          case clops::Arg::Type::kTensor: {
+            auto m = bufferFor(arg.tensor);
+            if (!m) return m.status();
+            const cl_mem mem = m.value();
+            INFERD_RETURN_IF_ERROR(setArg(k, index, sizeof(cl_mem), &mem));
+            break;
+          }
+          case clops::Arg::Type::kHostFloats: {
+            cl_mem mem = clCreateBuffer(runtime->context(), CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                        arg.host.size() * sizeof(float), const_cast<float*>(arg.host.data()), &err);
+            if (err != CL_SUCCESS) return clError(err, "clCreateBuffer");
+            pm->hostBuffers.emplace_back(mem);
+            pm->bytes += arg.host.size() * sizeof(float);
+            INFERD_RETURN_IF_ERROR(setArg(k, index, sizeof(cl_mem), &mem));
+            break;
+          }
+          case clops::Arg::Type::kInt: INFERD_RETURN_IF_ERROR(setArg(k, index, sizeof(cl_int), &arg.i)); break;
+          case clops::Arg::Type::kFloat: INFERD_RETURN_IF_ERROR(setArg(k, index, sizeof(cl_float), &arg.f)); break;
+          case clops::Arg::Type::kInt4: INFERD_RETURN_IF_ERROR(setArg(k, index, sizeof(cl_int4), &arg.i4)); break;
+        }
+      }
+      step.launches.push_back(std::move(cl));
     }
     pm->steps.push_back(std::move(step));
   }
@@ -599,7 +466,7 @@ Result<std::unique_ptr<PreparedModel>> prepareOnOpenCl(std::shared_ptr<OpenClRun
       return makeError(StatusCode::kUnsupported, "device {}: output tensor {} is produced by no operator", deviceName,
                        t);
     }
-    if (tensorAt(sg, t)->isConstant) {
+    if (sg.tensors[static_cast<size_t>(t)].isConstant) {
       return makeError(StatusCode::kUnsupported, "device {}: output tensor {} is a constant", deviceName, t);
     }
   }
