@@ -22,42 +22,41 @@
 
 namespace inferd::hal::clops {
 
-Launch& Launch::tensor(int32_t t) {
+namespace {
+Arg makeArg(Arg::Type type) {
   Arg a;
-  a.type = Arg::Type::kTensor;
-  a.tensor = t;
-  args.push_back(std::move(a));
+  a.type = type;
+  return a;
+}
+}  // namespace
+
+Launch& Launch::tensor(int32_t t) {
+  args.push_back(makeArg(Arg::Type::kTensor));
+  args.back().tensor = t;
   return *this;
 }
 Launch& Launch::i(int32_t v) {
-  Arg a;
-  a.type = Arg::Type::kInt;
-  a.i = v;
-  args.push_back(std::move(a));
+  args.push_back(makeArg(Arg::Type::kInt));
+  args.back().i = v;
   return *this;
 }
 Launch& Launch::f(float v) {
-  Arg a;
-  a.type = Arg::Type::kFloat;
-  a.f = v;
-  args.push_back(std::move(a));
+  args.push_back(makeArg(Arg::Type::kFloat));
+  args.back().f = v;
   return *this;
 }
 Launch& Launch::i4(int32_t x, int32_t y, int32_t z, int32_t w) {
-  Arg a;
-  a.type = Arg::Type::kInt4;
-  a.i4.s[0] = x;
-  a.i4.s[1] = y;
-  a.i4.s[2] = z;
-  a.i4.s[3] = w;
-  args.push_back(std::move(a));
+  args.push_back(makeArg(Arg::Type::kInt4));
+  cl_int4& v = args.back().i4;
+  v.s[0] = x;
+  v.s[1] = y;
+  v.s[2] = z;
+  v.s[3] = w;
   return *this;
 }
 Launch& Launch::host(std::vector<float> v) {
-  Arg a;
-  a.type = Arg::Type::kHostFloats;
-  a.host = std::move(v);
-  args.push_back(std::move(a));
+  args.push_back(makeArg(Arg::Type::kHostFloats));
+  args.back().host = std::move(v);
   return *this;
 }
 
@@ -75,6 +74,16 @@ float activate(float v, int act) {
 }
 
 float clampTo(float v, float lo, float hi) { return fmin(fmax(v, lo), hi); }
+
+// (n, h, w, c) of element i of an NHWC tensor of shape s.
+int4 nhwcOf(int i, int4 s) {
+  int4 at;
+  at.w = i % s.w; i /= s.w;
+  at.z = i % s.z; i /= s.z;
+  at.y = i % s.y;
+  at.x = i / s.y;
+  return at;
+}
 
 // op: 0 ADD, 1 SUB, 2 MUL, 3 DIV, 4 MAXIMUM, 5 MINIMUM, 6 SQUARED_DIFFERENCE,
 //     7 PRELU (b is alpha). A broadcast operand has stride 0 along the
@@ -156,11 +165,8 @@ void gemm(__global const float* a, __global const float* w, __global const float
 __kernel void conv2d(__global const float* in, __global const float* w, __global const float* bias,
                      __global float* out, int4 is, int4 os, int4 k, int4 p, float lo, float hi) {
   const int i = get_global_id(0);
-  int r = i;
-  const int oc = r % os.w; r /= os.w;
-  const int ox = r % os.z; r /= os.z;
-  const int oy = r % os.y;
-  const int b = r / os.y;
+  const int4 at = nhwcOf(i, os);
+  const int b = at.x, oy = at.y, ox = at.z, oc = at.w;
   const int iy0 = oy * k.z - p.z, ix0 = ox * k.w - p.w;
   float acc = bias[oc];
   for (int ky = 0; ky < k.x; ++ky) {
@@ -182,11 +188,8 @@ __kernel void conv2d(__global const float* in, __global const float* w, __global
 __kernel void depthwise(__global const float* in, __global const float* w, __global const float* bias,
                         __global float* out, int4 is, int4 os, int4 k, int4 p, int mult, float lo, float hi) {
   const int i = get_global_id(0);
-  int r = i;
-  const int oc = r % os.w; r /= os.w;
-  const int ox = r % os.z; r /= os.z;
-  const int oy = r % os.y;
-  const int b = r / os.y;
+  const int4 at = nhwcOf(i, os);
+  const int b = at.x, oy = at.y, ox = at.z, oc = at.w;
   const int ic = oc / mult;
   const int iy0 = oy * k.z - p.z, ix0 = ox * k.w - p.w;
   float acc = bias[oc];
@@ -208,11 +211,8 @@ __kernel void depthwise(__global const float* in, __global const float* w, __glo
 __kernel void transpose_conv(__global const float* in, __global const float* w, __global const float* bias,
                              __global float* out, int4 is, int4 os, int4 k, int4 p, float lo, float hi) {
   const int i = get_global_id(0);
-  int r = i;
-  const int oc = r % os.w; r /= os.w;
-  const int ox = r % os.z; r /= os.z;
-  const int oy = r % os.y;
-  const int b = r / os.y;
+  const int4 at = nhwcOf(i, os);
+  const int b = at.x, oy = at.y, ox = at.z, oc = at.w;
   float acc = bias[oc];
   for (int ky = 0; ky < k.x; ++ky) {
     const int ty = oy + p.x - ky;
@@ -237,11 +237,8 @@ __kernel void transpose_conv(__global const float* in, __global const float* w, 
 __kernel void pool(__global const float* in, __global float* out, int4 is, int4 os, int4 k, int4 p, int isMax,
                    float lo, float hi) {
   const int i = get_global_id(0);
-  int r = i;
-  const int c = r % os.w; r /= os.w;
-  const int ox = r % os.z; r /= os.z;
-  const int oy = r % os.y;
-  const int b = r / os.y;
+  const int4 at = nhwcOf(i, os);
+  const int b = at.x, oy = at.y, ox = at.z, c = at.w;
   const int iy0 = oy * k.z - p.x, ix0 = ox * k.w - p.y;
   float acc = isMax ? -FLT_MAX : 0.0f;
   int count = 0;
@@ -336,11 +333,8 @@ __kernel void softmax(__global const float* in, __global float* out, int depth, 
 __kernel void resize_bilinear(__global const float* in, __global float* out, int4 is, int4 os, float scaleY,
                               float scaleX, int halfPixel) {
   const int i = get_global_id(0);
-  int r = i;
-  const int c = r % os.w; r /= os.w;
-  const int x = r % os.z; r /= os.z;
-  const int y = r % os.y;
-  const int b = r / os.y;
+  const int4 at = nhwcOf(i, os);
+  const int b = at.x, y = at.y, x = at.z, c = at.w;
   const float sy = halfPixel ? ((float)y + 0.5f) * scaleY - 0.5f : (float)y * scaleY;
   const float sx = halfPixel ? ((float)x + 0.5f) * scaleX - 0.5f : (float)x * scaleX;
   const int y0 = max((int)floor(sy), 0), y1 = min((int)ceil(sy), is.y - 1);
@@ -362,11 +356,8 @@ int nearestIndex(int o, float scale, int alignCorners, int halfPixel, int size) 
 __kernel void resize_nearest(__global const float* in, __global float* out, int4 is, int4 os, float scaleY,
                              float scaleX, int alignCorners, int halfPixel) {
   const int i = get_global_id(0);
-  int r = i;
-  const int c = r % os.w; r /= os.w;
-  const int x = r % os.z; r /= os.z;
-  const int y = r % os.y;
-  const int b = r / os.y;
+  const int4 at = nhwcOf(i, os);
+  const int b = at.x, y = at.y, x = at.z, c = at.w;
   const int sy = nearestIndex(y, scaleY, alignCorners, halfPixel, is.y);
   const int sx = nearestIndex(x, scaleX, alignCorners, halfPixel, is.z);
   out[i] = in[((b * is.y + sy) * is.z + sx) * is.w + c];
@@ -374,11 +365,8 @@ __kernel void resize_nearest(__global const float* in, __global float* out, int4
 
 __kernel void depth_to_space(__global const float* in, __global float* out, int4 is, int4 os, int block) {
   const int i = get_global_id(0);
-  int r = i;
-  const int c = r % os.w; r /= os.w;
-  const int x = r % os.z; r /= os.z;
-  const int y = r % os.y;
-  const int b = r / os.y;
+  const int4 at = nhwcOf(i, os);
+  const int b = at.x, y = at.y, x = at.z, c = at.w;
   const int ic = ((y % block) * block + x % block) * os.w + c;
   out[i] = in[((b * is.y + y / block) * is.z + x / block) * is.w + ic];
 }
@@ -736,45 +724,71 @@ std::string checkGeometry(int32_t strideH, int32_t strideW, int32_t dilH, int32_
   return {};
 }
 
+// What CONV_2D and DEPTHWISE_CONV_2D share: rank-4 input and filter, the
+// options' geometry and activation, and the output shape they compute
+// (`outC` output channels).
+struct ConvWindow {
+  Axis h, w;
+  float lo = -kInf, hi = kInf;
+  int32_t strideH = 1, strideW = 1, dilH = 1, dilW = 1;
+};
+
+template <typename Options>
+std::string convWindow(const OpCheck& c, const Options* o, const char* optionsName, int32_t outC, ConvWindow* win) {
+  if (o == nullptr) return fmt::format("its {} are missing", optionsName);
+  win->strideH = o->stride_h();
+  win->strideW = o->stride_w();
+  win->dilH = o->dilation_h_factor();
+  win->dilW = o->dilation_w_factor();
+  INFERD_WHY(checkGeometry(win->strideH, win->strideW, win->dilH, win->dilW, o->padding()));
+  INFERD_WHY(c.activation(o->fused_activation_function(), &win->lo, &win->hi));
+  const Dims& is = c.in(0).shape;
+  const Dims& ws = c.in(1).shape;
+  win->h = forwardAxis(o->padding(), is[1], ws[1], win->strideH, win->dilH);
+  win->w = forwardAxis(o->padding(), is[2], ws[2], win->strideW, win->dilW);
+  if (win->h.out <= 0 || win->w.out <= 0) return "its output would be empty";
+  return c.outShape({is[0], static_cast<int32_t>(win->h.out), static_cast<int32_t>(win->w.out), outC});
+}
+
+// The direct kernels' shape and geometry arguments.
+void windowArgs(const OpCheck& c, const ConvWindow& win, Launch* l) {
+  const Dims& is = c.in(0).shape;
+  const Dims& ws = c.in(1).shape;
+  const Dims& os = c.out().shape;
+  l->i4(is[0], is[1], is[2], is[3]).i4(os[0], os[1], os[2], os[3]);
+  l->i4(ws[1], ws[2], win.strideH, win.strideW);
+  l->i4(win.dilH, win.dilW, static_cast<int32_t>(win.h.before), static_cast<int32_t>(win.w.before));
+}
+
 std::string lowerConv(const OpCheck& c, Lowered* out) {
   INFERD_WHY(c.basics(2, 3, {0, 1, 2}));
   INFERD_WHY(c.rank(0, 4));
   INFERD_WHY(c.rank(1, 4));
-  const auto* o = c.fop() != nullptr ? c.fop()->builtin_options_as_Conv2DOptions() : nullptr;
-  if (o == nullptr) return "its Conv2DOptions are missing";
-  INFERD_WHY(checkGeometry(o->stride_h(), o->stride_w(), o->dilation_h_factor(), o->dilation_w_factor(), o->padding()));
-  float lo = -kInf, hi = kInf;
-  INFERD_WHY(c.activation(o->fused_activation_function(), &lo, &hi));
   const Dims& is = c.in(0).shape;
   const Dims& ws = c.in(1).shape;
   if (ws[3] != is[3]) {
     return fmt::format("its filter has {} input channels and its input {} (grouped convolutions are not supported)",
                        ws[3], is[3]);
   }
-  const Axis ah = forwardAxis(o->padding(), is[1], ws[1], o->stride_h(), o->dilation_h_factor());
-  const Axis aw = forwardAxis(o->padding(), is[2], ws[2], o->stride_w(), o->dilation_w_factor());
-  if (ah.out <= 0 || aw.out <= 0) return "its output would be empty";
-  INFERD_WHY(c.outShape({is[0], static_cast<int32_t>(ah.out), static_cast<int32_t>(aw.out), ws[0]}));
-  const bool pointwise = ws[1] == 1 && ws[2] == 1 && o->stride_h() == 1 && o->stride_w() == 1;
-  Launch l = pointwise ? gemmLaunch(c.id(0), c.id(1), engine::numElements(is) / is[3], ws[0])
+  const auto* o = c.fop() != nullptr ? c.fop()->builtin_options_as_Conv2DOptions() : nullptr;
+  ConvWindow win;
+  INFERD_WHY(convWindow(c, o, "Conv2DOptions", ws[0], &win));
+  const bool pointwise = ws[1] == 1 && ws[2] == 1 && win.strideH == 1 && win.strideW == 1;
+  const int64_t pixels = engine::numElements(is) / is[3];
+  Launch l = pointwise ? gemmLaunch(c.id(0), c.id(1), pixels, ws[0])
                        : elementwise("conv2d", engine::numElements(c.out().shape));
   if (!pointwise) l.tensor(c.id(0)).tensor(c.id(1));
   INFERD_WHY(c.bias(2, ws[0], &l));
   if (out == nullptr) return {};
   l.tensor(c.outId());
   if (pointwise) {
-    l.i(static_cast<int32_t>(engine::numElements(is) / is[3])).i(ws[0]).i(is[3]);
-    out->variant = "gemm";
+    l.i(static_cast<int32_t>(pixels)).i(ws[0]).i(is[3]);
   } else {
-    const Dims& os = c.out().shape;
-    l.i4(is[0], is[1], is[2], is[3]).i4(os[0], os[1], os[2], os[3]);
-    l.i4(ws[1], ws[2], o->stride_h(), o->stride_w());
-    l.i4(o->dilation_h_factor(), o->dilation_w_factor(), static_cast<int32_t>(ah.before),
-         static_cast<int32_t>(aw.before));
-    out->variant = "conv2d";
+    windowArgs(c, win, &l);
   }
-  l.f(lo).f(hi);
+  l.f(win.lo).f(win.hi);
   out->launches.push_back(std::move(l));
+  out->variant = pointwise ? "gemm" : "conv2d";
   return {};
 }
 
@@ -782,30 +796,21 @@ std::string lowerDepthwise(const OpCheck& c, Lowered* out) {
   INFERD_WHY(c.basics(2, 3, {0, 1, 2}));
   INFERD_WHY(c.rank(0, 4));
   INFERD_WHY(c.rank(1, 4));
-  const auto* o = c.fop() != nullptr ? c.fop()->builtin_options_as_DepthwiseConv2DOptions() : nullptr;
-  if (o == nullptr) return "its DepthwiseConv2DOptions are missing";
-  INFERD_WHY(checkGeometry(o->stride_h(), o->stride_w(), o->dilation_h_factor(), o->dilation_w_factor(), o->padding()));
-  float lo = -kInf, hi = kInf;
-  INFERD_WHY(c.activation(o->fused_activation_function(), &lo, &hi));
   const Dims& is = c.in(0).shape;
   const Dims& ws = c.in(1).shape;
   if (ws[0] != 1 || is[3] <= 0 || ws[3] % is[3] != 0) {
     return fmt::format("filter shape {} does not fit {} input channels", engine::dimsToString(ws), is[3]);
   }
-  const Axis ah = forwardAxis(o->padding(), is[1], ws[1], o->stride_h(), o->dilation_h_factor());
-  const Axis aw = forwardAxis(o->padding(), is[2], ws[2], o->stride_w(), o->dilation_w_factor());
-  if (ah.out <= 0 || aw.out <= 0) return "its output would be empty";
-  INFERD_WHY(c.outShape({is[0], static_cast<int32_t>(ah.out), static_cast<int32_t>(aw.out), ws[3]}));
+  const auto* o = c.fop() != nullptr ? c.fop()->builtin_options_as_DepthwiseConv2DOptions() : nullptr;
+  ConvWindow win;
+  INFERD_WHY(convWindow(c, o, "DepthwiseConv2DOptions", ws[3], &win));
   Launch l = elementwise("depthwise", engine::numElements(c.out().shape));
   l.tensor(c.id(0)).tensor(c.id(1));
   INFERD_WHY(c.bias(2, ws[3], &l));
   if (out == nullptr) return {};
-  const Dims& os = c.out().shape;
-  l.tensor(c.outId()).i4(is[0], is[1], is[2], is[3]).i4(os[0], os[1], os[2], os[3]);
-  l.i4(ws[1], ws[2], o->stride_h(), o->stride_w());
-  l.i4(o->dilation_h_factor(), o->dilation_w_factor(), static_cast<int32_t>(ah.before),
-       static_cast<int32_t>(aw.before));
-  l.i(ws[3] / is[3]).f(lo).f(hi);
+  l.tensor(c.outId());
+  windowArgs(c, win, &l);
+  l.i(ws[3] / is[3]).f(win.lo).f(win.hi);
   out->launches.push_back(std::move(l));
   out->variant = "depthwise";
   return {};
